@@ -1,0 +1,99 @@
+# pk - packet archive toolkit.  GNU make.
+#
+#   make            build the six programs into bin/
+#   make check      install missing test dependencies (Debian), build, run every suite
+#   make demo       build and run the pipeline on a capture the project generates
+#   make install    PREFIX=/usr/local DESTDIR= (programs, scripts, man pages, units)
+#   make SANITIZE=1 the same with ASan + UBSan
+#   make fuzz       libFuzzer targets (clang), bounded runs
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcap libbsd-overlay 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpcap libbsd-overlay 2>/dev/null) -ldb
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
+PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Ilibcommon $(DEPS_CFLAGS)
+ifeq ($(SANITIZE),1)
+PK_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+PK_LDFLAGS += -fsanitize=address,undefined
+BUILD = build-san
+else
+BUILD = build
+endif
+
+PROGS = pkread pkrotate pkextract pkindex pkfind pkslice
+LIB_SRC = $(sort $(wildcard libcommon/*.c))
+LIB_OBJ = $(LIB_SRC:libcommon/%.c=$(BUILD)/libcommon/%.o)
+LIB = $(BUILD)/libcommon.a
+BINS = $(PROGS:%=bin/%)
+
+all: $(BINS) tools
+
+$(BUILD)/libcommon/%.o: libcommon/%.c $(wildcard libcommon/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard libcommon/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# one link rule per program: every .c under cmd/<prog>/ plus libcommon
+define prog_rule
+bin/$(1): $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(LIB)
+	@mkdir -p bin
+	$$(CC) $$(CFLAGS) $$(PK_LDFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(DEPS_LIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+# test tools (tests/tools/*.c), each a program of its own
+TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(PK_CFLAGS) $(CFLAGS) $(PK_LDFLAGS) -o $@ $< $(LIB) $(DEPS_LIBS)
+tools: $(TOOLS)
+
+deps:
+	@scripts/pk-deps
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/pk-check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/pk-demo
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
+	for s in scripts/pk-archive scripts/pk-trigger scripts/pkfind-remote; do \
+	    [ ! -f $$s ] || install -m 0755 $$s $(DESTDIR)$(BINDIR); done
+	for m in man/*.1; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1; done
+	for m in man/*.5; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5; done
+	for m in man/*.7; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man7; done
+	for u in systemd/*.service systemd/*.socket systemd/*.timer; do \
+	    [ ! -f $$u ] || install -m 0644 $$u $(DESTDIR)$(UNITDIR); done
+
+fuzz:
+	@scripts/pk-fuzz
+
+clean:
+	rm -rf build build-san bin
+
+PHONY_EXTRA = tools
+.PHONY: all tools deps check demo install fuzz clean
+.SUFFIXES:

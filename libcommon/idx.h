@@ -1,0 +1,121 @@
+/*
+ * idx.h - the per-pcap index (Berkeley DB B-tree), pk-index(5)/pkindex(1).
+ *
+ * One index per archived pcap, at "<pcap path>.idx", built in a temporary
+ * file beside it and renamed into place; never edited in place.  The pcap
+ * is the truth: an index records what it covers (size, packet count,
+ * first/last time, link type) and a reader that finds a mismatch treats
+ * the index as absent.
+ *
+ * Keys are a field tag byte followed by the value in big-endian bytes, so
+ * a B-tree range cursor answers CIDR prefixes and port ranges.  Lookups
+ * return sets of packet ordinals (0-based, file order).
+ */
+#ifndef PK_IDX_H
+#define PK_IDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fields.h"
+
+#define IDX_SUFFIX ".idx"
+#define IDX_VERSION 1
+
+/* Field tags (first key byte).  Value lengths are fixed per tag. */
+enum idx_tag {
+	IDX_MAC_SRC = 1,   /* 6 */
+	IDX_MAC_DST = 2,   /* 6 */
+	IDX_VLAN = 3,      /* 2: every VLAN id of the packet */
+	IDX_ETHERTYPE = 4, /* 2: innermost ethertype */
+	IDX_IP4_SRC = 5,   /* 4 (ARP sender counts) */
+	IDX_IP4_DST = 6,   /* 4 (ARP target counts) */
+	IDX_IP6_SRC = 7,   /* 16 */
+	IDX_IP6_DST = 8,   /* 16 */
+	IDX_PROTO = 9,     /* 1: IP protocol */
+	IDX_PORT_SRC = 10, /* 2: first fragments and unfragmented only */
+	IDX_PORT_DST = 11, /* 2 */
+	IDX_TAG_MAX = 11
+};
+
+/* idx_tag_len: value length of a tag, 0 if unknown. */
+size_t idx_tag_len(int tag);
+
+/* What an index covers; compared against the pcap before it is trusted. */
+struct idx_meta {
+	uint32_t version;
+	uint32_t linktype;
+	uint64_t pcap_size;     /* bytes of pcap covered (file size when built) */
+	uint64_t packets;
+	uint64_t first_ns, last_ns;   /* smallest and largest packet time (not file order) */
+	int nsec;
+};
+
+/* ---- a set of packet ordinals, as a bitmap over [0, n) ---- */
+struct ordset {
+	uint64_t *w;
+	uint32_t n;
+};
+void ordset_init(struct ordset *s, uint32_t n);   /* all clear */
+void ordset_fill(struct ordset *s);               /* all set */
+void ordset_free(struct ordset *s);
+static inline void ordset_add(struct ordset *s, uint32_t i) { s->w[i >> 6] |= 1ull << (i & 63); }
+static inline int ordset_has(const struct ordset *s, uint32_t i) { return (s->w[i >> 6] >> (i & 63)) & 1; }
+void ordset_and(struct ordset *a, const struct ordset *b);
+void ordset_or(struct ordset *a, const struct ordset *b);
+void ordset_not(struct ordset *a);
+uint64_t ordset_count(const struct ordset *s);
+/* ordset_next: first member >= from, or UINT32_MAX */
+uint32_t ordset_next(const struct ordset *s, uint32_t from);
+
+/* ---- building ---- */
+struct idx_builder;
+struct idx_builder *idxb_new(uint32_t linktype, int nsec);
+/* idxb_add: the next packet in file order (its ordinal is the count so far). */
+void idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen,
+    const struct pk_fields *f);
+uint64_t idxb_count(const struct idx_builder *b);
+/*
+ * idxb_write: write the index for the pcap at pcap_path (pcap_size bytes
+ * covered) to pcap_path + IDX_SUFFIX via a temporary file, fsync, rename.
+ * 0, or -1 with errno and a message in err.
+ */
+int idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, char *err, size_t errlen);
+void idxb_free(struct idx_builder *b);
+/*
+ * idx_build_from_pcap: read a classic pcap from disk, decode every packet
+ * and write its index.  0, or -1 with a message.  *packets gets the count.
+ */
+int idx_build_from_pcap(const char *pcap_path, uint64_t *packets, char *err, size_t errlen);
+
+/* ---- reading ---- */
+struct idx;
+/* idx_open: open and verify an index (format, checksums of what is read). NULL + err. */
+struct idx *idx_open(const char *idx_path, char *err, size_t errlen);
+void idx_close(struct idx *x);
+const struct idx_meta *idx_get_meta(const struct idx *x);
+/*
+ * idx_matches_pcap: 1 if the index covers exactly the pcap at path
+ * (size and, cheaply, the last record), 0 if not.
+ */
+int idx_matches_pcap(const struct idx *x, const char *pcap_path);
+/*
+ * idx_lookup_range: OR into out every packet whose tag value v has
+ * lo <= v <= hi (big-endian byte strings of idx_tag_len(tag)).
+ * 0, or -1 (corrupt index: message in err).
+ */
+int idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
+    char *err, size_t errlen);
+/*
+ * idx_time_range: OR into out every packet with start_ns <= ts < end_ns
+ * (exact per packet; file order need not be time order).  0 or -1.
+ */
+int idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset *out, char *err,
+    size_t errlen);
+/* idx_packet: offset and time of packet ordinal.  0 or -1. */
+int idx_packet(struct idx *x, uint32_t ordinal, uint64_t *offset, uint64_t *ts_ns);
+/* idx_dump: print keys, lists and the packet table for humans (pkindex --dump). */
+int idx_dump(struct idx *x, FILE *out);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * pk.h - things every pk program shares: exit codes, version, byte helpers.
+ *
+ * Exit codes follow sysexits(3) so that systemd units can list the ones
+ * not worth a restart (RestartPreventExitStatus=64 65 66 78).  Every man
+ * page repeats this table under EXIT STATUS.
+ */
+#ifndef PK_H
+#define PK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sysexits.h>
+
+#define PK_VERSION "0.1"
+
+/*
+ * The shared vocabulary (see pk(7)):
+ *   0  EX_OK        success
+ *   64 EX_USAGE     bad option or argument
+ *   65 EX_DATAERR   bad input data (stream garbage, bad expression, bad time)
+ *   66 EX_NOINPUT   an input file or directory cannot be opened
+ *   69 EX_UNAVAILABLE an interface or service is not available
+ *   70 EX_SOFTWARE  internal error (a bug)
+ *   71 EX_OSERR     a system call failed (fork, privilege drop)
+ *   73 EX_CANTCREAT an output file cannot be created
+ *   74 EX_IOERR     read or write error
+ *   75 EX_TEMPFAIL  temporary failure (lock held, disk full after retention)
+ *   77 EX_NOPERM    permission denied (capture privilege, confinement)
+ *   78 EX_CONFIG    configuration error
+ */
+
+/* Little-endian load/store: the stream is little-endian on every host. */
+static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+
+/* Big-endian, for index keys (sort order = numeric order) and packet headers. */
+static inline uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+static inline void putbe16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void putbe32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+#define PK_ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+/* Program name for messages; set by pk_init(). */
+extern const char *pk_progname;
+
+/*
+ * pk_init: set the program name, ignore SIGPIPE (EPIPE is handled where
+ * writes happen, so a vanished reader never kills us with a signal).
+ */
+void pk_init(const char *argv0);
+
+/* Refuse to write a binary stream to a terminal; exits EX_USAGE with a hint. */
+void pk_refuse_tty(int fd, const char *what_to_pipe_into);
+
+#endif

@@ -1,0 +1,598 @@
+/* stream.c - reading and writing the pk record stream (pk-stream(5)). */
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pk.h"
+#include "stream.h"
+
+/* Smallest body each known type needs; 0 = any. */
+static const uint32_t min_body[REC_TYPE_MAX_KNOWN + 1] = {
+	[REC_HEADER] = 16,
+	[REC_PACKET] = PKT_FIXED,
+	[REC_FILE_OPEN] = 17,
+	[REC_FILE_CLOSE] = 40,
+	[REC_FILE_REMOVE] = 9,
+	[REC_STATS] = 40,
+	[REC_LOCATION] = 24,
+	[REC_FILTER] = 25,
+	[REC_NOTE] = 9,
+};
+
+static int
+hdr_plausible(const uint8_t *h, int need_known)
+{
+	uint32_t len = le32(h);
+	uint16_t type = le16(h + 4);
+
+	if (le16(h + 6) != STREAM_CHECK || len < STREAM_HDRLEN || len > STREAM_REC_MAX || len % 8)
+		return 0;
+	if (type == 0)
+		return 0;
+	if (type <= REC_TYPE_MAX_KNOWN)
+		return len - STREAM_HDRLEN >= min_body[type];
+	return !need_known;
+}
+
+void
+sin_init(struct stream_in *s, int fd, const char *name)
+{
+	memset(s, 0, sizeof *s);
+	bufin_init(&s->in, fd, BUFIO_SIZE);
+	s->name = name ? name : "stdin";
+}
+
+void
+sin_free(struct stream_in *s)
+{
+	bufin_free(&s->in);
+}
+
+/* The first bytes of a pcap or pcapng file, in either byte order. */
+static const char *
+capture_magic(const uint8_t *p)
+{
+	uint32_t m = le32(p);
+
+	switch (m) {
+	case 0xa1b2c3d4: case 0xd4c3b2a1:
+	case 0xa1b23c4d: case 0x4d3cb2a1:
+		return "pcap";
+	case 0x0a0d0d0a:
+		return "pcapng";
+	}
+	return NULL;
+}
+
+/*
+ * Skip to the next plausible record header.  A candidate is accepted when
+ * the header after it is plausible too, or, at the end of what can be
+ * read, when its own type is known.  Returns 1 when positioned on a
+ * header, 0 at EOF.
+ */
+static int
+resync(struct stream_in *s)
+{
+	s->resyncs++;
+	for (;;) {
+		size_t avail = bufin_fill(&s->in, STREAM_HDRLEN);
+		const uint8_t *p = bufin_ptr(&s->in);
+
+		if (avail < STREAM_HDRLEN) {
+			s->garbage += avail;
+			bufin_consume(&s->in, avail);
+			return 0;
+		}
+		if (hdr_plausible(p, 0)) {
+			uint32_t len = le32(p);
+			avail = bufin_fill(&s->in, len + STREAM_HDRLEN);
+			p = bufin_ptr(&s->in);
+			if (avail >= len + STREAM_HDRLEN ? hdr_plausible(p + len, 0) : hdr_plausible(p, 1))
+				return 1;
+		}
+		bufin_consume(&s->in, 1);
+		s->garbage++;
+	}
+}
+
+int
+sin_next(struct stream_in *s, struct pk_rec *r)
+{
+	size_t avail;
+	const uint8_t *p;
+	uint32_t len;
+
+	for (;;) {
+		avail = bufin_fill(&s->in, STREAM_HDRLEN);
+		if (avail < STREAM_HDRLEN) {
+			if (s->in.err) {
+				warnc(s->in.err, "read error on %s", s->name);
+				return SIN_ERROR;
+			}
+			if (!s->in.eof)
+				return SIN_AGAIN;
+			if (avail > 0) {
+				s->truncated = 1;
+				bufin_consume(&s->in, avail);
+			}
+			return SIN_EOF;
+		}
+		p = bufin_ptr(&s->in);
+		if (!s->started) {
+			const char *what = capture_magic(p);
+			s->started = 1;
+			if (what != NULL) {
+				warnx("%s is a %s file, not a pk stream: read it with pkread -r", s->name, what);
+				return SIN_ERROR;
+			}
+			if (!hdr_plausible(p, 1)) {
+				warnx("%s: stream does not start with a record header; resynchronising",
+				    s->name);
+				if (!resync(s))
+					return SIN_EOF;
+				continue;
+			}
+		}
+		if (!hdr_plausible(p, 0)) {
+			if (!resync(s))
+				return SIN_EOF;
+			continue;
+		}
+		len = le32(p);
+		avail = bufin_fill(&s->in, len);
+		if (avail < len) {
+			if (s->in.err) {
+				warnc(s->in.err, "read error on %s", s->name);
+				return SIN_ERROR;
+			}
+			if (!s->in.eof)
+				return SIN_AGAIN;
+			s->truncated = 1;
+			bufin_consume(&s->in, avail);
+			return SIN_EOF;
+		}
+		p = bufin_ptr(&s->in);
+		r->len = len;
+		r->type = le16(p + 4);
+		r->raw = p;
+		r->body = p + STREAM_HDRLEN;
+		r->bodylen = len - STREAM_HDRLEN;
+		bufin_consume(&s->in, len);
+		s->records++;
+		if (r->type == REC_HEADER) {
+			if (memcmp(r->body, STREAM_MAGIC, 8) != 0) {
+				/* a header type without the magic: treat as garbage */
+				s->garbage += len;
+				continue;
+			}
+			if (le16(r->body + 8) != STREAM_VERSION) {
+				warnx("%s: stream version %u, this program reads version %u",
+				    s->name, le16(r->body + 8), STREAM_VERSION);
+				return SIN_ERROR;
+			}
+			s->saw_header = 1;
+			s->hdr_flags |= le32(r->body + 12);
+		}
+		return SIN_RECORD;
+	}
+}
+
+int
+sin_report(const struct stream_in *s)
+{
+	int bad = 0;
+
+	if (s->garbage) {
+		warnx("%s: skipped %llu bytes that were not pk records (%llu resynchronisations)",
+		    s->name, (unsigned long long)s->garbage, (unsigned long long)s->resyncs);
+		bad = 1;
+	}
+	if (s->truncated) {
+		warnx("%s: input ended inside a record (writer killed?); the partial record was dropped",
+		    s->name);
+		bad = 1;
+	}
+	return bad;
+}
+
+int
+pkt_parse(const struct pk_rec *r, struct pk_pkt *p)
+{
+	const uint8_t *b = r->body;
+	size_t datalen, off;
+
+	if (r->type != REC_PACKET || r->bodylen < PKT_FIXED)
+		return -1;
+	p->ts_ns = le64(b);
+	p->caplen = le32(b + 8);
+	p->wirelen = le32(b + 12);
+	p->linktype = le32(b + 16);
+	p->source = le32(b + 20);
+	p->flags = le32(b + 24);
+	if (p->caplen > r->bodylen - PKT_FIXED)
+		return -1;
+	datalen = PK_ALIGN8(p->caplen);
+	if (datalen > r->bodylen - PKT_FIXED)
+		return -1;
+	p->data = b + PKT_FIXED;
+	p->ann = b + PKT_FIXED + datalen;
+	p->annlen = (uint32_t)(r->bodylen - PKT_FIXED - datalen);
+	/* annotations must tile the rest exactly */
+	for (off = 0; off < p->annlen;) {
+		size_t alen;
+		if (p->annlen - off < 4)
+			return -1;
+		alen = PK_ALIGN8(4 + (size_t)le16(p->ann + off + 2));
+		if (alen > p->annlen - off)
+			return -1;
+		off += alen;
+	}
+	return 0;
+}
+
+int
+pkt_ann(const struct pk_pkt *p, uint16_t tag, struct pk_ann *a)
+{
+	size_t off;
+
+	for (off = 0; off + 4 <= p->annlen;) {
+		uint16_t t = le16(p->ann + off), l = le16(p->ann + off + 2);
+		if (t == tag) {
+			a->tag = t;
+			a->len = l;
+			a->val = p->ann + off + 4;
+			return 1;
+		}
+		off += PK_ALIGN8(4 + (size_t)l);
+	}
+	return 0;
+}
+
+/* A string at the end of a record body must be NUL-terminated inside it. */
+static const char *
+body_str(const struct pk_rec *r, size_t off)
+{
+	if (off >= r->bodylen || memchr(r->body + off, '\0', r->bodylen - off) == NULL)
+		return NULL;
+	return (const char *)r->body + off;
+}
+
+int
+rec_file_parse(const struct pk_rec *r, struct rec_file *f)
+{
+	const uint8_t *b = r->body;
+
+	memset(f, 0, sizeof *f);
+	switch (r->type) {
+	case REC_FILE_OPEN:
+		if (r->bodylen < 17)
+			return -1;
+		f->id = le32(b);
+		f->linktype = le32(b + 4);
+		f->snaplen = le32(b + 8);
+		f->flags = le32(b + 12);
+		return (f->path = body_str(r, 16)) ? 0 : -1;
+	case REC_FILE_CLOSE:
+		if (r->bodylen < 40)
+			return -1;
+		f->id = le32(b);
+		f->flags = le32(b + 4);
+		f->packets = le64(b + 8);
+		f->bytes = le64(b + 16);
+		f->first_ns = le64(b + 24);
+		f->last_ns = le64(b + 32);
+		return 0;
+	case REC_FILE_REMOVE:
+		if (r->bodylen < 9)
+			return -1;
+		f->id = le32(b);
+		f->flags = le32(b + 4);
+		return (f->path = body_str(r, 8)) ? 0 : -1;
+	}
+	return -1;
+}
+
+int
+rec_stats_parse(const struct pk_rec *r, struct rec_stats *s)
+{
+	const uint8_t *b = r->body;
+
+	if (r->type != REC_STATS || r->bodylen < 40)
+		return -1;
+	s->ts_ns = le64(b);
+	s->recv = le64(b + 8);
+	s->drop = le64(b + 16);
+	s->ifdrop = le64(b + 24);
+	s->source = le32(b + 32);
+	s->flags = le32(b + 36);
+	s->name = r->bodylen > 40 ? body_str(r, 40) : "";
+	return s->name ? 0 : -1;
+}
+
+int
+rec_loc_parse(const struct pk_rec *r, struct rec_loc *l)
+{
+	if (r->type != REC_LOCATION || r->bodylen < 24)
+		return -1;
+	l->file = le32(r->body);
+	l->offset = le64(r->body + 8);
+	l->ts_ns = le64(r->body + 16);
+	return 0;
+}
+
+int
+rec_filter_parse(const struct pk_rec *r, struct rec_filter *f)
+{
+	if (r->type != REC_FILTER || r->bodylen < 25)
+		return -1;
+	f->flags = le32(r->body);
+	f->start_ns = le64(r->body + 8);
+	f->end_ns = le64(r->body + 16);
+	return (f->expr = body_str(r, 24)) ? 0 : -1;
+}
+
+int
+rec_note_parse(const struct pk_rec *r, struct rec_note *n)
+{
+	if (r->type != REC_NOTE || r->bodylen < 9)
+		return -1;
+	n->code = le32(r->body);
+	n->file = le32(r->body + 4);
+	return (n->text = body_str(r, 8)) ? 0 : -1;
+}
+
+/* ---- writing ---- */
+
+void
+sout_init_raw(struct stream_out *s, int fd)
+{
+	memset(s, 0, sizeof *s);
+	bufout_init(&s->out, fd, BUFIO_SIZE);
+}
+
+void
+sout_header(struct stream_out *s, const char *producer, uint32_t hdr_flags)
+{
+	uint8_t fixed[16];
+
+	memcpy(fixed, STREAM_MAGIC, 8);
+	put16(fixed + 8, STREAM_VERSION);
+	put16(fixed + 10, 0);
+	put32(fixed + 12, hdr_flags);
+	(void)sout_rec_str(s, REC_HEADER, fixed, sizeof fixed, producer ? producer : pk_progname);
+}
+
+void
+sout_init(struct stream_out *s, int fd, const char *producer, uint32_t hdr_flags, const char *hint)
+{
+	pk_refuse_tty(fd, hint);
+	sout_init_raw(s, fd);
+	sout_header(s, producer, hdr_flags);
+}
+
+void
+sout_free(struct stream_out *s)
+{
+	bufout_free(&s->out);
+}
+
+static int
+sout_fail(struct stream_out *s)
+{
+	if (s->out.err == EPIPE)
+		s->dead = 1;
+	errno = s->out.err;
+	return -1;
+}
+
+int
+sout_flush(struct stream_out *s)
+{
+	if (bufout_flush(&s->out) < 0)
+		return sout_fail(s);
+	return 0;
+}
+
+/* reserve a whole record of bodylen (padded), write its header, return body */
+static uint8_t *
+rec_begin(struct stream_out *s, uint16_t type, size_t bodylen, size_t *total)
+{
+	size_t len = PK_ALIGN8(STREAM_HDRLEN + bodylen);
+	uint8_t *p;
+
+	if (len > STREAM_REC_MAX) {
+		errno = EMSGSIZE;
+		return NULL;
+	}
+	if ((p = bufout_reserve(&s->out, len)) == NULL) {
+		sout_fail(s);
+		return NULL;
+	}
+	put32(p, (uint32_t)len);
+	put16(p + 4, type);
+	put16(p + 6, STREAM_CHECK);
+	memset(p + len - 8, 0, 8); /* padding */
+	*total = len;
+	return p + STREAM_HDRLEN;
+}
+
+int
+sout_rec(struct stream_out *s, uint16_t type, const void *body, size_t bodylen)
+{
+	size_t total;
+	uint8_t *b = rec_begin(s, type, bodylen, &total);
+
+	if (b == NULL)
+		return -1;
+	memcpy(b, body, bodylen);
+	bufout_commit(&s->out, total);
+	return 0;
+}
+
+int
+sout_rec_str(struct stream_out *s, uint16_t type, const void *fixed, size_t fixedlen, const char *str)
+{
+	size_t slen = strlen(str) + 1, total;
+	uint8_t *b = rec_begin(s, type, fixedlen + slen, &total);
+
+	if (b == NULL)
+		return -1;
+	memcpy(b, fixed, fixedlen);
+	memcpy(b + fixedlen, str, slen);
+	bufout_commit(&s->out, total);
+	return 0;
+}
+
+int
+sout_raw(struct stream_out *s, const struct pk_rec *r)
+{
+	if (bufout_write(&s->out, r->raw, r->len) < 0)
+		return sout_fail(s);
+	return 0;
+}
+
+static int
+ann_replaced(uint16_t tag, const struct pk_ann *add, int nadd)
+{
+	for (int i = 0; i < nadd; i++)
+		if (add[i].tag == tag)
+			return 1;
+	return 0;
+}
+
+int
+sout_packet(struct stream_out *s, const struct pk_pkt *p, const struct pk_ann *add, int nadd)
+{
+	size_t keep = 0, off, bodylen, total, pos;
+	uint8_t *b;
+	int i;
+
+	for (off = 0; off + 4 <= p->annlen;) {
+		size_t alen = PK_ALIGN8(4 + (size_t)le16(p->ann + off + 2));
+		if (!ann_replaced(le16(p->ann + off), add, nadd))
+			keep += alen;
+		off += alen;
+	}
+	bodylen = PKT_FIXED + PK_ALIGN8(p->caplen) + keep;
+	for (i = 0; i < nadd; i++)
+		bodylen += PK_ALIGN8(4 + (size_t)add[i].len);
+	if ((b = rec_begin(s, REC_PACKET, bodylen, &total)) == NULL)
+		return -1;
+	put64(b, p->ts_ns);
+	put32(b + 8, p->caplen);
+	put32(b + 12, p->wirelen);
+	put32(b + 16, p->linktype);
+	put32(b + 20, p->source);
+	put32(b + 24, p->flags);
+	put32(b + 28, 0);
+	memcpy(b + PKT_FIXED, p->data, p->caplen);
+	pos = PKT_FIXED + p->caplen;
+	memset(b + pos, 0, PK_ALIGN8(p->caplen) - p->caplen);
+	pos = PKT_FIXED + PK_ALIGN8(p->caplen);
+	for (off = 0; off + 4 <= p->annlen;) {
+		size_t alen = PK_ALIGN8(4 + (size_t)le16(p->ann + off + 2));
+		if (!ann_replaced(le16(p->ann + off), add, nadd)) {
+			memcpy(b + pos, p->ann + off, alen);
+			pos += alen;
+		}
+		off += alen;
+	}
+	for (i = 0; i < nadd; i++) {
+		size_t alen = PK_ALIGN8(4 + (size_t)add[i].len);
+		put16(b + pos, add[i].tag);
+		put16(b + pos + 2, add[i].len);
+		memcpy(b + pos + 4, add[i].val, add[i].len);
+		memset(b + pos + 4 + add[i].len, 0, alen - 4 - add[i].len);
+		pos += alen;
+	}
+	bufout_commit(&s->out, total);
+	return 0;
+}
+
+int
+sout_file_open(struct stream_out *s, uint32_t id, uint32_t linktype, uint32_t snaplen, uint32_t flags,
+    const char *path)
+{
+	uint8_t b[16];
+
+	put32(b, id);
+	put32(b + 4, linktype);
+	put32(b + 8, snaplen);
+	put32(b + 12, flags);
+	return sout_rec_str(s, REC_FILE_OPEN, b, sizeof b, path);
+}
+
+int
+sout_file_close(struct stream_out *s, const struct rec_file *f)
+{
+	uint8_t b[40];
+
+	put32(b, f->id);
+	put32(b + 4, f->flags);
+	put64(b + 8, f->packets);
+	put64(b + 16, f->bytes);
+	put64(b + 24, f->first_ns);
+	put64(b + 32, f->last_ns);
+	return sout_rec(s, REC_FILE_CLOSE, b, sizeof b);
+}
+
+int
+sout_file_remove(struct stream_out *s, uint32_t id, const char *path)
+{
+	uint8_t b[8];
+
+	put32(b, id);
+	put32(b + 4, 0);
+	return sout_rec_str(s, REC_FILE_REMOVE, b, sizeof b, path);
+}
+
+int
+sout_stats(struct stream_out *s, const struct rec_stats *st)
+{
+	uint8_t b[40];
+
+	put64(b, st->ts_ns);
+	put64(b + 8, st->recv);
+	put64(b + 16, st->drop);
+	put64(b + 24, st->ifdrop);
+	put32(b + 32, st->source);
+	put32(b + 36, st->flags);
+	return sout_rec_str(s, REC_STATS, b, sizeof b, st->name ? st->name : "");
+}
+
+int
+sout_loc(struct stream_out *s, const struct rec_loc *l)
+{
+	uint8_t b[24];
+
+	put32(b, l->file);
+	put32(b + 4, 0);
+	put64(b + 8, l->offset);
+	put64(b + 16, l->ts_ns);
+	return sout_rec(s, REC_LOCATION, b, sizeof b);
+}
+
+int
+sout_filter(struct stream_out *s, const struct rec_filter *f)
+{
+	uint8_t b[24];
+
+	put32(b, f->flags);
+	put32(b + 4, 0);
+	put64(b + 8, f->start_ns);
+	put64(b + 16, f->end_ns);
+	return sout_rec_str(s, REC_FILTER, b, sizeof b, f->expr ? f->expr : "");
+}
+
+int
+sout_note(struct stream_out *s, uint32_t code, uint32_t file, const char *text)
+{
+	uint8_t b[8];
+
+	put32(b, code);
+	put32(b + 4, file);
+	return sout_rec_str(s, REC_NOTE, b, sizeof b, text);
+}

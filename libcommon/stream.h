@@ -1,0 +1,190 @@
+/*
+ * stream.h - the pk record stream (specified in pk-stream(5)).
+ *
+ * Every record: u32 length (whole record incl. this 8-byte header, a
+ * multiple of 8, 8..STREAM_REC_MAX), u16 type, u16 check (STREAM_CHECK),
+ * then the body.  All integers little-endian.  Records of a type a stage
+ * does not consume are passed through untouched.
+ */
+#ifndef PK_STREAM_H
+#define PK_STREAM_H
+
+#include <stdint.h>
+
+#include "bufio.h"
+
+#define STREAM_CHECK   0x6b70u        /* bytes 'p' 'k' */
+#define STREAM_REC_MAX (1u << 20)     /* 1 MiB: a 256 KiB packet + annotations fits */
+#define STREAM_HDRLEN  8
+#define STREAM_MAGIC   "pkstream"
+#define STREAM_VERSION 1
+
+enum rec_type {
+	REC_HEADER = 1,  /* magic[8] u16 version u16 minor u32 flags, producer name */
+	REC_PACKET = 2,  /* see struct pk_pkt */
+	REC_FILE_OPEN = 3,   /* u32 id u32 linktype u32 snaplen u32 flags, path */
+	REC_FILE_CLOSE = 4,  /* u32 id u32 flags u64 packets u64 bytes u64 first_ns u64 last_ns */
+	REC_FILE_REMOVE = 5, /* u32 id u32 flags, path */
+	REC_STATS = 6,   /* u64 ts_ns u64 recv u64 drop u64 ifdrop u32 source u32 flags, name */
+	REC_LOCATION = 7,/* u32 file id u32 0 u64 offset u64 ts_ns */
+	REC_FILTER = 8,  /* u32 flags u32 0 u64 start_ns u64 end_ns, expression */
+	REC_NOTE = 9,    /* u32 code u32 file id, text */
+	REC_TYPE_MAX_KNOWN = 9
+};
+
+/* REC_HEADER flags */
+#define HDR_NSEC 0x1u          /* some packets carry nanosecond timestamps */
+
+/* REC_FILE_OPEN flags */
+#define FOPEN_NSEC 0x1u        /* the pcap has nanosecond timestamps */
+#define FOPEN_INPUT 0x2u       /* an input file read in place (pkread -r), not an archive file */
+
+/* REC_FILE_CLOSE flags */
+#define FCLOSE_GAP 0x1u        /* not every packet of the file was forwarded: index from disk */
+#define FCLOSE_RECOVERED 0x2u  /* finished at start-up after a crash */
+
+/* REC_STATS flags */
+#define STATS_FINAL 0x1u
+
+/* REC_FILTER flags */
+#define FILTER_APPLY 0x1u      /* pkslice must apply the expression with BPF */
+#define FILTER_WINDOW 0x2u     /* start_ns/end_ns bound the answer */
+
+/* REC_NOTE codes */
+#define NOTE_FORWARD_GAP 1     /* forwarding of file id stopped (downstream full or gone) */
+#define NOTE_COVERAGE 2        /* pkfind's coverage line */
+#define NOTE_TEXT 3            /* anything else worth a human's attention */
+
+/* Packet record body: fixed part */
+#define PKT_FIXED 32           /* u64 ts_ns u32 caplen u32 wirelen u32 linktype u32 source u32 flags u32 0 */
+#define PKT_NSEC 0x1u          /* timestamp has nanosecond precision */
+
+/* Annotations: u16 tag, u16 value length, value, padded to 8 */
+enum ann_tag {
+	ANN_LOCATION = 1,      /* u32 file id, u32 0, u64 offset of the pcap record header */
+	ANN_FIELDS = 2,        /* struct pk_fields wire form, see fields.h */
+};
+#define ANN_LOCATION_LEN 16
+
+struct pk_rec {
+	uint32_t len;          /* whole record */
+	uint16_t type;
+	const uint8_t *body;   /* len - 8 bytes; valid until the next read */
+	uint32_t bodylen;
+	const uint8_t *raw;    /* the whole record, header included */
+};
+
+struct pk_pkt {
+	uint64_t ts_ns;
+	uint32_t caplen, wirelen, linktype, source, flags;
+	const uint8_t *data;
+	const uint8_t *ann;    /* annotations area */
+	uint32_t annlen;
+};
+
+struct pk_ann {
+	uint16_t tag;
+	uint16_t len;
+	const void *val;
+};
+
+/* ---- reading ---- */
+
+enum { SIN_RECORD = 1, SIN_EOF = 0, SIN_ERROR = -1, SIN_AGAIN = -2 };
+
+struct stream_in {
+	struct bufin in;
+	const char *name;
+	int started;           /* first bytes examined */
+	int saw_header;
+	uint32_t hdr_flags;
+	uint64_t records;
+	uint64_t garbage;      /* bytes skipped while resynchronising */
+	uint64_t resyncs;
+	int truncated;         /* input ended inside a record */
+};
+
+void sin_init(struct stream_in *s, int fd, const char *name);
+void sin_free(struct stream_in *s);
+/*
+ * sin_next: the next record.  SIN_RECORD, SIN_EOF, SIN_ERROR (message
+ * printed; read error or not a stream at all), or SIN_AGAIN (a signal
+ * interrupted the read: check your flags and call again).  Garbage is
+ * skipped (counted in s->garbage, reported once per run) by scanning for
+ * the next plausible record header.  REC_HEADER records are returned too.
+ */
+int sin_next(struct stream_in *s, struct pk_rec *r);
+/* sin_report: at the end, warn about garbage/truncation; returns 1 if any. */
+int sin_report(const struct stream_in *s);
+
+/* pkt_parse: validate a REC_PACKET record.  0 or -1 (malformed). */
+int pkt_parse(const struct pk_rec *r, struct pk_pkt *p);
+/* pkt_ann: find an annotation by tag; 1 found, 0 not. */
+int pkt_ann(const struct pk_pkt *p, uint16_t tag, struct pk_ann *a);
+
+/* Parsed forms of the small records. */
+struct rec_file {
+	uint32_t id, linktype, snaplen, flags;
+	const char *path;      /* NUL-terminated inside the record (FILE_OPEN, FILE_REMOVE) */
+	uint64_t packets, bytes, first_ns, last_ns; /* FILE_CLOSE */
+};
+struct rec_stats {
+	uint64_t ts_ns, recv, drop, ifdrop;
+	uint32_t source, flags;
+	const char *name;
+};
+struct rec_loc {
+	uint32_t file;
+	uint64_t offset, ts_ns;
+};
+struct rec_filter {
+	uint32_t flags;
+	uint64_t start_ns, end_ns;
+	const char *expr;
+};
+struct rec_note {
+	uint32_t code, file;
+	const char *text;
+};
+int rec_file_parse(const struct pk_rec *r, struct rec_file *f);
+int rec_stats_parse(const struct pk_rec *r, struct rec_stats *s);
+int rec_loc_parse(const struct pk_rec *r, struct rec_loc *l);
+int rec_filter_parse(const struct pk_rec *r, struct rec_filter *f);
+int rec_note_parse(const struct pk_rec *r, struct rec_note *n);
+
+/* ---- writing ---- */
+
+struct stream_out {
+	struct bufout out;
+	int dead;              /* the reader went away (EPIPE) */
+};
+
+/*
+ * sout_init: set up a writer on fd and queue the header record.  Refuses
+ * (exits EX_USAGE) when fd is a terminal; hint names what to pipe into.
+ */
+void sout_init(struct stream_out *s, int fd, const char *producer, uint32_t hdr_flags, const char *hint);
+/* sout_init_raw: as sout_init without the header or the terminal check. */
+void sout_init_raw(struct stream_out *s, int fd);
+void sout_header(struct stream_out *s, const char *producer, uint32_t hdr_flags);
+void sout_free(struct stream_out *s);
+/* All writers return 0, or -1 with errno (EPIPE: the reader went away). */
+int sout_rec(struct stream_out *s, uint16_t type, const void *body, size_t bodylen);
+/* a record whose body is fixed bytes followed by a NUL-terminated string */
+int sout_rec_str(struct stream_out *s, uint16_t type, const void *fixed, size_t fixedlen, const char *str);
+int sout_raw(struct stream_out *s, const struct pk_rec *r);
+/*
+ * sout_packet: write packet p with its annotations, except those whose
+ * tag appears in add[], followed by add[0..nadd).  data may be p->data.
+ */
+int sout_packet(struct stream_out *s, const struct pk_pkt *p, const struct pk_ann *add, int nadd);
+int sout_file_open(struct stream_out *s, uint32_t id, uint32_t linktype, uint32_t snaplen, uint32_t flags, const char *path);
+int sout_file_close(struct stream_out *s, const struct rec_file *f);
+int sout_file_remove(struct stream_out *s, uint32_t id, const char *path);
+int sout_stats(struct stream_out *s, const struct rec_stats *st);
+int sout_loc(struct stream_out *s, const struct rec_loc *l);
+int sout_filter(struct stream_out *s, const struct rec_filter *f);
+int sout_note(struct stream_out *s, uint32_t code, uint32_t file, const char *text);
+int sout_flush(struct stream_out *s);
+
+#endif
