@@ -25,16 +25,18 @@ PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Ilibcommon $(
 ifeq ($(SANITIZE),1)
 PK_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PK_LDFLAGS += -fsanitize=address,undefined
-BUILD = build-san
+BUILD ?= build-san
 else
-BUILD = build
+BUILD ?= build
 endif
+# BIN and BUILD may be overridden (e.g. a private build tree while developing)
+BIN ?= bin
 
 PROGS = pkread pkrotate pkextract pkindex pkfind pkslice
 LIB_SRC = $(sort $(wildcard libcommon/*.c))
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=$(BUILD)/libcommon/%.o)
 LIB = $(BUILD)/libcommon.a
-BINS = $(PROGS:%=bin/%)
+BINS = $(PROGS:%=$(BIN)/%)
 
 all: $(BINS) tools
 
@@ -52,8 +54,8 @@ $(LIB): $(LIB_OBJ)
 
 # one link rule per program: every .c under cmd/<prog>/ plus libcommon
 define prog_rule
-bin/$(1): $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(LIB)
-	@mkdir -p bin
+$(BIN)/$(1): $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(LIB)
+	@mkdir -p $(BIN)
 	$$(CC) $$(CFLAGS) $$(PK_LDFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(DEPS_LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))

@@ -284,6 +284,8 @@ rec_file_parse(const struct pk_rec *r, struct rec_file *f)
 		f->bytes = le64(b + 16);
 		f->first_ns = le64(b + 24);
 		f->last_ns = le64(b + 32);
+		if (r->bodylen > 40 && (f->path = body_str(r, 40)) == NULL)
+			return -1;
 		return 0;
 	case REC_FILE_REMOVE:
 		if (r->bodylen < 9)
@@ -536,6 +538,8 @@ sout_file_close(struct stream_out *s, const struct rec_file *f)
 	put64(b + 16, f->bytes);
 	put64(b + 24, f->first_ns);
 	put64(b + 32, f->last_ns);
+	if (f->path != NULL)
+		return sout_rec_str(s, REC_FILE_CLOSE, b, sizeof b, f->path);
 	return sout_rec(s, REC_FILE_CLOSE, b, sizeof b);
 }
 

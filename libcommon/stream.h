@@ -23,7 +23,7 @@ enum rec_type {
 	REC_HEADER = 1,  /* magic[8] u16 version u16 minor u32 flags, producer name */
 	REC_PACKET = 2,  /* see struct pk_pkt */
 	REC_FILE_OPEN = 3,   /* u32 id u32 linktype u32 snaplen u32 flags, path */
-	REC_FILE_CLOSE = 4,  /* u32 id u32 flags u64 packets u64 bytes u64 first_ns u64 last_ns */
+	REC_FILE_CLOSE = 4,  /* u32 id u32 flags u64 packets u64 bytes u64 first_ns u64 last_ns [, final path] */
 	REC_FILE_REMOVE = 5, /* u32 id u32 flags, path */
 	REC_STATS = 6,   /* u64 ts_ns u64 recv u64 drop u64 ifdrop u32 source u32 flags, name */
 	REC_LOCATION = 7,/* u32 file id u32 0 u64 offset u64 ts_ns */
@@ -125,7 +125,8 @@ int pkt_ann(const struct pk_pkt *p, uint16_t tag, struct pk_ann *a);
 /* Parsed forms of the small records. */
 struct rec_file {
 	uint32_t id, linktype, snaplen, flags;
-	const char *path;      /* NUL-terminated inside the record (FILE_OPEN, FILE_REMOVE) */
+	const char *path;      /* NUL-terminated inside the record (FILE_OPEN, FILE_REMOVE;
+	                          FILE_CLOSE: the name the file was published under, or NULL) */
 	uint64_t packets, bytes, first_ns, last_ns; /* FILE_CLOSE */
 };
 struct rec_stats {

@@ -4,8 +4,10 @@
 # Program-specific helpers live in tests/lib/<name>.bash.
 
 PK_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-PATH="$PK_ROOT/bin:$PATH"
-export PK_ROOT PATH
+# PK_BIN: where the programs are (default bin/, as make builds them)
+PK_BIN=${PK_BIN:-$PK_ROOT/bin}
+PATH="$PK_BIN:$PATH"
+export PK_ROOT PK_BIN PATH
 # test tools built by make from tests/tools/*.c (build-san/ under SANITIZE=1)
 PK_TOOLS=${PK_TOOLS:-$PK_ROOT/build/tools}
 # real captures beside the project (never copied into it); optional
