@@ -54,6 +54,7 @@ enum rec_type {
 #define NOTE_FORWARD_GAP 1     /* forwarding of file id stopped (downstream full or gone) */
 #define NOTE_COVERAGE 2        /* pkfind's coverage line */
 #define NOTE_TEXT 3            /* anything else worth a human's attention */
+#define NOTE_ROOT 5            /* an archive root: location readers read only files under the roots */
 
 /* Packet record body: fixed part */
 #define PKT_FIXED 32           /* u64 ts_ns u32 caplen u32 wirelen u32 linktype u32 source u32 flags u32 0 */
