@@ -14,7 +14,7 @@
  *                                   unless time went backwards), mode 0640
  *   <pcap>.idx                      its index (idx.h), beside it
  *
- * A time in a name is YYYYMMDDTHHMMSS.nnnnnnnnnZ (25 characters, UTC): fixed
+ * A time in a name is YYYYMMDDTHHMMSS.nnnnnnnnnZ (26 characters, UTC): fixed
  * width, so names sort by time.  A name that is taken gets ".1", ".2" ...
  * before ".pcap".  Files whose names do not follow this (pcaps indexed in
  * place) are still archive members: their times come from their index.
@@ -25,13 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARCH_TIMELEN 25            /* YYYYMMDDTHHMMSS.nnnnnnnnnZ */
+#define ARCH_TIMELEN 26            /* YYYYMMDDTHHMMSS.nnnnnnnnnZ */
 #define ARCH_PART_SUFFIX ".pcap.part"
 #define ARCH_PCAP_SUFFIX ".pcap"
 #define ARCH_LOCK ".lock"
 #define ARCH_STATS "pk-stats.log"
 
-/* arch_fmt_time: ts_ns as YYYYMMDDTHHMMSS.nnnnnnnnnZ into buf (>= 26 bytes). */
+/* arch_fmt_time: ts_ns as YYYYMMDDTHHMMSS.nnnnnnnnnZ into buf (>= ARCH_TIMELEN + 1 = 27 bytes). */
 void arch_fmt_time(uint64_t ts_ns, char *buf, size_t len);
 /* arch_parse_time: the inverse; 0 or -1. */
 int arch_parse_time(const char *s, uint64_t *ts_ns);

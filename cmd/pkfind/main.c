@@ -1,13 +1,133 @@
-/* pkfind - placeholder until its issue lands: prints usage, exits 64. */
+/* pkfind - find packets in a pk archive by pcap-filter expression and time (pkfind(1)). */
+#include <err.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "find.h"
 #include "pk.h"
+#include "query.h"
+#include "timeparse.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s -d DIR [-d DIR ...] [-s START] [-e END | -D DURATION] [-c | -l | -T text]\n"
+	    "              [-n N] [-g SECONDS] [-Eqrx] EXPRESSION\n", pk_progname);
+	exit(EX_USAGE);
+}
+
+static uint64_t
+when(const char *s, uint64_t now, uint64_t base)
+{
+	char e[256];
+	uint64_t t;
+
+	if (timeparse(s, now, base, &t, e, sizeof e) < 0)
+		errx(EX_USAGE, "%s", e);
+	return t;
+}
+
+/* -s, -e, -D: the window [start, end); open ends when not given */
+static void
+set_window(struct find_opts *o, const char *s, const char *e, const char *dur)
+{
+	uint64_t now = time_now_ns(), d;
+	char ebuf[256];
+
+	o->windowed = s || e || dur;
+	o->start = s ? when(s, now, now) : 0;
+	if (e)
+		o->end = when(e, now, s ? o->start : now);
+	if (dur) {
+		if (durparse(dur, &d, ebuf, sizeof ebuf) < 0)
+			errx(EX_USAGE, "-D: %s", ebuf);
+		o->end = o->start + d;
+	}
+	if (o->end <= o->start)
+		errx(EX_USAGE, "the window is empty: END is not after START");
+}
+
+/* the expression: the arguments joined by spaces, as tcpdump does */
+static char *
+join_args(int n, char **v)
+{
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	if ((s = calloc(1, len)) == NULL)
+		err(EX_OSERR, "calloc");
+	for (i = 0; i < n; i++) {
+		if (i)
+			strlcat(s, " ", len);
+		strlcat(s, v[i], len);
+	}
+	return s;
+}
 
 int
 main(int argc, char **argv)
 {
-	(void)argc;
+	struct find_opts o = { .end = UINT64_MAX, .gap_ns = 60000000000ull };
+	const char *s = NULL, *e = NULL, *dur = NULL, *errstr;
+	char *expr;
+	int ch, explain = 0;
+
 	pk_init(argv[0]);
-	fprintf(stderr, "usage: %s (not implemented yet)\n", pk_progname);
-	return EX_USAGE;
+	while ((ch = getopt(argc, argv, "+cd:D:e:Eg:ln:qrs:T:x")) != -1) {
+		switch (ch) {
+		case 'c': o.mode = FIND_COUNT; break;
+		case 'd':
+			if ((o.dirs = reallocarray(o.dirs, (size_t)o.ndirs + 1, sizeof *o.dirs)) == NULL)
+				err(EX_OSERR, "reallocarray");
+			o.dirs[o.ndirs++] = optarg;
+			break;
+		case 'D': dur = optarg; break;
+		case 'e': e = optarg; break;
+		case 'E': explain = 1; break;
+		case 'g':
+			o.gap_ns = (uint64_t)strtonum(optarg, 1, 86400 * 365, &errstr) * 1000000000ull;
+			if (errstr)
+				errx(EX_USAGE, "-g %s: %s", optarg, errstr);
+			break;
+		case 'l': o.mode = FIND_LIST; break;
+		case 'n':
+			o.limit = (uint64_t)strtonum(optarg, 1, LLONG_MAX, &errstr);
+			if (errstr)
+				errx(EX_USAGE, "-n %s: %s", optarg, errstr);
+			break;
+		case 'q': o.quiet = 1; break;
+		case 'r': o.reverse = 1; break;
+		case 's': s = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "text") != 0)
+				errx(EX_USAGE, "-T %s: only 'text' is known", optarg);
+			o.mode = FIND_TEXT;
+			break;
+		case 'x': o.index_only = 1; break;
+		default: usage();
+		}
+	}
+	expr = join_args(argc - optind, argv + optind);
+	o.expr = expr;
+	if (explain) {
+		struct query *q = query_parse(expr);
+
+		query_print(q, stdout);
+		query_free(q);
+		free(expr);
+		return EX_OK;
+	}
+	if (o.ndirs == 0 || (e && dur))
+		usage();
+	set_window(&o, s, e, dur);
+	ch = find_run(&o);
+	free(o.dirs);
+	free(expr);
+	return ch;
 }

@@ -1,13 +1,69 @@
-/* pkindex - placeholder until its issue lands: prints usage, exits 64. */
+/* pkindex - index archived pcap files (pkindex(1)). */
+#include <err.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "indexer.h"
 #include "pk.h"
+#include "stream.h"
+
+static volatile sig_atomic_t stop;
+
+static void onsig(int sig) { (void)sig; stop = 1; }
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s -d DIR [FILE.pcap ...]\n       %s --repair -d DIR\n       %s --dump FILE.idx\n",
+	    pk_progname, pk_progname, pk_progname);
+	exit(EX_USAGE);
+}
 
 int
 main(int argc, char **argv)
 {
-	(void)argc;
+	static const struct option lo[] = { { "repair", no_argument, NULL, 'R' },
+		{ "dump", required_argument, NULL, 'U' }, { NULL, 0, NULL, 0 } };
+	struct sigaction sa = { .sa_handler = onsig };   /* no SA_RESTART: sin_next returns SIN_AGAIN */
+	struct stream_in in;
+	struct pk_rec r;
+	struct indexer *ix;
+	const char *dir = NULL, *dump = NULL;
+	int c, repair = 0, rc = SIN_EOF, status;
+
 	pk_init(argv[0]);
-	fprintf(stderr, "usage: %s (not implemented yet)\n", pk_progname);
-	return EX_USAGE;
+	while ((c = getopt_long(argc, argv, "d:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'R': repair = 1; break;
+		case 'U': dump = optarg; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (dump)
+		return dir || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
+	if (dir == NULL || (repair && argc))
+		usage();
+	if (repair)
+		return indexer_repair(dir);
+	if (argc)
+		return indexer_files(dir, argv, argc);
+	if ((ix = indexer_new(dir)) == NULL)
+		return EX_NOINPUT;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sin_init(&in, 0, "stdin");
+	while (!stop && (rc = sin_next(&in, &r)) != SIN_EOF && rc != SIN_ERROR)
+		if (rc == SIN_RECORD)
+			indexer_record(ix, &r);
+	status = indexer_finish(ix);
+	if (sin_report(&in) || rc == SIN_ERROR)
+		status = status ? status : EX_DATAERR;
+	indexer_free(ix);
+	sin_free(&in);
+	return status;
 }

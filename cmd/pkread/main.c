@@ -1,13 +1,117 @@
-/* pkread - placeholder until its issue lands: prints usage, exits 64. */
+/*
+ * pkread - packets from a live interface or from pcap/pcapng files into
+ * the pk record stream on standard output.  See pkread(1).
+ */
+#include <err.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "capture.h"
+#include "pcapin.h"
 #include "pk.h"
+#include "privdrop.h"
+#include "stream.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: pkread [-Dmpq] [-i IFACE | -r FILE ...] [-s SNAPLEN] [-B KIB] [-c COUNT]\n"
+	    "              [-b BYTES] [-t SECONDS] [-I SECONDS] [-S SECONDS] [-Z USER]\n"
+	    "              [-F FILTERFILE] [EXPRESSION]\n");
+	exit(EX_USAGE);
+}
+
+static long long
+num(int c, const char *s, long long lo, long long hi)
+{
+	const char *e;
+	long long v = strtonum(s, lo, hi, &e);
+
+	if (e != NULL)
+		errx(EX_USAGE, "-%c %s: %s", c, s, e);
+	return v;
+}
+
+/* Options into o; returns the index of the first operand. live_only: a -i-only option seen. */
+static int
+parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, const char **user,
+    const char **ffile, int *list, int *live_only)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "DmpqB:b:c:F:I:i:r:S:s:t:Z:")) != -1) {
+		if (strchr("mpBIsSt", c) != NULL)
+			*live_only = c;
+		switch (c) {
+		case 'D': *list = 1; break;
+		case 'm': o->immediate = 1; break;
+		case 'p': o->promisc = 0; break;
+		case 'q': o->quiet = 1; break;
+		case 'B': o->bufkib = num(c, optarg, 1, INT_MAX / 1024); break;
+		case 'b': o->max_bytes = (uint64_t)num(c, optarg, 1, LLONG_MAX); break;
+		case 'c': o->max_packets = (uint64_t)num(c, optarg, 1, LLONG_MAX); break;
+		case 'F': *ffile = optarg; break;
+		case 'I': o->idle = num(c, optarg, 1, INT_MAX); break;
+		case 'i': o->iface = optarg; break;
+		case 'r':
+			if ((*files = reallocarray(*files, (size_t)*nfiles + 1, sizeof **files)) == NULL)
+				err(EX_OSERR, "reallocarray");
+			(*files)[(*nfiles)++] = optarg;
+			break;
+		case 'S': o->stats_every = num(c, optarg, 0, INT_MAX); break;
+		case 's': o->snaplen = (int)num(c, optarg, 1, CAPTURE_SNAPLEN); break;
+		case 't': o->duration = num(c, optarg, 1, INT_MAX); break;
+		case 'Z': *user = optarg; break;
+		default: usage();
+		}
+	}
+	return optind;
+}
 
 int
 main(int argc, char **argv)
 {
-	(void)argc;
+	struct cap_opts o = { .snaplen = CAPTURE_SNAPLEN, .promisc = 1, .stats_every = 10 };
+	const char *user = NULL, *ffile = NULL;
+	char **files = NULL, *expr;
+	int nfiles = 0, list = 0, live_only = 0, first, rc;
+	struct stream_out s;
+	struct capture c;
+	struct pcapin r;
+
 	pk_init(argv[0]);
-	fprintf(stderr, "usage: %s (not implemented yet)\n", pk_progname);
-	return EX_USAGE;
+	first = parse(argc, argv, &o, &files, &nfiles, &user, &ffile, &list, &live_only);
+	if (list)
+		return capture_list();
+	if ((o.iface != NULL) == (nfiles > 0))
+		usage();
+	if (nfiles > 0 && live_only)
+		errx(EX_USAGE, "-%c applies to live capture (-i) only", live_only);
+	o.filter = expr = capture_expr(argc - first, argv + first, ffile);
+	pk_refuse_tty(STDOUT_FILENO, CAPTURE_HINT);
+	if (nfiles > 0) {
+		if (user != NULL)
+			privdrop_user(user);
+		pcapin_init(&r, files, nfiles);
+		r.filter = o.filter;
+		r.max_packets = o.max_packets;
+		r.max_bytes = o.max_bytes;
+		sout_init(&s, STDOUT_FILENO, "pkread", r.any_nsec ? HDR_NSEC : 0, CAPTURE_HINT);
+		rc = pcapin_run(&r, &s);
+		pcapin_free(&r);
+	} else {
+		capture_open(&c, &o);
+		if (user != NULL)
+			privdrop_user(user);
+		capture_filter(&c);
+		sout_init(&s, STDOUT_FILENO, "pkread", c.nsec ? HDR_NSEC : 0, CAPTURE_HINT);
+		rc = capture_run(&c, &s);
+	}
+	sout_free(&s);
+	free(files);
+	free(expr);
+	return rc;
 }

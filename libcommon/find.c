@@ -1,0 +1,664 @@
+/*
+ * find.c - archive search for pkfind(1) (find.h).
+ *
+ * Per file, cheapest first: the times in a finished file's name prune it
+ * before anything is opened; an index that exists and matches its pcap
+ * gives candidates (query.c) and the window (idx_time_range) without
+ * reading the pcap; everything else (the .pcap.part being written, a
+ * file whose index is missing, damaged or stale) is read record by
+ * record and filtered with BPF.  The pcap is the truth: an index is only
+ * believed when idx_matches_pcap says it covers the file as it is now.
+ *
+ * Exactness: the stream carries candidates (a superset) and a FILTER
+ * record, and pkslice applies the BPF; -c, -l, -T and -n need exact
+ * matches here, so the candidates are read and filtered (a read per
+ * candidate, sequential ones share the stdio buffer).
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "archive.h"
+#include "fields.h"
+#include "find.h"
+#include "idx.h"
+#include "pcapfile.h"
+#include "pk.h"
+#include "print.h"
+#include "query.h"
+#include "stream.h"
+#include "timeparse.h"
+
+#define MAXLT 16
+
+struct ival {
+	uint64_t lo, hi;
+};
+
+struct match {
+	uint64_t offset, ts;
+};
+
+struct bpfc {
+	uint32_t linktype;
+	int ok;                 /* compiled; 0: the expression is invalid for this link type */
+	struct bpf_program prog;
+};
+
+struct fctx {
+	const struct find_opts *o;
+	struct query *q;
+	struct stream_out so;
+	uint32_t next_id;
+	uint64_t found;         /* packets written (or counted) */
+	int inexact;            /* some written candidates were not checked with BPF */
+	size_t nindexed, nscanned;
+	int stop;               /* -n reached or the reader went away */
+	struct ival *iv;        /* time spans of the archive's files */
+	size_t niv, civ;
+	struct bpfc bpf[MAXLT];
+	int nbpf;
+	struct match *m;        /* this file's matches */
+	size_t nm, cm;
+	char err[512];
+};
+
+static void
+add_ival(struct fctx *c, uint64_t lo, uint64_t hi)
+{
+	if (c->niv == c->civ) {
+		c->civ = c->civ ? c->civ * 2 : 64;
+		if ((c->iv = reallocarray(c->iv, c->civ, sizeof *c->iv)) == NULL)
+			err(EX_OSERR, "reallocarray");
+	}
+	c->iv[c->niv].lo = lo;
+	c->iv[c->niv].hi = hi < lo ? lo : hi;
+	c->niv++;
+}
+
+static void
+add_match(struct fctx *c, uint64_t offset, uint64_t ts)
+{
+	if (c->nm == c->cm) {
+		c->cm = c->cm ? c->cm * 2 : 256;
+		if ((c->m = reallocarray(c->m, c->cm, sizeof *c->m)) == NULL)
+			err(EX_OSERR, "reallocarray");
+	}
+	c->m[c->nm].offset = offset;
+	c->m[c->nm].ts = ts;
+	c->nm++;
+}
+
+/* the BPF program for a link type; NULL if the expression is invalid there (said once) */
+static const struct bpf_program *
+bpf_for(struct fctx *c, uint32_t linktype, uint32_t snaplen)
+{
+	int i;
+
+	for (i = 0; i < c->nbpf; i++)
+		if (c->bpf[i].linktype == linktype)
+			return c->bpf[i].ok ? &c->bpf[i].prog : NULL;
+	if (c->nbpf == MAXLT)
+		errx(EX_SOFTWARE, "more than %d link types in one archive", MAXLT);
+	c->bpf[i].linktype = linktype;
+	c->bpf[i].ok = query_compile(c->o->expr, linktype, snaplen, &c->bpf[i].prog, c->err, sizeof c->err) == 0;
+	if (!c->bpf[i].ok)
+		warnx("files of link type %u skipped: the expression does not apply to them: %s", linktype, c->err);
+	c->nbpf++;
+	return c->bpf[i].ok ? &c->bpf[i].prog : NULL;
+}
+
+static int
+bpf_match(const struct bpf_program *prog, const struct pcapf_rec *r)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof h);
+	h.caplen = r->caplen;
+	h.len = r->wirelen;
+	return pcap_offline_filter(prog, &h, r->data) != 0;
+}
+
+static int
+in_window(const struct find_opts *o, uint64_t ts)
+{
+	return ts >= o->start && ts < o->end;
+}
+
+/* link type, snaplen and precision from a pcap's file header, without stdio's big buffer */
+static int
+pcap_head(const char *path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
+{
+	uint8_t h[PCAP_FILEHDR];
+	int fd, swapped, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && pcapf_parsehdr(h, &swapped, nsec, linktype, snaplen) == 0)
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
+static void
+out_fail(struct fctx *c)
+{
+	if (errno == EPIPE) {
+		c->stop = 1;
+		return;
+	}
+	err(EX_IOERR, "stdout");
+}
+
+/*
+ * emit this file's matches (c->m, file order) in the mode's form, newest
+ * first with -r, up to -n.  pf: the open pcap, or NULL (opened if needed).
+ */
+static void
+emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
+{
+	const struct find_opts *o = c->o;
+	struct pcapf own;
+	uint32_t lt, snap;
+	int nsec, opened = 0;
+	size_t k, lo, hi;
+
+	if (c->nm == 0 || c->stop)
+		return;
+	if (o->mode == FIND_TEXT && pf == NULL) {
+		if (pcapf_open(&own, path, c->err, sizeof c->err) < 0) {
+			warnx("%s", c->err);
+			return;
+		}
+		pf = &own;
+		opened = 1;
+	}
+	if (pf) {
+		lt = pf->linktype, snap = pf->snaplen, nsec = pf->nsec;
+	} else if (pcap_head(path, &lt, &snap, &nsec) < 0) {
+		warn("%s", path);
+		return;
+	}
+	if (o->mode == FIND_STREAM && sout_file_open(&c->so, ++c->next_id, lt, snap, nsec ? FOPEN_NSEC : 0, path) < 0)
+		out_fail(c);
+	if (o->mode == FIND_LIST && printf("%s\n", path) < 0)
+		out_fail(c);
+	/* -n: the first (or, with -r, the last) matches of the file */
+	lo = 0, hi = c->nm;
+	if (o->limit && hi - lo > o->limit - c->found) {
+		if (o->reverse)
+			lo = hi - (size_t)(o->limit - c->found);
+		else
+			hi = lo + (size_t)(o->limit - c->found);
+	}
+	/* the stream keeps file order (pkslice reads forward); people get -r */
+	for (k = 0; k < hi - lo && !c->stop; k++) {
+		const struct match *m = &c->m[o->reverse && o->mode != FIND_STREAM ? hi - 1 - k : lo + k];
+
+		c->found++;
+		if (!checked)
+			c->inexact = 1;
+		if (o->mode == FIND_STREAM) {
+			struct rec_loc l = { c->next_id, m->offset, m->ts };
+
+			if (sout_loc(&c->so, &l) < 0)
+				out_fail(c);
+		} else if (o->mode == FIND_TEXT) {
+			struct pcapf_rec r;
+			struct pk_fields f;
+			char t[40];
+
+			if (pcapf_read_at(pf, m->offset, &r, c->err, sizeof c->err) < 0) {
+				warnx("%s", c->err);
+				continue;
+			}
+			decode_packet(lt, r.data, r.caplen, &f);
+			time_fmt_iso(r.ts_ns, 1, t, sizeof t);
+			printf("%s %s %llu ", t, path, (unsigned long long)m->offset);
+			print_summary(stdout, &f, r.wirelen, r.caplen);
+			if (putchar('\n') == EOF)
+				out_fail(c);
+		}
+	}
+	if (o->limit && c->found >= o->limit)
+		c->stop = 1;
+	if (opened)
+		pcapf_close(&own);
+}
+
+static void scan_file(struct fctx *c, const struct arch_file *af);
+
+/*
+ * The .pcap.part we listed was finished while we searched: pkrotate
+ * renamed it to <first>-<last>.pcap (archive.h).  Read that instead, so
+ * that no packet falls between the listing and the rename.
+ */
+static void
+scan_finished(struct fctx *c, const struct arch_file *af)
+{
+	size_t len = strlen(af->path), plen = strlen(ARCH_PART_SUFFIX);
+	char pat[PATH_MAX];
+	glob_t g;
+	size_t i;
+
+	if (len <= plen || len - plen + 8 >= sizeof pat)
+		return;
+	memcpy(pat, af->path, len - plen);
+	strlcpy(pat + len - plen, "-*" ARCH_PCAP_SUFFIX, sizeof pat - (len - plen));
+	if (glob(pat, 0, NULL, &g) != 0)
+		return;
+	for (i = 0; i < g.gl_pathc; i++) {
+		struct arch_file f = *af;
+
+		f.path = g.gl_pathv[i];
+		f.partial = 0;
+		f.named = 0;
+		c->nm = 0;
+		scan_file(c, &f);
+	}
+	globfree(&g);
+}
+
+/* read a pcap record by record, BPF and window: the file has no usable index */
+static void
+scan_file(struct fctx *c, const struct arch_file *af)
+{
+	const struct find_opts *o = c->o;
+	const struct bpf_program *prog;
+	struct pcapf pf;
+	struct pcapf_rec r;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int rc;
+
+	errno = 0;
+	if (pcapf_open(&pf, af->path, c->err, sizeof c->err) < 0) {
+		/*
+		 * A .pcap.part may not have its header yet, or may have been
+		 * finished (renamed) since the listing; a finished file may
+		 * have aged out.
+		 */
+		if (errno == ENOENT && af->partial)
+			scan_finished(c, af);
+		else if (errno != ENOENT && (!af->partial || af->size >= PCAP_FILEHDR))
+			warnx("%s", c->err);
+		return;
+	}
+	c->nscanned++;
+	if ((prog = bpf_for(c, pf.linktype, pf.snaplen)) == NULL) {
+		pcapf_close(&pf);
+		return;
+	}
+	/* a file being written is read up to its last whole record as of now */
+	while ((rc = pcapf_next(&pf, &r, c->err, sizeof c->err)) == 1) {
+		if (r.ts_ns < lo)
+			lo = r.ts_ns;
+		if (r.ts_ns > hi)
+			hi = r.ts_ns;
+		if (!in_window(o, r.ts_ns) || !bpf_match(prog, &r))
+			continue;
+		add_match(c, r.offset, r.ts_ns);
+		if (o->limit && !o->reverse && c->found + c->nm >= o->limit)
+			break;
+	}
+	if (rc < 0 && !af->partial)
+		warnx("%s", c->err);
+	/* a .pcap.part's span is what it holds now */
+	if ((!af->named || af->partial) && lo <= hi)
+		add_ival(c, lo, hi);
+	emit_file(c, af->path, &pf, 1);
+	pcapf_close(&pf);
+}
+
+/* candidates from the index, checked with BPF when the mode needs exact answers */
+static void
+index_file(struct fctx *c, const struct arch_file *af, struct idx *x)
+{
+	const struct find_opts *o = c->o;
+	const struct idx_meta *mt = idx_get_meta(x);
+	const struct bpf_program *prog;
+	struct ordset cand, tr;
+	struct pcapf pf;
+	int exact, verify, pf_open = 0, nsec;
+	uint32_t i, n, lt, snaplen;
+
+	if (!af->named) {
+		add_ival(c, mt->first_ns, mt->last_ns);
+		if (mt->packets && (mt->last_ns < o->start || mt->first_ns >= o->end))
+			return;
+	}
+	c->nindexed++;
+	if (mt->packets == 0 || mt->packets > UINT32_MAX)
+		return;
+	n = (uint32_t)mt->packets;
+	if ((prog = bpf_for(c, mt->linktype, 0)) == NULL)
+		return;
+	if (pcap_head(af->path, &lt, &snaplen, &nsec) < 0) {
+		warn("%s", af->path);
+		return;
+	}
+	if (query_eval(c->q, x, mt->linktype, snaplen, n, &cand, &exact, c->err, sizeof c->err) < 0)
+		goto corrupt;
+	if (mt->first_ns < o->start || mt->last_ns >= o->end) {
+		ordset_init(&tr, n);
+		if (idx_time_range(x, o->start, o->end, &tr, c->err, sizeof c->err) < 0) {
+			ordset_free(&tr);
+			ordset_free(&cand);
+			goto corrupt;
+		}
+		ordset_and(&cand, &tr);
+		ordset_free(&tr);
+	}
+	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
+	verify = !o->index_only && !exact && (o->mode != FIND_STREAM || o->limit);
+	if (verify || o->mode == FIND_TEXT) {
+		if (pcapf_open(&pf, af->path, c->err, sizeof c->err) < 0) {
+			warnx("%s", c->err);
+			ordset_free(&cand);
+			return;
+		}
+		pf_open = 1;
+	}
+	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
+		uint64_t off, ts;
+		struct pcapf_rec r;
+
+		if (idx_packet(x, i, &off, &ts) < 0) {
+			snprintf(c->err, sizeof c->err, "packet %u not in the packet table", i);
+			ordset_free(&cand);
+			if (pf_open)
+				pcapf_close(&pf);
+			goto corrupt;
+		}
+		if (verify) {
+			if (pcapf_read_at(&pf, off, &r, c->err, sizeof c->err) < 0) {
+				warnx("%s", c->err);
+				break;
+			}
+			if (!bpf_match(prog, &r))
+				continue;
+		}
+		add_match(c, off, ts);
+		if (o->limit && !o->reverse && c->found + c->nm >= o->limit)
+			break;
+	}
+	ordset_free(&cand);
+	emit_file(c, af->path, pf_open ? &pf : NULL, verify || exact || o->index_only);
+	if (pf_open)
+		pcapf_close(&pf);
+	return;
+corrupt:
+	/* nothing of this file was written yet: fall back to reading it */
+	warnx("%s%s: index unusable, scanning the pcap: %s", af->path, IDX_SUFFIX, c->err);
+	c->nindexed--;
+	c->nm = 0;
+	scan_file(c, af);
+}
+
+static void
+search_file(struct fctx *c, const struct arch_file *af)
+{
+	char ipath[PATH_MAX];
+	struct idx *x = NULL;
+
+	c->nm = 0;
+	if (!af->partial && af->has_idx) {
+		if (snprintf(ipath, sizeof ipath, "%s%s", af->path, IDX_SUFFIX) >= (int)sizeof ipath) {
+			warnx("%s: path too long", af->path);
+			return;
+		}
+		if ((x = idx_open(ipath, c->err, sizeof c->err)) == NULL) {
+			warnx("index unusable, scanning the pcap: %s", c->err);
+		} else if (!idx_matches_pcap(x, af->path)) {
+			idx_close(x);
+			x = NULL;
+			/* aged out since the listing: nothing to say */
+			if (access(af->path, F_OK) < 0 && errno == ENOENT)
+				return;
+			warnx("%s: index does not match its pcap; scanning the pcap", ipath);
+		}
+	}
+	if (x) {
+		index_file(c, af, x);
+		idx_close(x);
+	} else {
+		scan_file(c, af);
+	}
+}
+
+/* ---- coverage ---- */
+
+static int
+ival_cmp(const void *a, const void *b)
+{
+	const struct ival *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* holes longer than gap_ns inside the window (clipped to it) */
+static void
+count_gaps(struct fctx *c, uint64_t wlo, uint64_t whi, uint64_t *ngaps, uint64_t *total)
+{
+	uint64_t cur = wlo;
+	size_t i;
+
+	*ngaps = *total = 0;
+	qsort(c->iv, c->niv, sizeof *c->iv, ival_cmp);
+	for (i = 0; i < c->niv && cur < whi; i++) {
+		uint64_t lo = c->iv[i].lo < whi ? c->iv[i].lo : whi;
+
+		if (lo > cur && lo - cur > c->o->gap_ns) {
+			(*ngaps)++;
+			*total += lo - cur;
+		}
+		if (c->iv[i].hi + 1 > cur)
+			cur = c->iv[i].hi + 1;
+	}
+	if (cur < whi && whi - cur > c->o->gap_ns) {
+		(*ngaps)++;
+		*total += whi - cur;
+	}
+}
+
+/* capture drops in DIR/pk-stats.log within the window: per run deltas of drop + ifdrop */
+static uint64_t
+count_drops(const struct find_opts *o, const char *dir)
+{
+	char path[PATH_MAX], line[512], name[256], pname[256] = "";
+	unsigned long long ts, recv, drop, ifdrop, flags;
+	uint64_t total = 0, prev = 0, prev_ts = 0;
+	int have = 0, final = 0;
+	FILE *fp;
+
+	if (snprintf(path, sizeof path, "%s/%s", dir, ARCH_STATS) >= (int)sizeof path ||
+	    (fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof line, fp) != NULL) {
+		uint64_t cum, delta, from;
+
+		name[0] = '\0';
+		if (sscanf(line, "%llu %llu %llu %llu %llu %255s", &ts, &recv, &drop, &ifdrop, &flags, name) < 5)
+			continue;
+		cum = drop + ifdrop;
+		/* a new run: first line, after a final line, another source, or counters went back */
+		if (!have || final || strcmp(name, pname) != 0 || cum < prev) {
+			delta = cum;
+			from = ts;
+		} else {
+			delta = cum - prev;
+			from = prev_ts;
+		}
+		if (delta && ts >= o->start && from < o->end)
+			total += delta;
+		have = 1;
+		final = (flags & STATS_FINAL) != 0;
+		prev = cum;
+		prev_ts = ts;
+		strlcpy(pname, name, sizeof pname);
+	}
+	fclose(fp);
+	return total;
+}
+
+static void
+fmt_dur(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000u, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (d)
+		n += (size_t)snprintf(buf + n, len - n, "%llu d ", (unsigned long long)d);
+	if (h && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%llu h ", (unsigned long long)h);
+	if (m && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%llu min ", (unsigned long long)m);
+	if ((s % 60 || n == 0) && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%llu s ", (unsigned long long)(s % 60));
+	if (n > 0 && n <= len)
+		buf[n - 1] = '\0';
+}
+
+static void
+coverage(struct fctx *c, char *buf, size_t len)
+{
+	const struct find_opts *o = c->o;
+	uint64_t wlo = o->start, whi = o->end, ngaps, gapns, drops = 0, amin = UINT64_MAX, amax = 0;
+	char a[40], b[40], d[64];
+	size_t i;
+	int k;
+
+	for (i = 0; i < c->niv; i++) {
+		if (c->iv[i].lo < amin)
+			amin = c->iv[i].lo;
+		if (c->iv[i].hi > amax)
+			amax = c->iv[i].hi;
+	}
+	/* an open end of the window is the archive's end */
+	if (o->start == 0)
+		wlo = amin == UINT64_MAX ? 0 : amin;
+	if (o->end == UINT64_MAX)
+		whi = amin == UINT64_MAX ? wlo : amax + 1;
+	count_gaps(c, wlo, whi, &ngaps, &gapns);
+	for (k = 0; k < o->ndirs; k++)
+		drops += count_drops(o, o->dirs[k]);
+	time_fmt_iso(wlo, 0, a, sizeof a);
+	/* an open end is shown as the archive's last packet */
+	time_fmt_iso(o->end == UINT64_MAX && whi > wlo ? whi - 1 : whi, 0, b, sizeof b);
+	fmt_dur(gapns, d, sizeof d);
+	snprintf(buf, len, "searched %s..%s: %zu file%s (%zu indexed, %zu scanned), %llu gap%s%s%s%s, %llu drop%s; "
+	    "%llu %s%s", a, b, c->nindexed + c->nscanned, c->nindexed + c->nscanned == 1 ? "" : "s", c->nindexed,
+	    c->nscanned, (unsigned long long)ngaps, ngaps == 1 ? "" : "s", ngaps ? " (" : "", ngaps ? d : "",
+	    ngaps ? ")" : "", (unsigned long long)drops, drops == 1 ? "" : "s", (unsigned long long)c->found,
+	    c->inexact ? "candidate" : "packet", c->found == 1 ? "" : "s");
+}
+
+/* ---- the whole search ---- */
+
+static uint64_t
+mtime_ns(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+}
+
+static int
+file_cmp(const void *a, const void *b)
+{
+	const struct arch_file *x = a, *y = b;
+
+	if (x->min_ns != y->min_ns)
+		return x->min_ns < y->min_ns ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+int
+find_run(const struct find_opts *o)
+{
+	struct fctx c;
+	struct arch_list l;
+	struct bpf_program prog;
+	char line[512], rp[PATH_MAX];
+	size_t i, k;
+	int d, status = EX_OK;
+
+	memset(&c, 0, sizeof c);
+	memset(&l, 0, sizeof l);
+	c.o = o;
+	/* libpcap judges the expression once, as tcpdump would on Ethernet */
+	if (query_compile(o->expr, 1, 0, &prog, c.err, sizeof c.err) < 0) {
+		warnx("bad expression: %s", c.err);
+		return EX_DATAERR;
+	}
+	pcap_freecode(&prog);
+	for (d = 0; d < o->ndirs; d++)
+		if (realpath(o->dirs[d], rp) == NULL || arch_scan(rp, &l) < 0) {
+			warn("%s", o->dirs[d]);
+			arch_list_free(&l);
+			return EX_NOINPUT;
+		}
+	qsort(l.v, l.n, sizeof *l.v, file_cmp);
+	c.q = query_parse(o->expr);
+	if (o->mode == FIND_STREAM) {
+		sout_init(&c.so, STDOUT_FILENO, "pkfind", 0, "pkslice (pkfind ... | pkslice | tcpdump -r -)");
+		for (d = 0; d < o->ndirs && !c.stop; d++)
+			if (realpath(o->dirs[d], rp) != NULL && sout_note(&c.so, NOTE_ROOT, 0, rp) < 0)
+				out_fail(&c);
+	}
+	for (k = 0; k < l.n; k++) {
+		struct arch_file *af = &l.v[o->reverse ? l.n - 1 - k : k];
+
+		if (af->partial && c.stop) {
+			/* not read: its span runs from its name to its last write */
+			uint64_t mt = mtime_ns(af->path);
+
+			add_ival(&c, af->min_ns, mt > af->min_ns ? mt : af->min_ns);
+		} else if (af->named && !af->partial) {
+			add_ival(&c, af->min_ns, af->max_ns);
+			if (af->max_ns < o->start || af->min_ns >= o->end)
+				continue;
+		}
+		if (!c.stop)
+			search_file(&c, af);
+	}
+	coverage(&c, line, sizeof line);
+	if (o->mode == FIND_STREAM && !c.so.dead) {
+		struct rec_filter f = { (o->index_only ? 0 : FILTER_APPLY) | (o->windowed ? FILTER_WINDOW : 0),
+			o->start, o->end, o->expr };
+
+		if (sout_filter(&c.so, &f) < 0 || sout_note(&c.so, NOTE_COVERAGE, 0, line) < 0 ||
+		    sout_flush(&c.so) < 0)
+			if (errno != EPIPE)
+				err(EX_IOERR, "stdout");
+		sout_free(&c.so);
+	}
+	if (o->mode == FIND_COUNT)
+		printf("%llu\n", (unsigned long long)c.found);
+	if (o->mode != FIND_STREAM && (fflush(stdout) == EOF || ferror(stdout)) && errno != EPIPE) {
+		warn("stdout");
+		status = EX_IOERR;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "%s: %s\n", pk_progname, line);
+	for (i = 0; i < (size_t)c.nbpf; i++)
+		if (c.bpf[i].ok)
+			pcap_freecode(&c.bpf[i].prog);
+	query_free(c.q);
+	free(c.iv);
+	free(c.m);
+	arch_list_free(&l);
+	return status;
+}

@@ -1,0 +1,736 @@
+/*
+ * idx_read.c - opening, checking and querying a per-pcap index (idx.h).
+ *
+ * Every page is checksummed by Berkeley DB (DB_CHKSUM); the metadata and
+ * trailer records carry CRC-32s of their own; every varint and ordinal
+ * is bounds-checked while decoding.  Any inconsistency makes the call
+ * return -1 with a message, and the caller treats the index as absent.
+ */
+#include <arpa/inet.h>
+#include <db.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "idx.h"
+#include "indexer.h"
+#include "pcapfile.h"
+#include "pk.h"
+#include "varint.h"
+
+struct idx {
+	DB *db;
+	char *path;
+	struct idx_meta meta;
+	uint32_t nflows, bpk, nblocks, listflags;
+	uint64_t base;           /* first packet's time in units: table times are relative to it */
+	uint64_t records;
+	uint32_t cblock;         /* cached block, UINT32_MAX: none */
+	uint32_t ccount;
+	uint64_t coff[IDX_BLOCK_MAX], cts[IDX_BLOCK_MAX];
+};
+
+static char db_lasterr[256];
+
+static void
+db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env;
+	(void)pfx;
+	/* the first message is the cause; a panic message follows it */
+	if (db_lasterr[0] == '\0')
+		strlcpy(db_lasterr, msg, sizeof db_lasterr);
+}
+
+size_t
+idx_tag_len(int tag)
+{
+	static const uint8_t len[IDX_TAG_MAX + 1] = { 0, 6, 6, 2, 2, 4, 4, 16, 16, 1, 2, 2 };
+
+	return tag >= 1 && tag <= IDX_TAG_MAX ? len[tag] : 0;
+}
+
+static const char *
+tag_name(int tag)
+{
+	static const char *names[IDX_TAG_MAX + 1] = { "?", "ether.src", "ether.dst", "vlan", "ether.type",
+		"ip.src", "ip.dst", "ip6.src", "ip6.dst", "ip.proto", "port.src", "port.dst" };
+
+	return tag >= 1 && tag <= IDX_TAG_MAX ? names[tag] : "?";
+}
+
+static int
+fail(struct idx *x, char *errbuf, size_t errlen, const char *what, int rc)
+{
+	snprintf(errbuf, errlen, "%s: corrupt index: %s%s%s", x->path, what, rc || db_lasterr[0] ? ": " : "",
+	    db_lasterr[0] ? db_lasterr : rc ? db_strerror(rc) : "");
+	db_lasterr[0] = '\0';
+	return -1;
+}
+
+static int
+get(struct idx *x, const uint8_t *key, size_t klen, DBT *d)
+{
+	DBT k;
+
+	memset(&k, 0, sizeof k);
+	memset(d, 0, sizeof *d);
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	return x->db->get(x->db, NULL, &k, d, 0);
+}
+
+struct idx *
+idx_open(const char *idx_path, char *errbuf, size_t errlen)
+{
+	struct idx *x;
+	uint8_t mkey[2] = { IDXK_META, 'M' };
+	const uint8_t *m, *t;
+	DBT d, k;
+	DBC *c = NULL;
+	int rc;
+
+	if ((x = calloc(1, sizeof *x)) == NULL || (x->path = strdup(idx_path)) == NULL)
+		err(EX_OSERR, "calloc");
+	x->cblock = UINT32_MAX;
+	db_lasterr[0] = '\0';
+	if ((rc = db_create(&x->db, NULL, 0)) != 0) {
+		snprintf(errbuf, errlen, "db_create: %s", db_strerror(rc));
+		x->db = NULL;
+		goto bad;
+	}
+	x->db->set_errcall(x->db, db_errcall);
+	if ((rc = x->db->open(x->db, NULL, idx_path, NULL, DB_BTREE, DB_RDONLY, 0)) != 0) {
+		if (rc == ENOENT)
+			snprintf(errbuf, errlen, "%s: %s", idx_path, strerror(rc));
+		else
+			fail(x, errbuf, errlen, "cannot open", rc);
+		goto bad;
+	}
+	if ((rc = get(x, mkey, 2, &d)) != 0) {
+		fail(x, errbuf, errlen, "no metadata", rc == DB_NOTFOUND ? 0 : rc);
+		goto bad;
+	}
+	m = d.data;
+	if (d.size != IDX_META_LEN || memcmp(m, IDX_MAGIC, 8) != 0 || le32(m + 84) != crc32_update(0, m, 84)) {
+		fail(x, errbuf, errlen, "bad metadata", 0);
+		goto bad;
+	}
+	if (le32(m + 8) != IDX_VERSION) {
+		snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + 8), IDX_VERSION);
+		goto bad;
+	}
+	x->meta.version = le32(m + 8);
+	x->meta.linktype = le32(m + 12);
+	x->meta.nsec = le32(m + 16) & 1;
+	x->meta.pcap_size = le64(m + 24);
+	x->meta.packets = le64(m + 32);
+	x->meta.first_ns = le64(m + 40);
+	x->meta.last_ns = le64(m + 48);
+	x->nflows = le32(m + 56);
+	x->bpk = le32(m + 60);
+	x->listflags = le32(m + 64);
+	x->base = le64(m + 68);
+	if (x->bpk == 0 || x->bpk > IDX_BLOCK_MAX ||
+	    x->meta.packets > UINT32_MAX - 1 || x->nflows > x->meta.packets) {
+		fail(x, errbuf, errlen, "bad metadata values", 0);
+		goto bad;
+	}
+	x->nblocks = (uint32_t)((x->meta.packets + x->bpk - 1) / x->bpk);
+	/* the trailer is the last key: a truncated file loses it (or its pages) */
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0 || (rc = c->get(c, &k, &d, DB_LAST)) != 0) {
+		fail(x, errbuf, errlen, "no trailer", rc == DB_NOTFOUND ? 0 : rc);
+		goto bad;
+	}
+	t = d.data;
+	if (k.size != 1 || ((uint8_t *)k.data)[0] != IDXK_TRAILER || d.size != IDX_TRAILER_LEN ||
+	    le32(t + 12) != crc32_update(0, t, 12) || le32(t + 8) != crc32_update(0, m, IDX_META_LEN)) {
+		fail(x, errbuf, errlen, "bad trailer", 0);
+		goto bad;
+	}
+	x->records = le64(t);
+	c->close(c);
+	return x;
+bad:
+	if (c)
+		c->close(c);
+	idx_close(x);
+	return NULL;
+}
+
+void
+idx_close(struct idx *x)
+{
+	if (x == NULL)
+		return;
+	if (x->db)
+		x->db->close(x->db, 0);
+	free(x->path);
+	free(x);
+}
+
+const struct idx_meta *
+idx_get_meta(const struct idx *x)
+{
+	return &x->meta;
+}
+
+int
+idx_matches_pcap(const struct idx *x, const char *pcap_path)
+{
+	struct stat st;
+	uint8_t h[PCAP_FILEHDR], r[PCAP_RECHDR];
+	int fd, swapped, nsec, ok = 0;
+	uint32_t lt, snap;
+	uint64_t off, ts;
+
+	if (stat(pcap_path, &st) < 0 || (uint64_t)st.st_size != x->meta.pcap_size)
+		return 0;
+	if (x->meta.packets == 0)
+		return st.st_size == PCAP_FILEHDR;
+	/* the last packet must be where the index says, with the same time */
+	if (idx_packet((struct idx *)x, (uint32_t)(x->meta.packets - 1), &off, &ts) < 0)
+		return 0;
+	if ((fd = open(pcap_path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && pcapf_parsehdr(h, &swapped, &nsec, &lt, &snap) == 0 &&
+	    lt == x->meta.linktype && off + PCAP_RECHDR <= (uint64_t)st.st_size &&
+	    pread(fd, r, sizeof r, (off_t)off) == (ssize_t)sizeof r) {
+		uint32_t sec = swapped ? __builtin_bswap32(le32(r)) : le32(r);
+		uint32_t frac = swapped ? __builtin_bswap32(le32(r + 4)) : le32(r + 4);
+		uint32_t caplen = swapped ? __builtin_bswap32(le32(r + 8)) : le32(r + 8);
+		uint64_t t = (uint64_t)sec * 1000000000u + (nsec ? frac : (uint64_t)frac * 1000u);
+		ok = t == ts && off + PCAP_RECHDR + caplen <= (uint64_t)st.st_size;
+	}
+	close(fd);
+	return ok;
+}
+
+/* decode table block blk into the cache */
+static int
+load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *mn, uint64_t *mx,
+    const DBT *have)
+{
+	uint8_t key[5] = { IDXK_BLOCK };
+	const uint8_t *p, *end;
+	uint64_t cnt, off, t, dmin, span, v, u;
+	uint32_t want;
+	DBT d;
+	int rc;
+
+	if (have) {
+		d = *have;
+	} else {
+		putbe32(key + 1, blk);
+		if ((rc = get(x, key, 5, &d)) != 0)
+			return fail(x, errbuf, errlen, "packet table block missing", rc == DB_NOTFOUND ? 0 : rc);
+	}
+	p = d.data;
+	end = p + d.size;
+	want = blk + 1 < x->nblocks ? x->bpk : (uint32_t)(x->meta.packets - (uint64_t)blk * x->bpk);
+	if (blk >= x->nblocks || varint_get(&p, end, &cnt) < 0 || (u = cnt & 1 ? 1000 : 1, cnt >>= 1) != want ||
+	    varint_get(&p, end, &off) < 0 || varint_get(&p, end, &t) < 0 || varint_get(&p, end, &dmin) < 0 ||
+	    varint_get(&p, end, &span) < 0)
+		return fail(x, errbuf, errlen, "bad packet table block", 0);
+	/* times in ns; wrapping arithmetic on damaged data gives wrong times, never a crash */
+	t = x->base + (uint64_t)zigzag_dec(t) * u;
+	if (mn) {
+		*mn = t - dmin * u;
+		*mx = *mn + span * u;
+	}
+	x->cblock = UINT32_MAX;
+	x->coff[0] = off;
+	x->cts[0] = t;
+	for (uint32_t i = 1; i < cnt; i++) {
+		if (varint_get(&p, end, &v) < 0)
+			return fail(x, errbuf, errlen, "bad packet table block", 0);
+		off += v + PCAP_RECHDR;
+		if (varint_get(&p, end, &v) < 0)
+			return fail(x, errbuf, errlen, "bad packet table block", 0);
+		t += (uint64_t)zigzag_dec(v) * u;
+		x->coff[i] = off;
+		x->cts[i] = t;
+	}
+	if (p != end)
+		return fail(x, errbuf, errlen, "bad packet table block", 0);
+	x->cblock = blk;
+	x->ccount = (uint32_t)cnt;
+	return 0;
+}
+
+int
+idx_packet(struct idx *x, uint32_t ordinal, uint64_t *offset, uint64_t *ts_ns)
+{
+	char e[256];
+
+	if (ordinal >= x->meta.packets)
+		return -1;
+	if (x->cblock != ordinal / x->bpk && load_block(x, ordinal / x->bpk, e, sizeof e, NULL, NULL, NULL) < 0)
+		return -1;
+	*offset = x->coff[ordinal % x->bpk];
+	*ts_ns = x->cts[ordinal % x->bpk];
+	return 0;
+}
+
+int
+idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset *out, char *errbuf,
+    size_t errlen)
+{
+	uint8_t key[5] = { IDXK_BLOCK };
+	DBC *c;
+	DBT k, d;
+	uint32_t blk = 0;
+	int rc;
+
+	if (x->meta.packets == 0 || start_ns >= end_ns || x->meta.last_ns < start_ns || x->meta.first_ns >= end_ns)
+		return 0;
+	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)
+		return fail(x, errbuf, errlen, "cursor", rc);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	putbe32(key + 1, 0);
+	k.data = key;
+	k.size = 5;
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0 && blk < x->nblocks; rc = c->get(c, &k, &d, DB_NEXT), blk++) {
+		uint64_t mn, mx, base = (uint64_t)blk * x->bpk;
+		if (k.size != 5 || ((uint8_t *)k.data)[0] != IDXK_BLOCK || be32(k.data + 1) != blk)
+			break;
+		if (load_block(x, blk, errbuf, errlen, &mn, &mx, &d) < 0) {
+			c->close(c);
+			return -1;
+		}
+		if (mx < start_ns || mn >= end_ns)
+			continue;
+		for (uint32_t i = 0; i < x->ccount; i++)
+			if (x->cts[i] >= start_ns && x->cts[i] < end_ns && base + i < out->n)
+				ordset_add(out, (uint32_t)(base + i));
+	}
+	c->close(c);
+	if (blk != x->nblocks)
+		return fail(x, errbuf, errlen, "packet table incomplete", rc == DB_NOTFOUND ? 0 : rc);
+	return 0;
+}
+
+/*
+ * gscan: walk the grouped posting lists of tag (pk-index(5)) for the
+ * values lo..hi (big-endian, vlen bytes), or only those in want (flow
+ * numbers) when want is not NULL; call fn for each segment.  Numbers in
+ * lists must be below limit.  0, or -1 (corrupt).
+ */
+typedef int (*seg_fn)(void *arg, const uint8_t *val, const uint32_t *list, size_t n);
+
+struct scan {
+	struct idx *x;
+	DBC *c;
+	DBT k, d;
+	int tag;
+	size_t vlen;
+	uint32_t *list;
+	size_t listcap;
+};
+
+static uint64_t
+val_num(const uint8_t *v, size_t len)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n = n << 8 | v[i];
+	return n;
+}
+
+static void
+num_val(uint64_t n, uint8_t *v, size_t len)
+{
+	for (size_t i = len; i-- > 0; n >>= 8)
+		v[i] = (uint8_t)n;
+}
+
+static int
+rec_is(const struct scan *s)
+{
+	return s->k.size == 1 + s->vlen + 2 && ((const uint8_t *)s->k.data)[0] == s->tag;
+}
+
+/* position on the record holding the first segment of value v (or the first after it) */
+static int
+seek_val(struct scan *s, const uint8_t *v)
+{
+	uint8_t key[1 + 16 + 2];
+	int rc;
+
+	key[0] = (uint8_t)s->tag;
+	memcpy(key + 1, v, s->vlen);
+	putbe16(key + 1 + s->vlen, 0);
+	s->k.data = key;
+	s->k.size = (u_int32_t)(1 + s->vlen + 2);
+	rc = s->c->get(s->c, &s->k, &s->d, DB_SET_RANGE);
+	if (rc == 0 && s->k.size == 1 + s->vlen + 2 && memcmp(s->k.data, key, s->k.size) == 0)
+		return 0;
+	if (rc != 0 && rc != DB_NOTFOUND)
+		return rc;
+	/* v may begin inside the previous record */
+	rc = s->c->get(s->c, &s->k, &s->d, rc == DB_NOTFOUND ? DB_LAST : DB_PREV);
+	if (rc == 0 && !rec_is(s))
+		rc = s->c->get(s->c, &s->k, &s->d, DB_NEXT);
+	return rc;
+}
+
+static int
+gscan(struct idx *x, int tag, size_t vlen, const uint8_t *lo, const uint8_t *hi, const struct ordset *want,
+    uint32_t limit, seg_fn fn, void *arg)
+{
+	struct scan s;
+	uint8_t val[16], w[16];
+	uint64_t lon = vlen <= 8 ? val_num(lo, vlen) : 0, hin = vlen <= 8 ? val_num(hi, vlen) : 0;
+	uint64_t found = 0, lastv = UINT64_MAX;
+	int rc, done = 0, rle = x->listflags & (tag == IDXK_FLOW ? IDX_LIST_RLE_FLOWS : IDX_LIST_RLE_KEYS);
+
+	memset(&s, 0, sizeof s);
+	s.x = x;
+	s.tag = tag;
+	s.vlen = vlen;
+	if ((rc = x->db->cursor(x->db, NULL, &s.c, 0)) != 0)
+		return rc;
+	if (want) {
+		uint32_t f = ordset_next(want, (uint32_t)lon);
+		if (f == UINT32_MAX || f > hin)
+			goto out;
+		num_val(f, w, vlen);
+		rc = seek_val(&s, w);
+	} else {
+		rc = seek_val(&s, lo);
+	}
+	for (; rc == 0 && !done && rec_is(&s); rc = s.c->get(s.c, &s.k, &s.d, DB_NEXT)) {
+		const uint8_t *p = s.d.data, *end = p + s.d.size;
+		uint64_t cur = vlen <= 8 ? val_num((const uint8_t *)s.k.data + 1, vlen) : 0, n, v, dv;
+		int first = 1;
+
+		if (want && lastv != UINT64_MAX) {
+			/* jump over records with nothing wanted */
+			uint32_t f = ordset_next(want, (uint32_t)(cur > lastv ? lastv + 1 : lastv));
+			if (f == UINT32_MAX || f > hin)
+				break;
+			if (f > cur + 256) {
+				num_val(f, w, vlen);
+				if ((rc = seek_val(&s, w)) != 0 || !rec_is(&s))
+					break;
+				p = s.d.data;
+				end = p + s.d.size;
+				cur = val_num((const uint8_t *)s.k.data + 1, vlen);
+			}
+		}
+		while (p < end) {
+			if (vlen > 8) {
+				if (end - p < 16) {
+					rc = -1;
+					goto out;
+				}
+				memcpy(val, p, 16);
+				p += 16;
+			} else {
+				if (varint_get(&p, end, &dv) < 0 || (first && dv != 0) || dv > UINT64_MAX - cur) {
+					rc = -1;
+					goto out;
+				}
+				cur += dv;
+				num_val(cur, val, vlen);
+			}
+			first = 0;
+			if (varint_get(&p, end, &n) < 0 || n == 0 || n > limit || (!rle && n > (uint64_t)(end - p))) {
+				rc = -1;
+				goto out;
+			}
+			if (n > s.listcap) {
+				free(s.list);
+				s.listcap = n;
+				if ((s.list = reallocarray(NULL, n, sizeof *s.list)) == NULL)
+					err(EX_OSERR, "reallocarray");
+			}
+			for (uint64_t i = 0, prev = 0; i < n; i++) {
+				if (varint_get(&p, end, &v) < 0 || v > UINT32_MAX) {
+					rc = -1;
+					goto out;
+				}
+				if (i > 0 && rle && (v & 1)) {
+					/* a run of (v >> 1) + 1 consecutive numbers */
+					uint64_t r = (v >> 1) + 1;
+					if (r > n - i || prev + r >= limit) {
+						rc = -1;
+						goto out;
+					}
+					while (r-- > 0)
+						s.list[i++] = (uint32_t)++prev;
+					i--;
+					continue;
+				}
+				v = i == 0 ? v : rle ? prev + (v >> 1) + 2 : prev + v + 1;
+				if (v >= limit) {
+					rc = -1;
+					goto out;
+				}
+				s.list[i] = (uint32_t)(prev = v);
+			}
+			if (vlen > 8 ? memcmp(val, lo, vlen) < 0 : cur < lon)
+				continue;
+			if (vlen > 8 ? memcmp(val, hi, vlen) > 0 : cur > hin) {
+				done = 1;
+				break;
+			}
+			if (want && (cur >= want->n || !ordset_has(want, (uint32_t)cur)))
+				continue;
+			if (cur != lastv || vlen > 8)
+				found++;
+			lastv = cur;
+			if ((rc = fn(arg, val, s.list, (size_t)n)) != 0)
+				goto out;
+		}
+	}
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	/* every wanted flow exists: one that is not found means damage */
+	if (rc == 0 && want && found != ordset_count(want))
+		rc = -1;
+out:
+	s.c->close(s.c);
+	free(s.list);
+	return rc;
+}
+
+static int
+seg_or(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
+{
+	struct ordset *o = arg;
+
+	(void)val;
+	for (size_t i = 0; i < n; i++)
+		if (list[i] < o->n)
+			ordset_add(o, list[i]);
+	return 0;
+}
+
+/* OR the packets of the flows in fs into out */
+static int
+flows_to_packets(struct idx *x, const struct ordset *fs, struct ordset *out, char *errbuf, size_t errlen)
+{
+	uint8_t lo[4] = { 0, 0, 0, 0 }, hi[4] = { 0xff, 0xff, 0xff, 0xff };
+	int rc;
+
+	if (ordset_next(fs, 0) == UINT32_MAX)
+		return 0;
+	if (out->n < x->meta.packets)
+		return fail(x, errbuf, errlen, "ordinal set smaller than the index", 0);
+	if ((rc = gscan(x, IDXK_FLOW, 4, lo, hi, fs, (uint32_t)x->meta.packets, seg_or, out)) != 0)
+		return fail(x, errbuf, errlen, "flow lists", rc > 0 || rc < -1 ? rc : 0);
+	return 0;
+}
+
+/* the flows of every key tag:lo..hi */
+static int
+keys_to_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *fs, char *errbuf,
+    size_t errlen)
+{
+	int rc;
+
+	if ((rc = gscan(x, tag, idx_tag_len(tag), lo, hi, NULL, x->nflows, seg_or, fs)) != 0)
+		return fail(x, errbuf, errlen, "key lists", rc > 0 || rc < -1 ? rc : 0);
+	return 0;
+}
+
+int
+idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
+    char *errbuf, size_t errlen)
+{
+	struct ordset fs;
+	int rc;
+
+	if (idx_tag_len(tag) == 0) {
+		snprintf(errbuf, errlen, "%s: unknown index tag %d", x->path, tag);
+		return -1;
+	}
+	if (memcmp(lo, hi, idx_tag_len(tag)) > 0)
+		return 0;
+	ordset_init(&fs, x->nflows);
+	rc = keys_to_flows(x, tag, lo, hi, &fs, errbuf, errlen);
+	if (rc == 0)
+		rc = flows_to_packets(x, &fs, out, errbuf, errlen);
+	ordset_free(&fs);
+	return rc;
+}
+
+static void
+print_value(FILE *out, int tag, const uint8_t *v)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	switch (tag) {
+	case IDX_MAC_SRC:
+	case IDX_MAC_DST:
+		fprintf(out, "%02x:%02x:%02x:%02x:%02x:%02x", v[0], v[1], v[2], v[3], v[4], v[5]);
+		break;
+	case IDX_IP4_SRC:
+	case IDX_IP4_DST:
+		fputs(inet_ntop(AF_INET, v, s, sizeof s), out);
+		break;
+	case IDX_IP6_SRC:
+	case IDX_IP6_DST:
+		fputs(inet_ntop(AF_INET6, v, s, sizeof s), out);
+		break;
+	case IDX_ETHERTYPE:
+		fprintf(out, "0x%04x", be16(v));
+		break;
+	case IDX_PROTO:
+		fprintf(out, "%u", v[0]);
+		break;
+	default:
+		fprintf(out, "%u", be16(v));
+	}
+}
+
+static void
+print_time(FILE *out, uint64_t ns)
+{
+	fprintf(out, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
+}
+
+struct dumpst {
+	struct idx *x;
+	FILE *out;
+	int tag, have, bad;
+	uint8_t cur[16];
+	struct ordset fs, ps;
+};
+
+/* one key: its packets, then the key line */
+static void
+dump_key(struct dumpst *ds)
+{
+	char e[512];
+	uint32_t i;
+
+	ordset_free(&ds->ps);
+	ordset_init(&ds->ps, (uint32_t)ds->x->meta.packets);
+	if (flows_to_packets(ds->x, &ds->fs, &ds->ps, e, sizeof e) < 0) {
+		warnx("%s", e);
+		ds->bad = 1;
+		return;
+	}
+	fprintf(ds->out, "key %s ", tag_name(ds->tag));
+	print_value(ds->out, ds->tag, ds->cur);
+	fprintf(ds->out, " flows %" PRIu64 " packets %" PRIu64 ":", ordset_count(&ds->fs), ordset_count(&ds->ps));
+	for (i = ordset_next(&ds->ps, 0); i != UINT32_MAX; i = ordset_next(&ds->ps, i + 1))
+		fprintf(ds->out, " %u", i);
+	fputc('\n', ds->out);
+	ordset_free(&ds->fs);
+	ordset_init(&ds->fs, ds->x->nflows);
+}
+
+static int
+dump_seg(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
+{
+	struct dumpst *ds = arg;
+	size_t len = idx_tag_len(ds->tag);
+
+	if (ds->have && memcmp(ds->cur, val, len) != 0) {
+		dump_key(ds);
+		if (ds->bad)
+			return -1;
+	}
+	memcpy(ds->cur, val, len);
+	ds->have = 1;
+	return seg_or(&ds->fs, val, list, n);
+}
+
+int
+idx_dump(struct idx *x, FILE *out)
+{
+	struct dumpst ds;
+	uint8_t lo[16], hi[16];
+	uint64_t off, ts;
+	int bad = 0;
+
+	fprintf(out, "version %u\nlinktype %u\nprecision %s\npcap_size %" PRIu64 "\npackets %" PRIu64 "\n",
+	    x->meta.version, x->meta.linktype, x->meta.nsec ? "nsec" : "usec", x->meta.pcap_size, x->meta.packets);
+	fputs("first ", out);
+	print_time(out, x->meta.first_ns);
+	fputs("\nlast ", out);
+	print_time(out, x->meta.last_ns);
+	fprintf(out, "\nflows %u\nrecords %" PRIu64 "\n", x->nflows, x->records);
+	memset(lo, 0, sizeof lo);
+	memset(hi, 0xff, sizeof hi);
+	memset(&ds, 0, sizeof ds);
+	ds.x = x;
+	ds.out = out;
+	ordset_init(&ds.fs, x->nflows);
+	ordset_init(&ds.ps, 1);
+	for (int tag = 1; tag <= IDX_TAG_MAX && !bad; tag++) {
+		ds.tag = tag;
+		ds.have = 0;
+		if (gscan(x, tag, idx_tag_len(tag), lo, hi, NULL, x->nflows, dump_seg, &ds) != 0 || ds.bad)
+			bad = 1;
+		else if (ds.have)
+			dump_key(&ds);
+		bad |= ds.bad;
+	}
+	ordset_free(&ds.fs);
+	ordset_free(&ds.ps);
+	for (uint32_t i = 0; i < x->meta.packets && !bad; i++) {
+		if (idx_packet(x, i, &off, &ts) < 0) {
+			bad = 1;
+			break;
+		}
+		fprintf(out, "packet %u offset %" PRIu64 " time ", i, off);
+		print_time(out, ts);
+		fputc('\n', out);
+	}
+	if (bad)
+		warnx("%s: corrupt index", x->path);
+	return bad ? -1 : 0;
+}
+
+/*
+ * idx_verify: read every record of the index (pkindex --repair): page
+ * checksums, record layout, ordinal bounds.  0, or -1 with a message.
+ */
+int
+idx_verify(struct idx *x, char *errbuf, size_t errlen)
+{
+	struct ordset all, fs;
+	char e[256];
+	int rc;
+
+	ordset_init(&all, (uint32_t)x->meta.packets);
+	ordset_init(&fs, x->nflows);
+	ordset_fill(&fs);
+	rc = flows_to_packets(x, &fs, &all, errbuf, errlen);
+	if (rc == 0 && ordset_count(&all) != x->meta.packets)
+		rc = fail(x, errbuf, errlen, "flow lists do not cover every packet", 0);
+	if (rc == 0) {
+		ordset_free(&all);
+		ordset_init(&all, (uint32_t)x->meta.packets);
+		rc = idx_time_range(x, 0, UINT64_MAX, &all, errbuf, errlen);
+		if (rc == 0 && ordset_count(&all) != x->meta.packets)
+			rc = fail(x, errbuf, errlen, "packet table does not cover every packet", 0);
+	}
+	if (rc == 0) {
+		uint8_t lo[16], hi[16];
+		memset(lo, 0, sizeof lo);
+		memset(hi, 0xff, sizeof hi);
+		ordset_free(&fs);
+		ordset_init(&fs, x->nflows);
+		for (int tag = 1; tag <= IDX_TAG_MAX && rc == 0; tag++)
+			rc = keys_to_flows(x, tag, lo, hi, &fs, errbuf, errlen);
+	}
+	(void)e;
+	ordset_free(&all);
+	ordset_free(&fs);
+	return rc;
+}

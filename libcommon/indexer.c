@@ -1,0 +1,464 @@
+/*
+ * indexer.c - pkindex's work (pkindex(1)): index the files a stream
+ * announces as their packets go by, index pcaps in place, repair an
+ * archive, dump an index.
+ *
+ * Stream mode keeps one builder per open file and nothing else.  A file
+ * is indexed from the stream only when the stream saw all of it (the
+ * close record's packet count matches, no gap, not recovered, and the
+ * last packet ends where the file ends); otherwise it is indexed from
+ * disk, which is always right because the pcap is the truth.
+ */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "fields.h"
+#include "idx.h"
+#include "indexer.h"
+#include "pcapfile.h"
+#include "pk.h"
+#include "stream.h"
+
+struct ofile {
+	uint32_t id;
+	char *path;
+	int ignored;             /* outside the archive: packets are skipped */
+	int nsec;
+	struct idx_builder *b;
+	uint64_t end;            /* offset just past the last packet seen */
+};
+
+struct indexer {
+	char *root;
+	struct ofile *f;
+	size_t n, cap;
+	int status;
+	uint64_t indexed, fromdisk, failed, removed;
+};
+
+static void
+set_status(int *st, int code)
+{
+	if (*st == EX_OK)
+		*st = code;
+}
+
+struct indexer *
+indexer_new(const char *dir)
+{
+	struct indexer *ix;
+	char rp[PATH_MAX];
+
+	if (realpath(dir, rp) == NULL) {
+		warn("%s", dir);
+		return NULL;
+	}
+	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->root = strdup(rp)) == NULL)
+		err(EX_OSERR, "calloc");
+	return ix;
+}
+
+static struct ofile *
+ofile_find(struct indexer *ix, uint32_t id)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		if (ix->f[i].id == id)
+			return &ix->f[i];
+	return NULL;
+}
+
+static void
+ofile_drop(struct indexer *ix, struct ofile *o)
+{
+	idxb_free(o->b);
+	free(o->path);
+	*o = ix->f[--ix->n];
+}
+
+/*
+ * within: path lies under the archive.  Judged by its directory: the
+ * file itself may be gone already (a .part renamed, a pcap aged out)
+ * by the time its record arrives here.
+ */
+static int
+within(struct indexer *ix, const char *path)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (strlcpy(dir, path, sizeof dir) >= sizeof dir || (slash = strrchr(dir, '/')) == NULL ||
+	    slash[1] == '\0' || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0)
+		return 0;
+	*(slash == dir ? slash + 1 : slash) = '\0';
+	return arch_path_within(dir, &ix->root, 1);
+}
+
+/* index a pcap from disk; reason says why on stderr (NULL: quietly) */
+static int
+build_disk(const char *path, const char *reason, int *status)
+{
+	char e[1024];
+	uint64_t n;
+
+	if (reason)
+		warnx("%s: %s: indexing from disk", path, reason);
+	if (idx_build_from_pcap(path, &n, e, sizeof e) < 0) {
+		warnx("%s", e);
+		set_status(status, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
+		return -1;
+	}
+	if (e[0])
+		warnx("%s (indexed the %llu whole packets before it)", e, (unsigned long long)n);
+	return 0;
+}
+
+static void
+on_open(struct indexer *ix, const struct rec_file *rf)
+{
+	struct ofile *o;
+
+	if ((o = ofile_find(ix, rf->id)) != NULL)
+		ofile_drop(ix, o);     /* reopened without a close: the old one is lost */
+	if (ix->n == ix->cap) {
+		size_t nc = ix->cap ? ix->cap * 2 : 8;
+		void *nf = reallocarray(ix->f, nc, sizeof *ix->f);
+		if (nf == NULL)
+			err(EX_OSERR, "reallocarray");
+		ix->f = nf;
+		ix->cap = nc;
+	}
+	o = &ix->f[ix->n++];
+	memset(o, 0, sizeof *o);
+	o->id = rf->id;
+	if ((o->path = strdup(rf->path)) == NULL)
+		err(EX_OSERR, "strdup");
+	o->nsec = rf->flags & FOPEN_NSEC ? 1 : 0;
+	if (!within(ix, rf->path)) {
+		warnx("%s: not under %s: not indexed", rf->path, ix->root);
+		o->ignored = 1;
+		return;
+	}
+	o->b = idxb_new(rf->linktype, o->nsec);
+}
+
+static void
+on_packet(struct indexer *ix, const struct pk_rec *r)
+{
+	struct pk_pkt p;
+	struct pk_ann a;
+	struct pk_fields f;
+	struct ofile *o;
+	uint64_t ts;
+
+	if (pkt_parse(r, &p) < 0 || !pkt_ann(&p, ANN_LOCATION, &a) || a.len < ANN_LOCATION_LEN)
+		return;
+	if ((o = ofile_find(ix, le32(a.val))) == NULL || o->ignored)
+		return;
+	if (!pkt_ann(&p, ANN_FIELDS, &a) || fields_decode(a.val, a.len, &f) < 0)
+		decode_packet(p.linktype, p.data, p.caplen, &f);
+	/* the time as the file holds it: a microsecond file truncates */
+	ts = o->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000;
+	idxb_add(o->b, le64((const uint8_t *)a.val + 8), ts, p.caplen, &f);
+	o->end = le64((const uint8_t *)a.val + 8) + PCAP_RECHDR + p.caplen;
+}
+
+static void
+on_close(struct indexer *ix, const struct rec_file *rf)
+{
+	struct ofile *o = ofile_find(ix, rf->id);
+	const char *path;
+	const char *why = NULL;
+	struct stat st;
+	char e[1024];
+
+	if (o == NULL)
+		return;
+	if (o->ignored) {
+		ofile_drop(ix, o);
+		return;
+	}
+	path = rf->path ? rf->path : o->path;
+	if (rf->path && !within(ix, path)) {
+		warnx("%s: not under %s: not indexed", path, ix->root);
+		ofile_drop(ix, o);
+		return;
+	}
+	if (rf->flags & FCLOSE_RECOVERED)
+		why = "recovered after a crash";
+	else if (rf->flags & FCLOSE_GAP)
+		why = "not every packet was forwarded";
+	else if (idxb_count(o->b) != rf->packets)
+		why = "packet count differs from the stream's";
+	else if (stat(path, &st) < 0)
+		why = "cannot stat";
+	else if ((uint64_t)st.st_size != (idxb_count(o->b) ? o->end : PCAP_FILEHDR))
+		why = "file size differs from the stream's";
+	if (why == NULL && idxb_write(o->b, path, (uint64_t)st.st_size, e, sizeof e) < 0) {
+		warnx("%s", e);
+		why = "index write failed";
+	}
+	if (why == NULL)
+		ix->indexed++;
+	else if (build_disk(path, why, &ix->status) == 0)
+		ix->fromdisk++;
+	else
+		ix->failed++;
+	ofile_drop(ix, o);
+}
+
+static void
+on_remove(struct indexer *ix, const struct rec_file *rf)
+{
+	struct ofile *o = ofile_find(ix, rf->id);
+	char ipath[PATH_MAX];
+
+	if (o != NULL && strcmp(o->path, rf->path) == 0)
+		ofile_drop(ix, o);
+	if (!within(ix, rf->path) ||
+	    (size_t)snprintf(ipath, sizeof ipath, "%s%s", rf->path, IDX_SUFFIX) >= sizeof ipath)
+		return;
+	if (unlink(ipath) == 0)
+		ix->removed++;
+	else if (errno != ENOENT)
+		warn("%s", ipath);
+}
+
+void
+indexer_record(struct indexer *ix, const struct pk_rec *r)
+{
+	struct rec_file rf;
+
+	switch (r->type) {
+	case REC_PACKET:
+		on_packet(ix, r);
+		break;
+	case REC_FILE_OPEN:
+	case REC_FILE_CLOSE:
+	case REC_FILE_REMOVE:
+		if (rec_file_parse(r, &rf) < 0) {
+			warnx("malformed file record (type %u) skipped", r->type);
+			set_status(&ix->status, EX_DATAERR);
+		} else if (r->type == REC_FILE_OPEN) {
+			on_open(ix, &rf);
+		} else if (r->type == REC_FILE_CLOSE) {
+			on_close(ix, &rf);
+		} else {
+			on_remove(ix, &rf);
+		}
+		break;
+	default:
+		break;      /* pkindex is the end of a pipeline */
+	}
+}
+
+int
+indexer_finish(struct indexer *ix)
+{
+	size_t open = 0;
+
+	for (size_t i = 0; i < ix->n; i++)
+		open += !ix->f[i].ignored;
+	if (open)
+		warnx("%zu file(s) still open at end of input: not indexed (pkindex --repair will)", open);
+	if (ix->fromdisk || ix->failed)
+		warnx("indexed %llu from the stream, %llu from disk, %llu failed",
+		    (unsigned long long)ix->indexed, (unsigned long long)ix->fromdisk, (unsigned long long)ix->failed);
+	return ix->status;
+}
+
+void
+indexer_free(struct indexer *ix)
+{
+	if (ix == NULL)
+		return;
+	while (ix->n > 0)
+		ofile_drop(ix, &ix->f[ix->n - 1]);
+	free(ix->f);
+	free(ix->root);
+	free(ix);
+}
+
+static int
+is_pcapng(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t m[4];
+	int ng = 0;
+
+	if (fp == NULL)
+		return 0;
+	ng = fread(m, 1, 4, fp) == 4 && le32(m) == 0x0a0d0d0a;
+	fclose(fp);
+	return ng;
+}
+
+int
+indexer_files(const char *dir, char **files, int nfiles)
+{
+	char rp[PATH_MAX], *root = rp;
+	int status = EX_OK;
+
+	if (realpath(dir, rp) == NULL) {
+		warn("%s", dir);
+		return EX_NOINPUT;
+	}
+	for (int i = 0; i < nfiles; i++) {
+		if (access(files[i], R_OK) < 0) {
+			warn("%s", files[i]);
+			set_status(&status, EX_NOINPUT);
+		} else if (!arch_path_within(files[i], &root, 1)) {
+			warnx("%s: not under %s: not indexed", files[i], dir);
+			set_status(&status, EX_USAGE);
+		} else if (is_pcapng(files[i])) {
+			warnx("%s: pcapng cannot be indexed in place (convert it with editcap -F pcap)", files[i]);
+			set_status(&status, EX_DATAERR);
+		} else {
+			build_disk(files[i], NULL, &status);
+		}
+	}
+	return status;
+}
+
+/* 1 if the index of pcap is usable as it is */
+static int
+index_ok(const char *pcap, const char *ipath)
+{
+	char e[1024];
+	struct idx *x = idx_open(ipath, e, sizeof e);
+	int ok;
+
+	if (x == NULL) {
+		warnx("%s", e);
+		return 0;
+	}
+	ok = idx_matches_pcap(x, pcap);
+	if (!ok)
+		warnx("%s: does not match its pcap", ipath);
+	else if (idx_verify(x, e, sizeof e) < 0) {
+		warnx("%s", e);
+		ok = 0;
+	}
+	idx_close(x);
+	return ok;
+}
+
+/*
+ * Indexes whose pcap is gone (deleted while no pkindex was reading the
+ * stream), and temporary files of builders that died: removed.  Walks dir
+ * and two levels below, as deep as the archive layout goes.
+ */
+static void
+remove_orphans(const char *dir, int depth, uint64_t *removed)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX], pcap[PATH_MAX];
+	struct stat st;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name, *tmp;
+		size_t len = strlen(n);
+		if (n[0] == '.' || (size_t)snprintf(path, sizeof path, "%s/%s", dir, n) >= sizeof path ||
+		    lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (depth < 2)
+				remove_orphans(path, depth + 1, removed);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode))
+			continue;
+		if ((tmp = strstr(n, IDX_SUFFIX ".tmp.")) != NULL) {
+			long pid = strtol(tmp + strlen(IDX_SUFFIX ".tmp."), NULL, 10);
+			if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+				if (unlink(path) == 0)
+					(*removed)++;
+			}
+			continue;
+		}
+		if (len <= strlen(IDX_SUFFIX) || strcmp(n + len - strlen(IDX_SUFFIX), IDX_SUFFIX) != 0)
+			continue;
+		strlcpy(pcap, path, sizeof pcap);
+		pcap[strlen(pcap) - strlen(IDX_SUFFIX)] = '\0';
+		if (access(pcap, F_OK) < 0 && errno == ENOENT && unlink(path) == 0)
+			(*removed)++;
+	}
+	closedir(d);
+}
+
+int
+indexer_repair(const char *dir)
+{
+	struct arch_list l;
+	char ipath[PATH_MAX];
+	uint64_t checked = 0, built = 0, rebuilt = 0, failed = 0, removed = 0;
+	int status = EX_OK, tty = isatty(2);
+
+	memset(&l, 0, sizeof l);
+	if (arch_scan(dir, &l) < 0) {
+		warn("%s", dir);
+		return EX_NOINPUT;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const struct arch_file *a = &l.v[i];
+		int had;
+		if (a->partial)
+			continue;
+		checked++;
+		if (tty)
+			fprintf(stderr, "\r%s: checking %zu/%zu", pk_progname, i + 1, l.n);
+		if ((size_t)snprintf(ipath, sizeof ipath, "%s%s", a->path, IDX_SUFFIX) >= sizeof ipath)
+			continue;
+		had = access(ipath, F_OK) == 0;
+		if (had && index_ok(a->path, ipath))
+			continue;
+		if (tty)
+			fputc('\n', stderr);
+		if (build_disk(a->path, NULL, &status) < 0)
+			failed++;
+		else if (had)
+			rebuilt++;
+		else
+			built++;
+	}
+	if (tty && l.n)
+		fputc('\n', stderr);
+	arch_list_free(&l);
+	remove_orphans(dir, 0, &removed);
+	if (removed)
+		warnx("removed %llu index file(s) without a pcap or left by a dead builder", (unsigned long long)removed);
+	printf("checked %llu, built %llu, rebuilt %llu, failed %llu\n", (unsigned long long)checked,
+	    (unsigned long long)built, (unsigned long long)rebuilt, (unsigned long long)failed);
+	return status;
+}
+
+int
+indexer_dump(const char *ipath)
+{
+	char e[1024];
+	struct idx *x = idx_open(ipath, e, sizeof e);
+	int rc;
+
+	if (x == NULL) {
+		warnx("%s", e);
+		return access(ipath, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;
+	}
+	rc = idx_dump(x, stdout);
+	idx_close(x);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			warn("stdout");
+		return EX_IOERR;
+	}
+	return rc < 0 ? EX_DATAERR : EX_OK;
+}

@@ -1,0 +1,499 @@
+/* pcapin.c - pcap and pcapng files into the pk stream (pkread -r). */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "pcapfile.h"
+#include "pcapin.h"
+#include "pk.h"
+
+/* How far into an input we look for its interface descriptions. */
+#define PEEK_MAX (1u << 20)
+#define PEEK_STEP 65536u
+#define NG_BLOCK_MAX (16u << 20)
+
+#define NG_SHB 0x0a0d0d0au
+#define NG_IDB 1u
+#define NG_PB 2u
+#define NG_SPB 3u
+#define NG_EPB 6u
+#define NG_OPT_TSRESOL 9u
+
+enum { WALK_MORE = 0, WALK_DONE = 1 };
+
+struct ngwalk {
+	size_t off;
+	int swapped;
+	int nsec;
+	int have_linktype;
+	uint32_t linktype, snaplen;
+};
+
+static uint32_t
+rd32(const uint8_t *p, int swapped)
+{
+	return swapped ? be32(p) : le32(p);
+}
+
+static uint16_t
+rd16(const uint8_t *p, int swapped)
+{
+	return swapped ? be16(p) : le16(p);
+}
+
+/* if_tsresol: finer than a microsecond means the stream keeps ns */
+static int
+tsresol_fine(uint8_t r)
+{
+	return (r & 0x80) ? (r & 0x7f) >= 20 : r > 6;
+}
+
+static void
+ng_idb(struct ngwalk *w, const uint8_t *b, uint32_t blen)
+{
+	size_t o = 16, end = blen - 4;
+
+	if (blen < 20)
+		return;
+	if (!w->have_linktype) {
+		w->linktype = rd16(b + 8, w->swapped);
+		w->snaplen = rd32(b + 12, w->swapped);
+		w->have_linktype = 1;
+	}
+	while (o + 4 <= end) {
+		uint16_t code = rd16(b + o, w->swapped), olen = rd16(b + o + 2, w->swapped);
+		if (code == 0 || o + 4 + olen > end)
+			break;
+		if (code == NG_OPT_TSRESOL && olen >= 1 && tsresol_fine(b[o + 4]))
+			w->nsec = 1;
+		o += 4 + (((size_t)olen + 3) & ~(size_t)3);
+	}
+}
+
+/*
+ * Walk pcapng blocks in b[0..len) from w->off: the IDBs before the first
+ * packet.  WALK_MORE wants more bytes; WALK_DONE at the first packet
+ * block or at anything malformed (libpcap will say what is wrong).
+ */
+static int
+ng_walk(struct ngwalk *w, const uint8_t *b, size_t len)
+{
+	for (;;) {
+		const uint8_t *p = b + w->off;
+		uint32_t type, blen;
+
+		if (w->off + 12 > len)
+			return WALK_MORE;
+		type = rd32(p, w->swapped);
+		if (le32(p) == NG_SHB) {
+			uint32_t bom = le32(p + 8);
+			if (bom == 0x1a2b3c4du) w->swapped = 0;
+			else if (bom == 0x4d3c2b1au) w->swapped = 1;
+			else return WALK_DONE;
+			type = NG_SHB;
+		}
+		blen = rd32(p + 4, w->swapped);
+		if (blen < 12 || blen % 4 || blen > NG_BLOCK_MAX)
+			return WALK_DONE;
+		if (type == NG_PB || type == NG_SPB || type == NG_EPB)
+			return WALK_DONE;
+		if (w->off + blen > len)
+			return WALK_MORE;
+		if (type == NG_IDB)
+			ng_idb(w, p, blen);
+		w->off += blen;
+	}
+}
+
+/* What kind of input is in b[0..len)?  WALK_MORE if it cannot tell yet. */
+static int
+peek_kind(struct pcapin_file *f, struct ngwalk *w, const uint8_t *b, size_t len)
+{
+	int swapped, nsec;
+	uint32_t lt, snap;
+
+	if (len < 4)
+		return WALK_MORE;
+	if (le32(b) == NG_SHB) {
+		int rc = ng_walk(w, b, len);
+		f->nsec = w->nsec;
+		f->have_linktype = w->have_linktype;
+		f->linktype = w->linktype;
+		f->snaplen = w->snaplen;
+		return rc;
+	}
+	if (len < PCAP_FILEHDR)
+		return WALK_MORE;
+	if (pcapf_parsehdr(b, &swapped, &nsec, &lt, &snap) == 0) {
+		uint16_t major = rd16(b + 4, swapped), minor = rd16(b + 6, swapped);
+		f->classic = 1;
+		f->exact = major == 2 && minor >= 4;
+		f->nsec = nsec;
+		f->have_linktype = 1;
+		f->linktype = lt;
+		f->snaplen = snap;
+	}
+	/* other formats: libpcap decides, µs, no offsets */
+	return WALK_DONE;
+}
+
+/* Read the head of the input; keep it when the input cannot be read twice. */
+static void
+peek_file(struct pcapin_file *f)
+{
+	struct ngwalk w;
+	struct stat st;
+	size_t len = 0, cap = 0;
+	uint8_t *buf = NULL;
+	ssize_t got;
+
+	memset(&w, 0, sizeof w);
+	if (strcmp(f->name, "-") == 0)
+		f->fd = STDIN_FILENO;
+	else if ((f->fd = open(f->name, O_RDONLY | O_CLOEXEC)) < 0) {
+		warn("%s", f->name);
+		f->failed = 1;
+		return;
+	}
+	if (fstat(f->fd, &st) < 0)
+		memset(&st, 0, sizeof st);
+	if (S_ISDIR(st.st_mode)) {
+		warnx("%s: is a directory", f->name);
+		close(f->fd);
+		f->fd = -1;
+		f->failed = 1;
+		return;
+	}
+	/* a regular file is read twice (here, then by libpcap) and has offsets */
+	if (S_ISREG(st.st_mode) && f->fd != STDIN_FILENO) {
+		f->regular = 1;
+		f->path = realpath(f->name, NULL);
+	}
+	while (len < PEEK_MAX) {
+		if (peek_kind(f, &w, buf, len) == WALK_DONE)
+			break;
+		if (len == cap) {
+			cap += PEEK_STEP;
+			if ((buf = realloc(buf, cap)) == NULL)
+				err(EX_OSERR, "realloc");
+		}
+		got = read(f->fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR && !capture_stop)
+			continue;
+		if (got <= 0)
+			break;  /* end or error: libpcap will tell */
+		len += (size_t)got;
+	}
+	if (f->regular) {
+		close(f->fd);
+		f->fd = -1;
+		free(buf);
+	} else {
+		f->prefix = buf;
+		f->prefixlen = len;
+	}
+}
+
+void
+pcapin_init(struct pcapin *r, char **names, int n)
+{
+	int i, nstdin = 0;
+
+	memset(r, 0, sizeof *r);
+	if ((r->f = calloc((size_t)n, sizeof *r->f)) == NULL)
+		err(EX_OSERR, "calloc");
+	r->n = n;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], "-") == 0 && ++nstdin > 1)
+			errx(EX_USAGE, "-r -: standard input can be read only once");
+	for (i = 0; i < n; i++) {
+		r->f[i].name = names[i];
+		r->f[i].fd = -1;
+		peek_file(&r->f[i]);
+		if (r->f[i].failed)
+			r->status = EX_NOINPUT;
+		else if (r->f[i].nsec)
+			r->any_nsec = 1;
+	}
+}
+
+void
+pcapin_free(struct pcapin *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->f[i].path);
+		free(r->f[i].prefix);
+		if (r->f[i].fd >= 0)
+			close(r->f[i].fd);
+	}
+	free(r->f);
+	r->f = NULL;
+}
+
+/* ---- a FILE that first gives back the peeked bytes, then the rest of the fd ---- */
+
+struct peekcookie {
+	int fd;
+	uint8_t *buf;
+	size_t len, off;
+};
+
+static ssize_t
+peek_read(void *cookie, char *out, size_t n)
+{
+	struct peekcookie *c = cookie;
+	ssize_t got;
+
+	if (c->off < c->len) {
+		size_t k = c->len - c->off < n ? c->len - c->off : n;
+		memcpy(out, c->buf + c->off, k);
+		c->off += k;
+		return (ssize_t)k;
+	}
+	do
+		got = read(c->fd, out, n);
+	while (got < 0 && errno == EINTR && !capture_stop);
+	return got;
+}
+
+static int
+peek_close(void *cookie)
+{
+	struct peekcookie *c = cookie;
+
+	if (c->fd != STDIN_FILENO)
+		close(c->fd);
+	free(c->buf);
+	free(c);
+	return 0;
+}
+
+static FILE *
+peek_fopen(struct pcapin_file *f)
+{
+	struct peekcookie *c;
+	cookie_io_functions_t io = { .read = peek_read, .close = peek_close };
+	FILE *fp;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		err(EX_OSERR, "calloc");
+	c->fd = f->fd;
+	c->buf = f->prefix;
+	c->len = f->prefixlen;
+	if ((fp = fopencookie(c, "r", io)) == NULL)
+		err(EX_OSERR, "fopencookie");
+	/* the cookie owns them now */
+	f->fd = -1;
+	f->prefix = NULL;
+	return fp;
+}
+
+/* ---- one input ---- */
+
+struct filerun {
+	struct pcapin *r;
+	struct pcapin_file *f;
+	uint32_t id;
+	pcap_t *p;
+	FILE *fp;
+	char *iobuf;            /* fp's buffer */
+	struct bpf_program prog;
+	int filtered;
+	int located;
+	uint32_t linktype;
+	uint64_t next;          /* offset of the next record header */
+	struct rec_file close;  /* counts for REC_FILE_CLOSE */
+};
+
+static int
+emit(struct filerun *fr, const struct pcap_pkthdr *h, const u_char *data, uint64_t off)
+{
+	struct pcapin *r = fr->r;
+	struct pk_pkt pkt;
+	struct pk_ann ann;
+	uint8_t loc[ANN_LOCATION_LEN];
+
+	memset(&pkt, 0, sizeof pkt);
+	pkt.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+	pkt.caplen = h->caplen;
+	pkt.wirelen = h->len;
+	pkt.linktype = fr->linktype;
+	pkt.source = fr->id;
+	pkt.flags = fr->f->nsec ? PKT_NSEC : 0;
+	pkt.data = data;
+	ann.tag = ANN_LOCATION;
+	ann.len = ANN_LOCATION_LEN;
+	ann.val = loc;
+	put32(loc, fr->id);
+	put32(loc + 4, 0);
+	put64(loc + 8, off);
+	if (sout_packet(r->s, &pkt, &ann, fr->located ? 1 : 0) < 0) {
+		r->werr = errno ? errno : EIO;
+		return -1;
+	}
+	r->packets++;
+	r->bytes += h->caplen;
+	return 0;
+}
+
+/* the worst problem wins: cannot open (66) over damaged (65) */
+static void
+set_status(struct pcapin *r, int st)
+{
+	if (st > r->status)
+		r->status = st;
+}
+
+static int
+limit_reached(const struct pcapin *r)
+{
+	return (r->max_packets && r->packets >= r->max_packets) ||
+	    (r->max_bytes && r->bytes >= r->max_bytes);
+}
+
+/* Read every record of fr; sets r->done when the run must end early. */
+static void
+file_loop(struct filerun *fr)
+{
+	struct pcapin *r = fr->r;
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int snap = pcap_snapshot(fr->p), rc;
+
+	while ((rc = pcap_next_ex(fr->p, &h, &data)) == 1) {
+		uint64_t off = fr->next, ts;
+
+		if (fr->located) {
+			/* libpcap cuts records longer than the snaplen: ask the file then */
+			if (!fr->f->exact || h->caplen >= (bpf_u_int32)snap) {
+				off_t pos = ftello(fr->fp);
+				fr->next = pos >= 0 ? (uint64_t)pos : off + PCAP_RECHDR + h->caplen;
+			} else
+				fr->next = off + PCAP_RECHDR + h->caplen;
+		}
+		ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+		if (fr->close.packets++ == 0)
+			fr->close.first_ns = ts;
+		fr->close.last_ns = ts;
+		fr->close.bytes = fr->next;
+		if (fr->filtered && !pcap_offline_filter(&fr->prog, h, data)) {
+			fr->close.flags |= FCLOSE_GAP;
+			continue;
+		}
+		if (emit(fr, h, data, off) < 0 || capture_stop) {
+			r->done = 1;
+			break;
+		}
+		if (limit_reached(r)) {
+			r->done = 1;
+			/* a gap only if the file had more */
+			if (pcap_next_ex(fr->p, &h, &data) == 1)
+				fr->close.flags |= FCLOSE_GAP;
+			return;
+		}
+	}
+	if (r->done || capture_stop) {
+		/* a signal while reading a pipe reads as an I/O error: it is not one */
+		r->done = 1;
+		fr->close.flags |= FCLOSE_GAP;
+		return;
+	}
+	if (rc == PCAP_ERROR) {
+		warnx("%s: %s", fr->f->name, pcap_geterr(fr->p));
+		set_status(r, EX_DATAERR);
+	}
+}
+
+static void
+file_run(struct pcapin *r, int i)
+{
+	struct pcapin_file *f = &r->f[i];
+	struct filerun fr;
+	char ebuf[PCAP_ERRBUF_SIZE];
+
+	memset(&fr, 0, sizeof fr);
+	fr.r = r;
+	fr.f = f;
+	fr.id = (uint32_t)i;
+	if (f->regular) {
+		if ((fr.fp = fopen(f->name, "rb")) == NULL) {
+			warn("%s", f->name);
+			set_status(r, EX_NOINPUT);
+			return;
+		}
+	} else
+		fr.fp = peek_fopen(f);
+	/* large reads: stdio's default is a read(2) every 4 KiB (glibc needs the buffer given) */
+	if ((fr.iobuf = malloc(PEEK_MAX)) == NULL)
+		err(EX_OSERR, "malloc");
+	(void)setvbuf(fr.fp, fr.iobuf, _IOFBF, PEEK_MAX);
+	ebuf[0] = '\0';
+	fr.p = pcap_fopen_offline_with_tstamp_precision(fr.fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (fr.p == NULL) {
+		warnx("%s: %s", f->name, ebuf);
+		fclose(fr.fp);
+		free(fr.iobuf);
+		set_status(r, EX_DATAERR);
+		return;
+	}
+	fr.linktype = f->have_linktype ? f->linktype : capture_linktype(pcap_datalink(fr.p));
+	if (r->filter != NULL) {
+		if (pcap_compile(fr.p, &fr.prog, r->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			/* wrong everywhere, most likely: stop before any output */
+			if (!r->compiled)
+				errx(EX_DATAERR, "%s: bad filter expression: %s", f->name, pcap_geterr(fr.p));
+			warnx("%s: bad filter expression: %s", f->name, pcap_geterr(fr.p));
+			pcap_close(fr.p);
+			free(fr.iobuf);
+			set_status(r, EX_DATAERR);
+			return;
+		}
+		fr.filtered = 1;
+	}
+	r->compiled = 1;
+	fr.located = f->regular && f->classic && f->path != NULL;
+	fr.next = PCAP_FILEHDR;
+	fr.close.id = fr.id;
+	fr.close.bytes = PCAP_FILEHDR;
+	if (fr.located && sout_file_open(r->s, fr.id, fr.linktype, f->snaplen,
+	    FOPEN_INPUT | (f->nsec ? FOPEN_NSEC : 0), f->path) < 0) {
+		r->werr = errno;
+		r->done = 1;
+	} else
+		file_loop(&fr);
+	if (fr.located && !r->werr && sout_file_close(r->s, &fr.close) < 0)
+		r->werr = errno;
+	if (fr.filtered)
+		pcap_freecode(&fr.prog);
+	pcap_close(fr.p);  /* closes fr.fp */
+	free(fr.iobuf);
+}
+
+int
+pcapin_run(struct pcapin *r, struct stream_out *s)
+{
+	int i;
+
+	r->s = s;
+	capture_signals(NULL);
+	for (i = 0; i < r->n && !r->done && !r->werr && !capture_stop; i++)
+		if (!r->f[i].failed)
+			file_run(r, i);
+	if (!r->werr && sout_flush(s) < 0)
+		r->werr = errno;
+	if (r->werr && r->werr != EPIPE) {
+		warnc(r->werr, "write error on the stream");
+		return EX_IOERR;
+	}
+	return r->status;
+}

@@ -1,0 +1,338 @@
+/* slice.c - pkslice's output side: one pcap or a pk stream (slice.h). */
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pcapfile.h"
+#include "pk.h"
+#include "slice.h"
+#include "timeparse.h"
+
+void
+slice_init(struct slice *sl)
+{
+	memset(sl, 0, sizeof *sl);
+	sl->fmt = SLICE_PCAP;
+	sl->win_end = UINT64_MAX;
+	sl->fd = -1;
+}
+
+void
+slice_worse(struct slice *sl, int status)
+{
+	if (sl->status == EX_OK)
+		sl->status = status;
+}
+
+void
+slice_open_out(struct slice *sl, const char *path)
+{
+	if (path != NULL && strcmp(path, "-") != 0) {
+		/* a slice of the archive is as private as the archive (0640) */
+		if ((sl->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0)
+			err(EX_CANTCREAT, "%s", path);
+		sl->outname = path;
+	} else {
+		sl->fd = STDOUT_FILENO;
+		sl->outname = "stdout";
+		if (sl->fmt == SLICE_STREAM)
+			pk_refuse_tty(sl->fd, "pkextract -T json");
+		else if (isatty(sl->fd))
+			errx(EX_USAGE, "refusing to write a pcap to a terminal; "
+			    "pipe it into tcpdump -r - or use -w FILE");
+	}
+	sl->out_start = lseek(sl->fd, 0, SEEK_CUR);
+	if (sl->fmt == SLICE_PCAP)
+		bufout_init(&sl->bo, sl->fd, BUFIO_SIZE);
+	else
+		sout_init_raw(&sl->so, sl->fd);
+}
+
+static struct bufout *
+out_buf(struct slice *sl)
+{
+	return sl->fmt == SLICE_PCAP ? &sl->bo : &sl->so.out;
+}
+
+/* a failed write: a reader that went away ends us quietly (exit 0) */
+static int
+out_fail(struct slice *sl)
+{
+	int e = out_buf(sl)->err;
+
+	if (e != EPIPE) {
+		warnc(e, "write error on %s", sl->outname);
+		slice_worse(sl, EX_IOERR);
+	}
+	sl->stop = 1;
+	return -1;
+}
+
+const char *
+slice_ltname(uint32_t linktype, char *buf, size_t len)
+{
+	const char *n = pcap_datalink_val_to_name((int)linktype);
+
+	snprintf(buf, len, "%s (%u)", n ? n : "LINKTYPE", linktype);
+	return buf;
+}
+
+int
+slice_begin(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec)
+{
+	if (sl->started)
+		return 0;
+	sl->started = 1;
+	sl->linktype = linktype;
+	sl->snaplen = snaplen == 0 || snaplen > PCAP_SNAPLEN_MAX ? PCAP_SNAPLEN_MAX : snaplen;
+	sl->nsec = nsec;
+	if (sl->fmt == SLICE_PCAP)
+		return pcapw_header(&sl->bo, sl->linktype, sl->snaplen, nsec) < 0 ? out_fail(sl) : 0;
+	sout_header(&sl->so, NULL, nsec ? HDR_NSEC : 0);
+	if (sl->npending > 0 && bufout_write(&sl->so.out, sl->pending, sl->npending) < 0)
+		return out_fail(sl);
+	free(sl->pending);
+	sl->pending = NULL;
+	sl->npending = sl->pendcap = 0;
+	return sl->so.out.err ? out_fail(sl) : 0;
+}
+
+void
+slice_pending(struct slice *sl, const struct pk_rec *r)
+{
+	if (sl->fmt != SLICE_STREAM || sl->stop)
+		return;
+	if (sl->started) {
+		if (sout_raw(&sl->so, r) < 0)
+			out_fail(sl);
+		return;
+	}
+	if (sl->npending + r->len > sl->pendcap) {
+		size_t cap = sl->pendcap ? sl->pendcap : 65536;
+		uint8_t *nb;
+
+		while (cap < sl->npending + r->len)
+			cap *= 2;
+		if ((nb = realloc(sl->pending, cap)) == NULL)
+			err(EX_OSERR, "realloc");
+		sl->pending = nb;
+		sl->pendcap = cap;
+	}
+	memcpy(sl->pending + sl->npending, r->raw, r->len);
+	sl->npending += r->len;
+}
+
+void
+slice_set_filter(struct slice *sl, const struct rec_filter *f)
+{
+	if (sl->no_filter)
+		return;
+	free(sl->filter_expr);
+	if ((sl->filter_expr = strdup(f->expr)) == NULL)
+		err(EX_OSERR, "strdup");
+	sl->filter_flags = f->flags;
+	sl->have_filter = 1;
+	if (sl->bpf_ok) {
+		pcap_freecode(&sl->bpf);
+		sl->bpf_ok = 0;
+	}
+	if (f->flags & FILTER_WINDOW) {
+		if (f->start_ns > sl->win_start)
+			sl->win_start = f->start_ns;
+		if (f->end_ns < sl->win_end)
+			sl->win_end = f->end_ns;
+	}
+}
+
+/* compile the filter record's expression for linktype (once per link type) */
+static int
+filter_compile(struct slice *sl, uint32_t linktype)
+{
+	if (sl->bpf_ok && sl->bpf_dead != NULL && (uint32_t)pcap_datalink(sl->bpf_dead) == linktype)
+		return 0;
+	if (sl->bpf_ok)
+		pcap_freecode(&sl->bpf);
+	sl->bpf_ok = 0;
+	if (sl->bpf_dead != NULL)
+		pcap_close(sl->bpf_dead);
+	/* XXX the stream carries LINKTYPE_ values; pcap_open_dead wants DLT_ (equal for the common ones) */
+	if ((sl->bpf_dead = pcap_open_dead((int)linktype, (int)PCAP_SNAPLEN_MAX)) == NULL)
+		errx(EX_OSERR, "pcap_open_dead failed");
+	if (pcap_compile(sl->bpf_dead, &sl->bpf, sl->filter_expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		warnx("filter record: %s: %s", sl->filter_expr, pcap_geterr(sl->bpf_dead));
+		slice_worse(sl, EX_DATAERR);
+		sl->stop = 1;
+		return -1;
+	}
+	sl->bpf_ok = 1;
+	return 0;
+}
+
+int
+slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, struct slice_file *file,
+    uint64_t offset)
+{
+	char a[64], b[64];
+
+	if (sl->stop)
+		return -1;
+	if (p->ts_ns < sl->win_start || p->ts_ns >= sl->win_end) {
+		sl->filtered++;
+		return 0;
+	}
+	if (sl->have_filter && (sl->filter_flags & FILTER_APPLY)) {
+		struct pcap_pkthdr h;
+
+		if (filter_compile(sl, p->linktype) < 0)
+			return -1;
+		memset(&h, 0, sizeof h);
+		h.caplen = p->caplen;
+		h.len = p->wirelen;
+		if (pcap_offline_filter(&sl->bpf, &h, p->data) == 0) {
+			sl->filtered++;
+			return 0;
+		}
+	}
+	if (!sl->started && slice_begin(sl, p->linktype, sl->saw_open ? sl->open_snaplen : 0,
+	    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec || (p->flags & PKT_NSEC)) < 0)
+		return -1;
+	if (sl->fmt == SLICE_PCAP) {
+		if (p->linktype != sl->linktype) {
+			warnx("link type changes from %s to %s after %llu packets: a pcap holds one link "
+			    "type (use -o stream)", slice_ltname(sl->linktype, a, sizeof a),
+			    slice_ltname(p->linktype, b, sizeof b), (unsigned long long)sl->packets);
+			slice_worse(sl, EX_DATAERR);
+			sl->stop = 1;
+			return -1;
+		}
+		if (p->caplen > PCAP_SNAPLEN_MAX) {
+			sl->bad_pkts++;
+			return 0;
+		}
+		if (pcapw_record(&sl->bo, p->ts_ns, p->caplen, p->wirelen, p->data, sl->nsec) < 0)
+			return out_fail(sl);
+		if (p->caplen > sl->max_caplen)
+			sl->max_caplen = p->caplen;
+	} else if (raw != NULL) {
+		if (sout_raw(&sl->so, raw) < 0)
+			return out_fail(sl);
+	} else {
+		uint8_t loc[ANN_LOCATION_LEN];
+		struct pk_ann ann = { ANN_LOCATION, ANN_LOCATION_LEN, loc };
+
+		if (file != NULL && !file->announced) {
+			file->announced = 1;
+			if (sout_file_open(&sl->so, p->source, p->linktype, file->snaplen,
+			    FOPEN_INPUT | (file->nsec ? FOPEN_NSEC : 0), file->path) < 0)
+				return out_fail(sl);
+		}
+		put32(loc, p->source);
+		put32(loc + 4, 0);
+		put64(loc + 8, offset);
+		if (sout_packet(&sl->so, p, &ann, file != NULL) < 0)
+			return out_fail(sl);
+	}
+	sl->packets++;
+	return 0;
+}
+
+/*
+ * A stream can bring a packet longer than the snapshot length chosen for
+ * the header (file-open records after the first packet); readers would
+ * cut it.  In a file the header is mended; in a pipe we can only say so.
+ */
+static void
+fix_snaplen(struct slice *sl)
+{
+	uint8_t v[4];
+	struct stat st;
+
+	if (sl->fmt != SLICE_PCAP || !sl->started || sl->max_caplen <= sl->snaplen || sl->bo.err)
+		return;
+	put32(v, PCAP_SNAPLEN_MAX);
+	if (sl->out_start >= 0 && fstat(sl->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    pwrite(sl->fd, v, sizeof v, sl->out_start + 16) == (ssize_t)sizeof v)
+		return;
+	warnx("a packet of %u bytes exceeds the snapshot length %u in the pcap header; "
+	    "readers may truncate it (use -w FILE)", sl->max_caplen, sl->snaplen);
+}
+
+static void
+slice_free(struct slice *sl)
+{
+	for (size_t i = 0; i < sl->nfiles; i++) {
+		free(sl->files[i].path);
+		free(sl->files[i].loc);
+	}
+	free(sl->files);
+	for (size_t i = 0; i < sl->nroots; i++)
+		free(sl->roots[i]);
+	free(sl->roots);
+	free(sl->filter_expr);
+	free(sl->pending);
+	if (sl->bpf_ok)
+		pcap_freecode(&sl->bpf);
+	if (sl->bpf_dead != NULL)
+		pcap_close(sl->bpf_dead);
+	if (sl->fmt == SLICE_PCAP)
+		bufout_free(&sl->bo);
+	else
+		sout_free(&sl->so);
+}
+
+int
+slice_finish(struct slice *sl)
+{
+	struct bufout *o = out_buf(sl);
+
+	/* nothing matched: still a valid (empty) pcap, so tcpdump -r - reads it */
+	if (!sl->started && !sl->stop)
+		(void)slice_begin(sl, sl->saw_open ? sl->open_linktype : 1, sl->saw_open ? sl->open_snaplen : 0,
+		    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec);
+	if (bufout_flush(o) < 0 && o->err != EPIPE) {
+		warnc(o->err, "write error on %s", sl->outname);
+		slice_worse(sl, EX_IOERR);
+	}
+	fix_snaplen(sl);
+	/* late write errors (NFS, a full disk) show up at close */
+	if (close(sl->fd) < 0 && errno != EPIPE) {
+		warn("close %s", sl->outname);
+		slice_worse(sl, EX_IOERR);
+	}
+	if (sl->bad_pkts > 0) {
+		warnx("%llu malformed or oversized packets skipped", (unsigned long long)sl->bad_pkts);
+		slice_worse(sl, EX_DATAERR);
+	}
+	if (sl->bad_locs > 0) {
+		warnx("%llu locations could not be read", (unsigned long long)sl->bad_locs);
+		slice_worse(sl, EX_DATAERR);
+	}
+	if (sl->ignored > 0)
+		warnx("%llu records ignored (a stream carries packets or locations, not both)",
+		    (unsigned long long)sl->ignored);
+	slice_free(sl);
+	return sl->status;
+}
+
+int
+slice_time(const char *s, uint64_t base_ns, uint64_t *out)
+{
+	char errbuf[160], at[64];
+
+	/* plain epoch seconds with a fraction ("1700000000.25"): timeparse wants '@' */
+	if (isdigit((unsigned char)s[0]) && strspn(s, "0123456789.") == strlen(s) && strlen(s) < sizeof at - 1) {
+		snprintf(at, sizeof at, "@%s", s);
+		s = at;
+	}
+	if (timeparse(s, time_now_ns(), base_ns, out, errbuf, sizeof errbuf) < 0) {
+		warnx("%s", errbuf);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,137 @@
+/*
+ * slice.h - pkslice(1): packets to one classic pcap (or a pk stream),
+ * from a stream of packets, from pkfind's locations, or cut by time out
+ * of pcap files.
+ *
+ * slice.c        the output side (deferred pcap header, link type check,
+ *                stream form), the filter record, the time window
+ * slice_stream.c reading the input stream (packets, or locations to read)
+ * slice_merge.c  reading pcap files: per-file cursors merged by time,
+ *                confinement of located files to the archive roots
+ */
+#ifndef PK_SLICE_H
+#define PK_SLICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <pcap/pcap.h>
+
+#include "bufio.h"
+#include "stream.h"
+
+enum slice_fmt { SLICE_PCAP, SLICE_STREAM };
+
+struct slice_loc {
+	uint64_t off, ts;      /* offset of the pcap record header; time pkfind gave */
+};
+
+/* a pcap file to read: named by a FILE_OPEN record or on the command line */
+struct slice_file {
+	uint32_t id;           /* the stream's file id (location mode) */
+	char *path;
+	uint32_t flags;        /* FILE_OPEN flags */
+	struct slice_loc *loc; /* locations (location mode), sorted by offset at the end */
+	size_t n, cap;
+	/* from the file's own header (slice_merge.c) */
+	int scan;              /* read every packet (no locations, no usable index) */
+	int usable;
+	uint32_t linktype, snaplen;
+	int nsec;
+	uint64_t first_ts;     /* of its first record (0 if none): when a scan is due */
+	int announced;         /* stream output: FILE_OPEN written */
+};
+
+struct slice {
+	/* options */
+	enum slice_fmt fmt;
+	int no_filter;         /* -x */
+	char **roots;          /* -R, else NOTE_ROOT texts */
+	size_t nroots;
+	int roots_given;
+	uint64_t win_start, win_end;  /* -s/-e and FILTER_WINDOW combined: [start, end) */
+
+	/* output */
+	int fd;
+	const char *outname;
+	struct bufout bo;      /* pcap */
+	struct stream_out so;  /* stream */
+	int started;           /* pcap header / stream header written */
+	uint32_t linktype, snaplen;
+	uint32_t max_caplen;   /* of the packets written */
+	off_t out_start;       /* where the pcap header went in a seekable output, or -1 */
+	int nsec;
+	uint8_t *pending;      /* stream output: records seen before the header could be written */
+	size_t npending, pendcap;
+
+	/* what the input said */
+	uint32_t hdr_flags;
+	uint32_t open_snaplen, open_linktype;
+	int open_nsec, saw_open;
+	struct slice_file *files;
+	size_t nfiles, filecap;
+	int have_filter;
+	uint32_t filter_flags;
+	char *filter_expr;
+	pcap_t *bpf_dead;
+	struct bpf_program bpf;
+	int bpf_ok;
+
+	/* counts and state */
+	uint64_t packets, filtered, bad_locs, bad_pkts, ignored;
+	int status;            /* exit status so far (the worst) */
+	int stop;              /* stop reading: output gone or a fatal data error */
+};
+
+void slice_init(struct slice *sl);
+/* slice_open_out: -w path or stdout (NULL); refuses a terminal.  Exits on error. */
+void slice_open_out(struct slice *sl, const char *path);
+/*
+ * slice_begin: write the pcap file header (or the stream header and the
+ * records held back so far).  0 or -1 (sl->stop set).
+ */
+int slice_begin(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec);
+/* slice_pending: stream output: pass a record through (held back until slice_begin). */
+void slice_pending(struct slice *sl, const struct pk_rec *r);
+/*
+ * slice_emit: one packet, after the time window and the filter.  raw is
+ * its stream record (packet mode, passed through as is to a stream) or
+ * NULL; file is the slice_file it was read from (or NULL) at offset.
+ * 0, or -1 when reading should stop (sl->stop, sl->status set).
+ */
+int slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw,
+    struct slice_file *file, uint64_t offset);
+/* slice_set_filter: the REC_FILTER record (copied). */
+void slice_set_filter(struct slice *sl, const struct rec_filter *f);
+/* slice_finish: an empty pcap if nothing was written, flush, check, free; the exit status. */
+int slice_finish(struct slice *sl);
+void slice_worse(struct slice *sl, int status);
+/* slice_ltname: "EN10MB (1)" into buf */
+const char *slice_ltname(uint32_t linktype, char *buf, size_t len);
+
+/* slice_stream.c: read a pk stream from fd and slice it. */
+int slice_stream(struct slice *sl, int fd);
+/* slice_add_root: an archive root (-R, or a NOTE_ROOT record when no -R was given) */
+void slice_add_root(struct slice *sl, const char *dir);
+struct slice_file *slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags);
+void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
+
+/*
+ * slice_merge.c: slice_locations reads the located packets of sl->files,
+ * confined to sl->roots; slice_files reads every packet of each file
+ * (the time window decides).  Either way files are merged by packet time.
+ */
+int slice_locations(struct slice *sl);
+int slice_files(struct slice *sl, char **paths, int npaths);
+/*
+ * slice_idx.c: the packets of f in the time window from its index
+ * (<path>.idx) when one exists and covers the file exactly; 1 if used,
+ * 0 if the file must be scanned.
+ */
+int slice_idx_locate(struct slice *sl, struct slice_file *f);
+
+/* slice_time: a -s/-e argument (RFC 3339, epoch seconds[.frac], see timeparse.h) */
+int slice_time(const char *s, uint64_t base_ns, uint64_t *out);
+
+#endif

@@ -1,0 +1,415 @@
+/*
+ * slice_merge.c - pkslice reading pcap files: one cursor per file, the
+ * cursors merged by packet time (a binary heap; ties go to the earlier
+ * file, then the lower offset).  Within a file packets keep file order.
+ *
+ * A cursor is not opened until its first packet's time comes up, and is
+ * closed after its last packet: archive files (and tcpdump rotations)
+ * hardly overlap in time, so only a few are open at once however many
+ * the answer spans.
+ */
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "pcapfile.h"
+#include "pk.h"
+#include "slice.h"
+
+#define WARN_MAX 5   /* per-location warnings before we only count */
+
+struct cursor {
+	struct slice_file *f;
+	uint32_t ord;          /* file order: the tie-break and the output file id */
+	int scan;              /* every packet, not locations */
+	int open, have;        /* file open; rec holds the next packet */
+	size_t next;           /* next location */
+	struct pcapf pf;
+	struct pcapf_rec rec;
+	uint64_t key_ts, key_off;
+};
+
+struct heap {
+	struct cursor **v;
+	size_t n;
+};
+
+static int
+cur_less(const struct cursor *a, const struct cursor *b)
+{
+	if (a->key_ts != b->key_ts)
+		return a->key_ts < b->key_ts;
+	if (a->ord != b->ord)
+		return a->ord < b->ord;
+	return a->key_off < b->key_off;
+}
+
+static void
+heap_down(struct heap *h, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		struct cursor *t;
+
+		if (l < h->n && cur_less(h->v[l], h->v[m]))
+			m = l;
+		if (l + 1 < h->n && cur_less(h->v[l + 1], h->v[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h->v[i];
+		h->v[i] = h->v[m];
+		h->v[m] = t;
+		i = m;
+	}
+}
+
+static void
+heap_pop(struct heap *h)
+{
+	h->v[0] = h->v[--h->n];
+	heap_down(h, 0);
+}
+
+static int
+loc_cmp(const void *a, const void *b)
+{
+	const struct slice_loc *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* sort by offset and drop repeats: each packet once, in file order */
+static void
+locs_sort(struct slice_file *f)
+{
+	size_t i, j;
+
+	qsort(f->loc, f->n, sizeof *f->loc, loc_cmp);
+	for (i = j = 0; i < f->n; i++)
+		if (j == 0 || f->loc[i].off != f->loc[j - 1].off)
+			f->loc[j++] = f->loc[i];
+	f->n = j;
+}
+
+static int
+has_dotdot(const char *p)
+{
+	size_t n = strlen(p);
+
+	return strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") != NULL ||
+	    (n >= 3 && strcmp(p + n - 3, "/..") == 0);
+}
+
+/*
+ * confine: 0 the file lies under a root (f->path becomes its resolved
+ * name, which is what we open), 1 it does not exist (aged out since the
+ * query: nothing to read), -1 refused.
+ */
+static int
+confine(struct slice *sl, struct slice_file *f)
+{
+	char rp[PATH_MAX];
+	struct stat st;
+
+	if (has_dotdot(f->path)) {
+		warnx("refusing to read %s: the path has a '..' component", f->path);
+		return -1;
+	}
+	if (sl->nroots == 0) {
+		warnx("refusing to read %s: no archive root declared (no root note in the stream, no -R)",
+		    f->path);
+		return -1;
+	}
+	if (!arch_path_within(f->path, sl->roots, sl->nroots)) {
+		if (lstat(f->path, &st) < 0 && errno == ENOENT)
+			return 1;
+		warnx("refusing to read %s: not under the archive root%s %s%s", f->path,
+		    sl->nroots > 1 ? "s" : "", sl->roots[0], sl->nroots > 1 ? " ..." : "");
+		return -1;
+	}
+	/* XXX a directory swapped for a symlink between here and open is not caught */
+	if (realpath(f->path, rp) == NULL)
+		return 1;
+	free(f->path);
+	if ((f->path = strdup(rp)) == NULL)
+		err(EX_OSERR, "strdup");
+	return 0;
+}
+
+/*
+ * published: a .pcap.part that is gone was most likely finished and
+ * renamed by pkrotate to <MIN>-<MAX>[.n].pcap beside it, the same bytes
+ * (MIN is the part's time unless time went backwards: XXX not found then).
+ * Take the one such name; the located times check that it is the file.
+ */
+static int
+published(struct slice_file *f)
+{
+	char dir[PATH_MAX], prefix[NAME_MAX + 1], found[PATH_MAX], *slash;
+	size_t plen, n = strlen(f->path), sufl = strlen(ARCH_PART_SUFFIX), hits = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (n <= sufl || strcmp(f->path + n - sufl, ARCH_PART_SUFFIX) != 0 || n >= sizeof dir)
+		return 0;
+	strlcpy(dir, f->path, sizeof dir);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	*slash = '\0';
+	if (strlen(slash + 1) - sufl + 2 > sizeof prefix)
+		return 0;
+	plen = strlen(slash + 1) - sufl;
+	memcpy(prefix, slash + 1, plen);
+	prefix[plen++] = '-';
+	prefix[plen] = '\0';
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t dl = strlen(de->d_name);
+
+		if (strncmp(de->d_name, prefix, plen) == 0 && dl > strlen(ARCH_PCAP_SUFFIX) &&
+		    strcmp(de->d_name + dl - strlen(ARCH_PCAP_SUFFIX), ARCH_PCAP_SUFFIX) == 0 &&
+		    snprintf(found, sizeof found, "%s/%s", dir, de->d_name) < (int)sizeof found)
+			hits++;
+	}
+	closedir(d);
+	if (hits != 1)
+		return 0;
+	free(f->path);
+	if ((f->path = strdup(found)) == NULL)
+		err(EX_OSERR, "strdup");
+	return 1;
+}
+
+/* peek: the file's own header (link type, snaplen, precision) and first time; 0 or -1 */
+static int
+peek(struct slice *sl, struct slice_file *f)
+{
+	uint8_t h[PCAP_FILEHDR + PCAP_RECHDR];
+	struct stat st;
+	int fd, swapped;
+	ssize_t n;
+
+	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+		warn("%s", f->path);
+		slice_worse(sl, EX_NOINPUT);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		warnx("%s: not a regular file", f->path);
+		close(fd);
+		slice_worse(sl, EX_NOINPUT);
+		return -1;
+	}
+	n = read(fd, h, sizeof h);
+	close(fd);
+	if (n < PCAP_FILEHDR || pcapf_parsehdr(h, &swapped, &f->nsec, &f->linktype, &f->snaplen) < 0) {
+		warnx("%s: not a classic pcap file", f->path);
+		slice_worse(sl, EX_DATAERR);
+		return -1;
+	}
+	if (n == (ssize_t)sizeof h) {
+		const uint8_t *r = h + PCAP_FILEHDR;
+		uint32_t sec = swapped ? be32(r) : le32(r), frac = swapped ? be32(r + 4) : le32(r + 4);
+
+		f->first_ts = (uint64_t)sec * 1000000000u + (f->nsec ? frac : (uint64_t)frac * 1000u);
+	}
+	f->usable = 1;
+	return 0;
+}
+
+/* the next packet of c into c->rec: 1, or 0 when c is done (closed) */
+static int
+cur_next(struct slice *sl, struct cursor *c)
+{
+	char e[PATH_MAX + 128];
+	int rc;
+
+	if (!c->open) {
+		if (pcapf_open(&c->pf, c->f->path, e, sizeof e) < 0) {
+			warnx("%s", e);
+			slice_worse(sl, EX_NOINPUT);
+			sl->bad_locs += c->scan ? 0 : c->f->n;
+			return 0;
+		}
+		c->open = 1;
+		if (c->pf.linktype != c->f->linktype || c->pf.nsec != c->f->nsec) {
+			warnx("%s: the file changed while being read", c->f->path);
+			sl->bad_locs += c->scan ? 0 : c->f->n;
+			goto done;
+		}
+	}
+	if (c->scan) {
+		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) < 0)
+			warnx("%s (the rest of the file is skipped)", e);
+		if (rc > 0)
+			return 1;
+		goto done;
+	}
+	while (c->next < c->f->n) {
+		const struct slice_loc *l = &c->f->loc[c->next++];
+
+		/* ascending offsets: pcapf_read_at seeks only across a gap */
+		if (pcapf_read_at(&c->pf, l->off, &c->rec, e, sizeof e) == 1) {
+			/* a time that differs: not the packet the query found (file replaced?) */
+			if (l->ts == 0 || l->ts == c->rec.ts_ns)
+				return 1;
+			snprintf(e, sizeof e, "%s: the packet at offset %llu is not the one located "
+			    "(its time differs)", c->f->path, (unsigned long long)l->off);
+		}
+		if (sl->bad_locs++ < WARN_MAX)
+			warnx("%s", e);
+	}
+done:
+	pcapf_close(&c->pf);
+	c->open = 0;
+	return 0;
+}
+
+static void
+cur_emit(struct slice *sl, struct cursor *c)
+{
+	struct pk_pkt p;
+
+	memset(&p, 0, sizeof p);
+	p.ts_ns = c->rec.ts_ns;
+	p.caplen = c->rec.caplen;
+	p.wirelen = c->rec.wirelen;
+	p.linktype = c->pf.linktype;
+	p.source = c->ord;
+	p.flags = c->pf.nsec ? PKT_NSEC : 0;
+	p.data = c->rec.data;
+	(void)slice_emit(sl, &p, NULL, c->f, c->rec.offset);
+}
+
+/*
+ * merge: every usable file with something to read, by packet time.  The
+ * pcap header is decided first from the files' own headers: one link
+ * type, the largest snaplen, nanoseconds if any file has them.
+ */
+static int
+merge(struct slice *sl)
+{
+	struct cursor *cs;
+	struct heap h = { NULL, 0 };
+	struct slice_file *first = NULL;
+	uint32_t snaplen = 0;
+	int nsec = 0;
+	char a[64], b[64];
+	size_t i;
+
+	if ((cs = calloc(sl->nfiles + 1, sizeof *cs)) == NULL ||
+	    (h.v = calloc(sl->nfiles + 1, sizeof *h.v)) == NULL)
+		err(EX_OSERR, "calloc");
+	for (i = 0; i < sl->nfiles; i++) {
+		struct slice_file *f = &sl->files[i];
+		struct cursor *c = &cs[i];
+
+		if (!f->usable || (!f->scan && f->n == 0))
+			continue;
+		if (first == NULL)
+			first = f;
+		else if (f->linktype != first->linktype && sl->fmt == SLICE_PCAP) {
+			warnx("%s is %s but %s is %s: a pcap holds one link type (use -o stream)",
+			    first->path, slice_ltname(first->linktype, a, sizeof a), f->path,
+			    slice_ltname(f->linktype, b, sizeof b));
+			slice_worse(sl, EX_DATAERR);
+			sl->stop = 1;
+			goto out;
+		}
+		if (f->snaplen > snaplen)
+			snaplen = f->snaplen;
+		nsec |= f->nsec;
+		c->f = f;
+		c->ord = (uint32_t)i;
+		c->scan = f->scan;
+		/*
+		 * an unopened cursor waits, keyed by its first packet's time (a
+		 * scan: the file's first record; locations: the time given)
+		 */
+		c->key_ts = f->scan ? f->first_ts : f->loc[0].ts;
+		c->key_off = f->scan ? 0 : f->loc[0].off;
+		h.v[h.n++] = c;
+	}
+	for (i = h.n / 2 + 1; i-- > 0;)
+		heap_down(&h, i);
+	if (first != NULL && slice_begin(sl, first->linktype, snaplen, nsec) < 0)
+		goto out;
+	while (h.n > 0 && !sl->stop) {
+		struct cursor *c = h.v[0];
+
+		if (c->have)
+			cur_emit(sl, c);
+		if ((c->have = cur_next(sl, c)) != 0) {
+			c->key_ts = c->rec.ts_ns;
+			c->key_off = c->rec.offset;
+			heap_down(&h, 0);
+		} else
+			heap_pop(&h);
+	}
+out:
+	for (i = 0; i < sl->nfiles; i++)
+		if (cs[i].open)
+			pcapf_close(&cs[i].pf);
+	free(cs);
+	free(h.v);
+	return sl->status;
+}
+
+int
+slice_locations(struct slice *sl)
+{
+	int refused = 0;
+	size_t i;
+
+	for (i = 0; i < sl->nfiles; i++) {
+		struct slice_file *f = &sl->files[i];
+		int rc;
+
+		if (f->n == 0)
+			continue;
+		locs_sort(f);
+		if ((rc = confine(sl, f)) > 0 && published(f))
+			rc = confine(sl, f);
+		if (rc < 0)
+			refused = 1;
+		else if (rc > 0) {
+			warnx("%s: no such file (aged out of the archive?): %zu packets missing", f->path, f->n);
+			slice_worse(sl, EX_NOINPUT);
+		} else if (peek(sl, f) < 0)
+			sl->bad_locs += f->n;
+	}
+	if (refused) {
+		/* nothing is written: not even the pcap header */
+		sl->status = EX_NOPERM;
+		sl->stop = 1;
+		return sl->status;
+	}
+	return merge(sl);
+}
+
+int
+slice_files(struct slice *sl, char **paths, int npaths)
+{
+	char rp[PATH_MAX];
+
+	for (int i = 0; i < npaths; i++) {
+		/* a stream names files by absolute path, as pkread -r does */
+		const char *p = sl->fmt == SLICE_STREAM && realpath(paths[i], rp) ? rp : paths[i];
+		struct slice_file *f = slice_file_add(sl, (uint32_t)i, p, 0);
+
+		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f))
+			f->scan = 1;
+		else
+			locs_sort(f);
+	}
+	return merge(sl);
+}

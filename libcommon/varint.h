@@ -1,0 +1,73 @@
+/*
+ * varint.h - LEB128 unsigned varints, zigzag for signed deltas, CRC-32,
+ * and the record layout shared by the index writer and reader
+ * (pk-index(5) is the specification; keep both in step).
+ */
+#ifndef PK_VARINT_H
+#define PK_VARINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VARINT_MAX 10
+
+/* varint_put: encode v at p (room for VARINT_MAX bytes); returns bytes written. */
+static inline size_t
+varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* varint_get: decode from [*p, end); 0 and *p advanced, or -1 (truncated or too long). */
+static inline int
+varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t r = 0;
+	unsigned shift = 0;
+	const uint8_t *q = *p;
+
+	while (q < end && shift < 64) {
+		uint8_t b = *q++;
+		r |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*p = q;
+			*v = r;
+			return 0;
+		}
+		shift += 7;
+	}
+	return -1;
+}
+
+static inline uint64_t zigzag_enc(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline int64_t zigzag_dec(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
+
+/* ---- index record layout (pk-index(5)) ---- */
+#define IDXK_META    0x00    /* key 00 'M' */
+#define IDXK_FLOW    0xf0    /* key f0 be32 flow be16 part: ordinal list */
+#define IDXK_BLOCK   0xfe    /* key fe be32 block: packet table */
+#define IDXK_TRAILER 0xff    /* key ff: last record */
+#define IDX_MAGIC    "pkindex"   /* 8 bytes with the NUL */
+#define IDX_META_LEN 88
+#define IDX_TRAILER_LEN 16
+#define IDX_BLOCK_MAX 1024
+/* meta list flags: which lists code runs of consecutive numbers */
+#define IDX_LIST_RLE_KEYS  0x1u
+#define IDX_LIST_RLE_FLOWS 0x2u
+#ifndef IDX_RLE_KEYS
+#define IDX_RLE_KEYS 1
+#endif
+#ifndef IDX_RLE_FLOWS
+#define IDX_RLE_FLOWS 1
+#endif   /* packets per table block, upper bound a reader accepts */
+
+#endif

@@ -1,0 +1,680 @@
+#!/usr/bin/env bats
+# ops.bats - the operations layer: systemd units, make install, pk-archive,
+# pk-trigger (with a real redis-server), pkfind-remote, the shippers.
+
+load helpers
+
+setup() {
+	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/pk-ops.XXXXXX")
+	S=$PK_ROOT/scripts
+	NS_A="" NS_B="" BGPIDS=""
+}
+
+teardown() {
+	local p
+	for p in $BGPIDS; do kill "$p" 2>/dev/null; done
+	[ -z "$NS_A" ] || ip netns pids "$NS_A" 2>/dev/null | xargs -r kill 2>/dev/null
+	sleep 0.1
+	[ -z "$NS_A" ] || ip netns pids "$NS_A" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	[ -z "$NS_A" ] || ip netns del "$NS_A" 2>/dev/null
+	[ -z "$NS_B" ] || ip netns del "$NS_B" 2>/dev/null
+	rm -rf "$T"
+}
+
+# need_prog NAME...: skip while a program is still the placeholder
+need_prog() {
+	local p
+	for p in "$@"; do
+		[ -x "$PK_BIN/$p" ] || skip "$p is not built"
+		if "$PK_BIN/$p" 2>&1 </dev/null | grep -q 'not implemented yet'; then
+			skip "$p is not implemented yet"
+		fi
+	done
+}
+
+# pcount FILE: packets in a pcap
+pcount() {
+	tcpdump -r "$1" -nn 2>/dev/null | wc -l | tr -d ' '
+}
+
+# veth_pair: namespaces NS_A (pkv0 10.99.0.1, lo up) and NS_B (pkv1 10.99.0.2)
+veth_pair() {
+	need_root
+	need_cmd ip
+	NS_A=pkopsa$$ NS_B=pkopsb$$
+	ip netns add "$NS_A" && ip netns add "$NS_B" || skip "cannot create network namespaces"
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_A" link add pkv0 type veth peer name pkv1 netns "$NS_B"
+	ip -n "$NS_A" addr add 10.99.0.1/24 dev pkv0
+	ip -n "$NS_B" addr add 10.99.0.2/24 dev pkv1
+	ip -n "$NS_A" link set pkv0 up
+	ip -n "$NS_B" link set pkv1 up
+}
+
+# traffic: UDP datagrams from NS_A to NS_B over the veth, until teardown
+traffic() {
+	ip netns exec "$NS_A" bash -c \
+	    'while :; do echo pk >/dev/udp/10.99.0.2/9; sleep 0.01; done' 2>/dev/null &
+	BGPIDS="$BGPIDS $!"
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds (bounded)
+wait_for() {
+	local t=$1; shift
+	timeout "$t" bash -c 'until "$@"; do sleep 0.1; done' wait_for "$@"
+}
+
+# unit_cmd UNIT: the shell script of a unit's ExecStart=/bin/bash -c '...',
+# as systemd hands it to bash: lines joined, "$$" unescaped.
+unit_cmd() {
+	sed -n '/^ExecStart=/,/[^\\]$/p' "$1" | sed 's/\\$//' | tr -d '\n' |
+	    sed -e "s/^ExecStart=[^']*'//" -e "s/'[^']*\$//" -e 's/\$\$/$/g'
+}
+
+# ---- systemd units ----
+
+@test "units: systemd-analyze verify passes and every service rates 2.0 or better" {
+	if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null 2>&1 || true
+	fi
+	need_cmd systemd-analyze
+	run "$S/pk-units-check" -b "$PK_BIN"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'verify ok' <<<"$output")" -eq 5 ]
+	[ "$(grep -c 'exposure [0-9.]* OK' <<<"$output")" -eq 3 ]
+}
+
+@test "units: capture runs as pk with CAP_NET_RAW only; index reads the socket FIFO" {
+	local u=$PK_ROOT/systemd
+	grep -qx 'User=pk' "$u/pk-capture@.service"
+	grep -qx 'AmbientCapabilities=CAP_NET_RAW' "$u/pk-capture@.service"
+	grep -qx 'CapabilityBoundingSet=CAP_NET_RAW' "$u/pk-capture@.service"
+	grep -qx 'EnvironmentFile=-/etc/pk/%i.conf' "$u/pk-capture@.service"
+	grep -qx 'ListenFIFO=/run/pk/%i.fifo' "$u/pk-index@.socket"
+	grep -qx 'StandardInput=socket' "$u/pk-index@.service"
+	grep -qx 'ExecStart=pkindex --repair -d /var/lib/pk/%i' "$u/pk-repair@.service"
+	grep -q '^u pk ' "$u/pk.sysusers"
+}
+
+@test "units: the capture command line turns /etc/pk/IFACE.conf into pkread and pkrotate options" {
+	local cmd
+	cmd=$(unit_cmd "$PK_ROOT/systemd/pk-capture@.service")
+	mkdir "$T/fake"
+	# stand-ins that print their arguments, one a line
+	for p in pkread pkrotate; do
+		printf '#!/bin/sh\nfor a; do printf "%s[%%s]\\n" "$a"; done >>%s/args\n' "$p" "$T" >"$T/fake/$p"
+		chmod +x "$T/fake/$p"
+	done
+	printf '#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done; shift; exec "$@"\n' >"$T/fake/setpriv"
+	chmod +x "$T/fake/setpriv"
+	run env -i PATH="$T/fake:/usr/bin:/bin" SNAPLEN=128 BUFFER_KIB= NO_PROMISC=1 \
+	    FILTER="not port 22" ROTATE_MB=10 ROTATE_SECONDS= MAX_MB=500 MIN_FREE_PCT=5 \
+	    MAX_AGE=7d ARCHIVE_GROUP=adm ROTATE_HOOK= bash -c "$cmd" pk-capture eth9
+	[ "$status" -eq 0 ]
+	run cat "$T/args"
+	echo "$output"
+	[ "$(grep '^pkread' "$T/args" | tr -d '\n')" = \
+	  "pkread[-q]pkread[-i]pkread[eth9]pkread[-s]pkread[128]pkread[-p]pkread[not port 22]" ]
+	[ "$(grep '^pkrotate' "$T/args" | tr -d '\n' | sed 's/pkrotate//g')" = \
+	  "[-d][/var/lib/pk/eth9][-o][/run/pk/eth9.fifo][-C][10][-M][500][-F][5][-A][7d][-g][adm]" ]
+}
+
+@test "units: a capture that fails fails the unit (pipefail), 0 when both stages succeed" {
+	local cmd
+	cmd=$(unit_cmd "$PK_ROOT/systemd/pk-capture@.service")
+	mkdir "$T/fake"
+	printf '#!/bin/sh\nexit 69\n' >"$T/fake/pkread"
+	printf '#!/bin/sh\ncat >/dev/null\n' >"$T/fake/pkrotate"
+	printf '#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done; shift; exec "$@"\n' >"$T/fake/setpriv"
+	chmod +x "$T/fake"/*
+	run env -i PATH="$T/fake:/usr/bin:/bin" SNAPLEN=1 bash -c "$cmd" pk-capture eth9
+	[ "$status" -eq 69 ]
+	printf '#!/bin/sh\nexit 0\n' >"$T/fake/pkread"
+	run env -i PATH="$T/fake:/usr/bin:/bin" SNAPLEN=1 bash -c "$cmd" pk-capture eth9
+	[ "$status" -eq 0 ]
+}
+
+@test "units: the capture command captures as an unprivileged user with CAP_NET_RAW alone, promiscuous" {
+	need_prog pkread pkrotate pkindex
+	veth_pair
+	need_cmd setpriv
+	local cmd nobody=65534 pid pidx p f
+	# the unit's command, its paths moved under $T
+	cmd=$(unit_cmd "$PK_ROOT/systemd/pk-capture@.service" |
+	    sed -e "s|/var/lib/pk/|$T/lib/|g" -e "s|/run/pk/|$T/run/|g")
+	chmod 0755 "$T"
+	# what StateDirectory= and pk-index@.socket set up
+	mkdir -m 0750 -p "$T/lib/pkv0" && mkdir -p "$T/run"
+	mkfifo -m 0660 "$T/run/pkv0.fifo"
+	chown "$nobody:$nobody" "$T/lib/pkv0" "$T/run/pkv0.fifo"
+	# systemd holds the FIFO open read-write and hands it to pkindex
+	exec 5<>"$T/run/pkv0.fifo"
+	setpriv --reuid=$nobody --regid=$nobody --clear-groups --no-new-privs \
+	    "$PK_BIN/pkindex" -d "$T/lib/pkv0" <&5 2>"$T/idx.err" &
+	pidx=$!
+	BGPIDS="$BGPIDS $pidx"
+	traffic
+	umask 0027
+	# User=, AmbientCapabilities=CAP_NET_RAW, CapabilityBoundingSet=CAP_NET_RAW, NoNewPrivileges=
+	ip netns exec "$NS_A" setpriv --reuid=$nobody --regid=$nobody --clear-groups \
+	    --inh-caps=-all,+net_raw --ambient-caps=-all,+net_raw --bounding-set=-all,+net_raw \
+	    --no-new-privs env -i PATH="$PK_BIN:/usr/bin:/bin" SNAPLEN=262144 ROTATE_MB=1024 \
+	    MIN_FREE_PCT=1 FILTER=udp bash -c "$cmd" pk-capture pkv0 2>"$T/cap.err" &
+	pid=$!
+	BGPIDS="$BGPIDS $pid"
+	wait_for 30 bash -c "f=\$(find '$T/lib/pkv0' -name '*.pcap.part' | head -1);
+	    [ -n \"\$f\" ] && [ \$(tcpdump -r \"\$f\" 2>/dev/null | wc -l) -ge 20 ]" ||
+	    { cat "$T/cap.err"; false; }
+	# promiscuous mode with CAP_NET_RAW only (PACKET_ADD_MEMBERSHIP)
+	ip -n "$NS_A" -d link show pkv0 | grep -q 'promiscuity [1-9]'
+	# pkrotate runs without the capability
+	local seen=0
+	for p in $(ps -o pid= --ppid "$pid"); do
+		if [ "$(basename "$(readlink "/proc/$p/exe")")" = pkrotate ]; then
+			grep -q '^CapAmb:[[:space:]]*0*$' "/proc/$p/status"
+			grep -q '^CapEff:[[:space:]]*0*$' "/proc/$p/status"
+			seen=1
+		fi
+	done
+	[ "$seen" = 1 ]
+	# systemctl stop: TERM to every process of the unit, then wait for all
+	local all
+	all="$pid $(ps -o pid= --ppid "$pid" | tr '\n' ' ')"
+	kill -TERM $all
+	run timeout 30 bash -c "while kill -0 $all 2>/dev/null; do sleep 0.1; done"
+	[ "$status" -eq 0 ]
+	run find "$T/lib/pkv0" -name '*.pcap.part'
+	[ -z "$output" ]
+	f=$(find "$T/lib/pkv0" -name '*.pcap' | head -1)
+	[ -n "$f" ]
+	[ "$(stat -c '%u %a' "$f")" = "$nobody 640" ]
+	[ "$(pcount "$f")" -ge 20 ]
+	[ "$(tcpdump -r "$f" -nn not udp 2>/dev/null | wc -l)" -eq 0 ]
+	# the indexer, reading the held FIFO, indexes the finished file
+	wait_for 15 test -s "$f.idx" || { cat "$T/idx.err"; false; }
+	kill -TERM "$pidx"
+	exec 5<&-
+}
+
+@test "units: pk.conf.example names every setting the capture unit reads, with its default" {
+	local kv n=0
+	for kv in $(grep -o '^Environment=.*' "$PK_ROOT/systemd/pk-capture@.service" |
+	    sed 's/^Environment=//' | tr ' ' '\n'); do
+		grep -qx "#$kv" "$PK_ROOT/systemd/pk.conf.example" || { echo "missing #$kv"; false; }
+		n=$((n + 1))
+	done
+	[ "$n" -ge 10 ]
+}
+
+# ---- make install ----
+
+@test "make install DESTDIR PREFIX=/usr puts programs, scripts, man pages and units in place" {
+	local d=$T/root p
+	run make -C "$PK_ROOT" install DESTDIR="$d" PREFIX=/usr BIN="$PK_BIN" \
+	    BUILD="${PK_TOOLS%/tools}"
+	echo "$output" | tail -5
+	[ "$status" -eq 0 ]
+	for p in pkread pkrotate pkextract pkindex pkfind pkslice pk-archive pk-trigger pkfind-remote; do
+		[ -x "$d/usr/bin/$p" ] || { echo "missing bin/$p"; false; }
+	done
+	for p in pk-capture@.service pk-index@.socket pk-index@.service pk-repair@.service pk-repair@.timer; do
+		[ -f "$d/usr/lib/systemd/system/$p" ] || { echo "missing $p"; false; }
+	done
+	for p in pk.7 pk-archive.1 pk-trigger.1 pkfind-remote.1; do
+		[ -f "$d/usr/share/man/man${p##*.}/$p" ] || { echo "missing man $p"; false; }
+	done
+	# every page shipped in man/ is installed
+	for p in "$PK_ROOT"/man/*.[1-8]; do
+		p=$(basename "$p")
+		[ -f "$d/usr/share/man/man${p##*.}/$p" ] || { echo "missing man $p"; false; }
+	done
+}
+
+@test "man pages: pk(7) and the script pages are mandoc -Tlint clean" {
+	need_cmd mandoc
+	local m
+	for m in pk.7 pk-archive.1 pk-trigger.1 pkfind-remote.1; do
+		[ -f "$PK_ROOT/man/$m" ] || { echo "missing $m"; false; }
+	done
+	# pk(7) points at every page of the project
+	for m in "$PK_ROOT"/man/*.[1-8]; do
+		m=$(basename "$m")
+		[ "$m" = pk.7 ] && continue
+		sed -n '/^\.Sh SEE ALSO/,$p' "$PK_ROOT/man/pk.7" | grep -qx ".Xr ${m%.*} ${m##*.} ,\{0,1\}" ||
+		    { echo "pk.7 SEE ALSO lacks $m"; false; }
+	done
+	run mandoc -Tlint -Wwarning "$PK_ROOT/man/pk.7" "$PK_ROOT/man/pk-archive.1" \
+	    "$PK_ROOT/man/pk-trigger.1" "$PK_ROOT/man/pkfind-remote.1"
+	echo "$output"
+	[ -z "$output" ]
+}
+
+# ---- pk-archive ----
+
+@test "pk-archive -n prints the pipeline the config file asks for" {
+	cat >"$T/c.conf" <<-EOF
+	SNAPLEN=96
+	FILTER="not port 22"
+	ROTATE_MB=5
+	ROTATE_SECONDS=
+	MAX_AGE=2d
+	ARCHIVE_DIR=$T/arch
+	FIFO=$T/ix.fifo
+	PK_USER=
+	EOF
+	run "$S/pk-archive" -n -c "$T/c.conf" eth7
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "mkfifo -m 0660 $T/ix.fifo" ]
+	[[ "${lines[1]}" == "pkindex -d $T/arch < $T/ix.fifo"* ]]
+	[ "${lines[2]}" = "pkread -q -i eth7 -s 96 not\\ port\\ 22 | pkrotate -d $T/arch -o $T/ix.fifo -C 5 -F 10 -A 2d" ]
+	run "$S/pk-archive" -n -c "$T/missing.conf" eth7
+	[ "$status" -eq 78 ]
+	run "$S/pk-archive" -n
+	[ "$status" -eq 64 ]
+}
+
+@test "pk.conf.example: the values it shows are the defaults of pk-archive" {
+	sed -n 's/^#\([A-Z_]*=\)/\1/p' "$PK_ROOT/systemd/pk.conf.example" |
+	    sed 's/IFACE/eth3/g' >"$T/all.conf"
+	[ "$(wc -l <"$T/all.conf")" -ge 15 ]
+	printf 'PK_USER=pk\n' >"$T/empty.conf"
+	run "$S/pk-archive" -n -c "$T/all.conf" eth3
+	[ "$status" -eq 0 ]
+	local with=$output
+	run "$S/pk-archive" -n -c "$T/empty.conf" eth3
+	[ "$status" -eq 0 ]
+	[ "$output" = "$with" ]
+}
+
+@test "pk-archive -r: archives and indexes a capture, stops cleanly at its end" {
+	need_prog pkread pkrotate pkindex
+	"$PK_TOOLS/pkgen" -n 300 "$T/in.pcap"
+	cat >"$T/c.conf" <<-EOF
+	ARCHIVE_DIR=$T/arch
+	FIFO=$T/ix.fifo
+	ROTATE_SECONDS=
+	PK_USER=
+	EOF
+	run timeout 60 "$S/pk-archive" -c "$T/c.conf" -r "$T/in.pcap" replay
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run find "$T/arch" -name '*.pcap.part'
+	[ -z "$output" ]
+	local files
+	files=$(find "$T/arch" -name '*.pcap' | sort)
+	[ -n "$files" ]
+	# shellcheck disable=SC2086
+	mergecap -F pcap -w "$T/all.pcap" $files
+	[ "$(pcap_text "$T/all.pcap" | md5sum)" = "$(pcap_text "$T/in.pcap" | md5sum)" ]
+	for f in $files; do
+		[ -s "$f.idx" ] || { echo "no index for $f"; false; }
+	done
+}
+
+@test "pk-archive as root: pkrotate and pkindex run as PK_USER, the archive is theirs, 0640" {
+	need_prog pkread pkrotate pkindex
+	need_root
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	chmod 0755 "$T"
+	"$PK_TOOLS/pkgen" -n 100 "$T/in.pcap"
+	cat >"$T/c.conf" <<-EOF
+	ARCHIVE_DIR=$T/arch
+	FIFO=$T/ix.fifo
+	ROTATE_SECONDS=
+	PK_USER=nobody
+	EOF
+	run timeout 60 "$S/pk-archive" -c "$T/c.conf" -r "$T/in.pcap" replay
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local f
+	f=$(find "$T/arch" -name '*.pcap')
+	[ "$(stat -c '%U %a' "$f")" = "nobody 640" ]
+	[ "$(stat -c '%U %a' "$f.idx")" = "nobody 640" ]
+	[ "$(stat -c '%U %a' "$T/arch")" = "nobody 750" ]
+	[ "$(pcount "$f")" -eq 100 ]
+	# a user that does not exist is a configuration error
+	sed -i 's/^PK_USER=.*/PK_USER=pk-no-such-user/' "$T/c.conf"
+	run "$S/pk-archive" -c "$T/c.conf" -r "$T/in.pcap" replay
+	[ "$status" -eq 78 ]
+}
+
+@test "pk-archive: live capture on a veth, TERM stops both stages cleanly" {
+	need_prog pkread pkrotate pkindex
+	veth_pair
+	cat >"$T/c.conf" <<-EOF
+	ARCHIVE_DIR=$T/arch
+	FIFO=$T/ix.fifo
+	PK_USER=
+	FILTER=udp
+	EOF
+	traffic
+	ip netns exec "$NS_A" "$S/pk-archive" -c "$T/c.conf" pkv0 2>"$T/err" &
+	local pid=$!
+	BGPIDS="$BGPIDS $pid"
+	# packets reach the file in progress (flushed every second)
+	wait_for 30 bash -c "f=\$(find '$T/arch' -name '*.pcap.part' | head -1);
+	    [ -n \"\$f\" ] && [ \$(tcpdump -r \"\$f\" 2>/dev/null | wc -l) -ge 20 ]"
+	# the indexer dies: pk-archive starts another, the capture goes on
+	local ix
+	ix=$(pgrep -f "pkindex -d $T/arch\$")
+	[ -n "$ix" ]
+	kill -KILL $ix
+	wait_for 10 bash -c "p=\$(pgrep -f 'pkindex -d $T/arch\$'); [ -n \"\$p\" ] && [ \"\$p\" != '$ix' ]"
+	grep -q 'pkindex exited 137: restarting it' "$T/err"
+	kill -TERM "$pid"
+	run timeout 40 bash -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
+	[ "$status" -eq 0 ]
+	wait "$pid" || { cat "$T/err"; false; }
+	run find "$T/arch" -name '*.pcap.part'
+	[ -z "$output" ]
+	local f
+	f=$(find "$T/arch" -name '*.pcap' | head -1)
+	[ -n "$f" ]
+	[ "$(pcount "$f")" -ge 20 ]
+	[ "$(tcpdump -r "$f" -nn not udp 2>/dev/null | wc -l)" -eq 0 ]
+	wait_for 10 test -s "$f.idx"
+}
+
+# ---- pk-trigger ----
+
+@test "pk-trigger -n: validates, caps, maps aliases and names files; refuses bad requests" {
+	cat >"$T/t.conf" <<-EOF
+	OUTPUT_DIR=$T/out
+	MAX_PACKETS=50
+	MAX_DURATION=30
+	DEFAULT_DURATION=10
+	ALIASES="uplink=lo dmz=nonexistent0"
+	NODE_NAME=sensor1.example.org
+	EOF
+	run "$S/pk-trigger" -n -c "$T/t.conf" <<-'EOF'
+	subscribe
+	capture
+	1
+	message
+	capture
+	{"alert_id":"A-1/../x y","interface":"lo","packets":5,"tags":["scan","t 2"]}
+	{"alert_id":2,"interface_alias":"uplink","packets":100000,"duration":999,"idle_timeout":5,"bpf":"tcp port 80"}
+	{not json
+	{"interface":"lo","packets":1}
+	{"alert_id":4,"interface":"nonexistent0"}
+	{"alert_id":5,"interface_alias":"nope"}
+	{"alert_id":6,"interface":"lo","node":"other"}
+	{"alert_id":7,"interface":"lo","node_regex":"^sensor[0-9]"}
+	{"alert_id":8,"interface":"lo","packets":-3}
+	{"alert_id":9,"interface":"lo","node":"sensor1"}
+	EOF
+	echo "$output"
+	[ "$status" -eq 0 ]
+	local out
+	out=$(grep '^pkread' <<<"$output")
+	[ "$(wc -l <<<"$out")" -eq 4 ]
+	grep -q "^pkread -q -i lo -t 10 -c 5 | pkslice -w $T/out/[0-9]\{8\}T[0-9]\{6\}Z_A-1_.._x_y_scan-t_2.pcap\$" <<<"$out"
+	grep -q "^pkread -q -i lo -t 30 -c 50 -I 5 tcp\\\\ port\\\\ 80 | pkslice -w $T/out/.*Z_2.pcap\$" <<<"$out"
+	grep -q '_7.pcap$' <<<"$out"
+	grep -q '_9.pcap$' <<<"$out"
+	grep -q 'alert 2: packets 100000 capped to 50' <<<"$output"
+	grep -q 'alert 2: duration 999 capped to 30' <<<"$output"
+	grep -q 'refused: malformed request.*{not json' <<<"$output"
+	grep -q 'refused: no alert_id' <<<"$output"
+	grep -q 'refused: alert 4: unknown interface nonexistent0' <<<"$output"
+	grep -q 'refused: alert 5: unknown interface alias nope' <<<"$output"
+	grep -q 'alert 6: for node other' <<<"$output"
+	grep -q 'refused: malformed request (packets is not a non-negative integer)' <<<"$output"
+	# redis-cli's own lines are skipped silently
+	! grep -q 'subscribe\|message' <<<"$output"
+}
+
+@test "pk-trigger: redis requests capture on a veth; counts honoured, caps applied, bad requests skipped" {
+	need_prog pkread pkslice
+	veth_pair
+	if ! command -v redis-server >/dev/null 2>&1; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 ||
+		    skip "redis-server is not installed and cannot be installed"
+	fi
+	need_cmd redis-server redis-cli
+	local rc="ip netns exec $NS_A redis-cli -p 6390"
+	# in NS_A: its loopback is the test's own
+	ip netns exec "$NS_A" redis-server --port 6390 --bind 127.0.0.1 --save '' \
+	    --appendonly no --daemonize no >"$T/redis.log" 2>&1 &
+	BGPIDS="$BGPIDS $!"
+	wait_for 10 bash -c "$rc ping 2>/dev/null | grep -q PONG"
+	cat >"$T/t.conf" <<-EOF
+	OUTPUT_DIR=$T/out
+	MAX_PACKETS=25
+	MAX_DURATION=20
+	ALIASES="uplink=pkv0"
+	UPLOAD_CMD='cp "\$f" $T/up/'
+	EOF
+	mkdir "$T/up"
+	traffic
+	ip netns exec "$NS_A" bash -c "redis-cli -p 6390 --raw subscribe capture |
+	    timeout 90 '$S/pk-trigger' -c '$T/t.conf'" >"$T/paths" 2>"$T/log" &
+	BGPIDS="$BGPIDS $!"
+	wait_for 10 bash -c "[ \"\$($rc pubsub numsub capture | tail -1)\" = 1 ]"
+	$rc publish capture '{"alert_id":"a1","interface":"pkv0","packets":10,"bpf":"udp","tags":["t1","t2"]}'
+	$rc publish capture '{this is not json'
+	$rc publish capture '{"alert_id":"a2","interface":"pkv0","bpf":"udp and ((("}'
+	$rc publish capture '{"alert_id":"a3","interface_alias":"uplink","packets":5000,"bpf":"udp"}'
+	wait_for 60 bash -c "[ \$(wc -l <'$T/paths') -ge 2 ]"
+	cat "$T/log"
+	local f1 f3
+	f1=$(sed -n 1p "$T/paths")
+	f3=$(sed -n 2p "$T/paths")
+	[[ "$f1" == "$T/out/"*"Z_a1_t1-t2.pcap" ]]
+	[[ "$f3" == "$T/out/"*"Z_a3.pcap" ]]
+	[ "$(pcount "$f1")" -eq 10 ]
+	[ "$(pcount "$f3")" -eq 25 ]
+	[ "$(tcpdump -r "$f1" -nn 'udp and dst port 9' 2>/dev/null | wc -l)" -eq 10 ]
+	grep -q 'alert a3: packets 5000 capped to 25' "$T/log"
+	grep -q 'refused: malformed request.*{this is not json' "$T/log"
+	grep -q 'refused: alert a2: pkread rejects the filter' "$T/log"
+	[ ! -e "$T/out/"*_a2.pcap ]
+	# the upload command ran with each path
+	wait_for 10 test -s "$T/up/$(basename "$f3")"
+	cmp "$f1" "$T/up/$(basename "$f1")"
+	$rc shutdown nosave >/dev/null 2>&1 || true
+}
+
+@test "pk-trigger: a failing UPLOAD_CMD is logged and the loop carries on" {
+	need_prog pkread pkslice
+	veth_pair
+	cat >"$T/t.conf" <<-EOF
+	OUTPUT_DIR=$T/out
+	UPLOAD_CMD='echo uploading "\$1" >&2; exit 3'
+	EOF
+	traffic
+	run timeout 60 ip netns exec "$NS_A" "$S/pk-trigger" -c "$T/t.conf" <<-'EOF'
+	{"alert_id":"u1","interface":"pkv0","packets":3,"bpf":"udp"}
+	{"alert_id":"u2","interface":"pkv0","packets":4,"bpf":"udp"}
+	EOF
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q 'alert u1: upload failed' <<<"$output"
+	grep -q 'alert u2: upload failed' <<<"$output"
+	[ "$(pcount "$T/out/"*_u2.pcap)" -eq 4 ]
+}
+
+@test "pk-trigger: MAX_PARALLEL=2 runs a short capture beside a long one" {
+	need_prog pkread pkslice
+	veth_pair
+	cat >"$T/t.conf" <<-EOF
+	OUTPUT_DIR=$T/out
+	MAX_PARALLEL=2
+	EOF
+	traffic
+	run timeout 60 ip netns exec "$NS_A" "$S/pk-trigger" -c "$T/t.conf" <<-'EOF'
+	{"alert_id":"long","interface":"pkv0","duration":4,"bpf":"udp"}
+	{"alert_id":"short","interface":"pkv0","packets":5,"bpf":"udp"}
+	EOF
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the short one finished (and printed its path) while the long one ran
+	local paths
+	paths=$(grep "^$T/out/" <<<"$output")
+	[[ "$(sed -n 1p <<<"$paths")" == *_short.pcap ]]
+	[[ "$(sed -n 2p <<<"$paths")" == *_long.pcap ]]
+	[ "$(pcount "$T/out/"*_short.pcap)" -eq 5 ]
+	[ "$(pcount "$T/out/"*_long.pcap)" -gt 5 ]
+}
+
+# ---- pkfind-remote ----
+
+# two "sensors": $T/h1 and $T/h2, each with an indexed archive of its own
+# capture, interleaved in time; the transport runs the command locally in
+# the host's directory
+two_sensors() {
+	need_prog pkread pkindex pkfind pkslice
+	need_cmd mergecap
+	local h
+	mkdir -p "$T/h1/archive/in" "$T/h2/archive/in"
+	"$PK_TOOLS/pkgen" -n 200 -s 1 -i 1000 "$T/h1/archive/in/a.pcap"
+	"$PK_TOOLS/pkgen" -n 200 -s 2 -i 1300 "$T/h2/archive/in/b.pcap"
+	for h in h1 h2; do
+		(cd "$T/$h" && pkread -r archive/in/*.pcap | pkindex -d archive)
+	done
+	cat >"$T/transport" <<-EOF
+	#!/bin/sh
+	# transport HOST COMMAND: runs COMMAND in $T/HOST, as ssh would on HOST
+	cd "$T/\$1" 2>/dev/null || { echo "no such host \$1" >&2; exit 255; }
+	PATH="$PK_BIN:\$PATH" exec sh -c "\$2"
+	EOF
+	chmod +x "$T/transport"
+}
+
+@test "pkfind-remote: merges two sensors' answers by time, equal to mergecap of the direct answers" {
+	two_sensors
+	local q='udp or (tcp and port 445)' h
+	run bash -c "'$S/pkfind-remote' -t '$T/transport' -w '$T/merged.pcap' h1 h2 -- -d archive '$q'"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	for h in h1 h2; do
+		(cd "$T/$h" && pkfind -d archive "$q" | pkslice >"$T/$h.pcap")
+	done
+	mergecap -F pcap -w "$T/expect.pcap" "$T/h1.pcap" "$T/h2.pcap"
+	[ "$(pcount "$T/h1.pcap")" -gt 0 ]
+	[ "$(pcount "$T/h2.pcap")" -gt 0 ]
+	[ "$(pcount "$T/merged.pcap")" -eq $(($(pcount "$T/h1.pcap") + $(pcount "$T/h2.pcap"))) ]
+	[ "$(pcap_text "$T/merged.pcap" | md5sum)" = "$(pcap_text "$T/expect.pcap" | md5sum)" ]
+	# and equal to tcpdump over the union of the captures
+	mergecap -F pcap -w "$T/union.pcap" "$T/h1/archive/in/a.pcap" "$T/h2/archive/in/b.pcap"
+	[ "$(pcap_text "$T/merged.pcap" | md5sum)" = "$(pcap_text "$T/union.pcap" "$q" | md5sum)" ]
+	# time order across the sensors
+	tcpdump -r "$T/merged.pcap" -tt -nn 2>/dev/null | awk '{print $1}' >"$T/times"
+	sort -n -c "$T/times"
+}
+
+@test "pkfind-remote: stdout pipes into tcpdump; a dead sensor is reported and exits 69" {
+	two_sensors
+	run bash -c "'$S/pkfind-remote' -t '$T/transport' h1 nosuch h2 -- -d archive udp | tcpdump -r - -nn 2>/dev/null | wc -l"
+	echo "$output"
+	[ "${lines[-1]}" -eq "$(mergecap -F pcap -w - "$T/h1/archive/in/a.pcap" "$T/h2/archive/in/b.pcap" | tcpdump -r - -nn udp 2>/dev/null | wc -l)" ]
+	run bash -c "'$S/pkfind-remote' -t '$T/transport' h1 nosuch -- -d archive udp >/dev/null"
+	[ "$status" -eq 69 ]
+	grep -q 'nosuch: failed (status 255)' <<<"$output"
+	grep -q 'nosuch: no such host nosuch' <<<"$output"
+	run "$S/pkfind-remote" h1
+	[ "$status" -eq 64 ]
+}
+
+# ---- shipping: Elasticsearch, CSV, ClickHouse ----
+
+@test "pkextract -T es: _bulk action/document pairs, index packets-YYYY-MM-DD of the packet's day" {
+	need_prog pkread pkextract
+	need_cmd jq
+	"$PK_TOOLS/pkgen" -n 50 "$T/in.pcap"
+	pkread -r "$T/in.pcap" | pkextract -T es >"$T/bulk"
+	[ "$(wc -l <"$T/bulk")" -eq 100 ]
+	# odd lines: {"index":{"_index":"packets-<day of the next line's @timestamp>"}}
+	run jq -n -r '[inputs] as $l | range(0; $l | length; 2) as $i
+	    | select(($l[$i] | keys) != ["index"]
+	        or $l[$i].index._index != "packets-" + ($l[$i + 1]["@timestamp"][0:10]))
+	    | $i' "$T/bulk"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run jq -s 'map(select(has("index") | not)) | length' "$T/bulk"
+	[ "$output" -eq 50 ]
+}
+
+@test "pkextract -T clickhouse rows fit pk-clickhouse-schema.sql; CSV has one header and a row a packet" {
+	need_prog pkread pkextract
+	need_cmd jq
+	"$PK_TOOLS/pkgen" -n 60 "$T/in.pcap"
+	pkread -r "$T/in.pcap" | pkextract -T clickhouse >"$T/rows"
+	[ "$(wc -l <"$T/rows")" -eq 60 ]
+	# the schema's column names
+	sed -n '/^CREATE TABLE/,/^)/p' "$S/pk-clickhouse-schema.sql" |
+	    awk '$1 ~ /^[a-z_]+$/ && $1 != "INDEX" { print $1 }' | sort >"$T/cols"
+	[ "$(wc -l <"$T/cols")" -ge 20 ]
+	jq -r 'keys[]' "$T/rows" | sort -u >"$T/keys"
+	run comm -13 "$T/cols" "$T/keys"
+	echo "keys not in the schema: $output"
+	[ -z "$output" ]
+	# the time is DateTime64(9) text
+	jq -e -r '.timestamp | test("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}$")' \
+	    "$T/rows" | sort -u | grep -qx true
+	pkread -r "$T/in.pcap" | pkextract -T csv >"$T/csv"
+	[ "$(wc -l <"$T/csv")" -eq 61 ]
+	[ "$(grep -c '@timestamp\|timestamp' "$T/csv")" -eq 1 ]
+}
+
+@test "pk-clickhouse-schema.sql: the columns and types of pkextract's field table (libcommon/print.c)" {
+	# the field table: { "name", getter, "ClickHouse type" }
+	grep -o '{ "[^"]*", g_[a-z0-9_]*, "[^"]*" }' "$PK_ROOT/libcommon/print.c" |
+	    sed -E 's/\{ "@?([^"]*)", g_[a-z0-9_]*, "([^"]*)" \}/\1 \2/; s/\./_/g' | sort >"$T/want"
+	[ "$(wc -l <"$T/want")" -ge 20 ] || skip "print.c's field table has another shape"
+	sed -n '/^CREATE TABLE/,/^)/p' "$S/pk-clickhouse-schema.sql" |
+	    awk '$1 ~ /^[a-z_]+$/ && $1 != "INDEX" { $NF = $NF; sub(/,$/, ""); print }' |
+	    sed -E 's/ CODEC\(.*\)$//; s/LowCardinality\((.*)\)$/\1/' |
+	    awk '{ n = $1; $1 = ""; sub(/^ /, ""); print n, $0 }' | sort >"$T/have"
+	run diff "$T/want" "$T/have"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "pk-ship-es: posts _bulk batches of -n documents, reports refused documents" {
+	need_prog pkread pkextract
+	"$PK_TOOLS/pkgen" -n 25 "$T/in.pcap"
+	mkdir "$T/fake"
+	# a curl that keeps each request body and answers like Elasticsearch
+	cat >"$T/fake/curl" <<-EOF
+	#!/bin/sh
+	n=\$(ls "$T"/req.* 2>/dev/null | wc -l)
+	cat >"$T/req.\$n"
+	for a; do last=\$a; done
+	echo "\$last" >"$T/url"
+	if [ -e "$T/refuse" ]; then echo '{"took":1,"errors":true,"items":[]}'
+	else echo '{"took":1,"errors":false,"items":[]}'; fi
+	EOF
+	chmod +x "$T/fake/curl"
+	run bash -c "pkread -r '$T/in.pcap' | PATH='$T/fake:$PATH' '$S/pk-ship-es' -n 10 http://es.example:9200/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/url")" = "http://es.example:9200/_bulk" ]
+	[ "$(ls "$T"/req.* | wc -l)" -eq 3 ]
+	[ "$(cat "$T"/req.* | wc -l)" -eq 50 ]
+	[ "$(wc -l <"$T/req.0")" -eq 20 ]
+	rm -f "$T"/req.*
+	touch "$T/refuse"
+	run bash -c "pkread -r '$T/in.pcap' | PATH='$T/fake:$PATH' '$S/pk-ship-es' http://es.example:9200"
+	[ "$status" -ne 0 ]
+	grep -q 'refused documents' <<<"$output"
+}
+
+@test "pk-ship-clickhouse: rows land in a real ClickHouse table (when one is installed)" {
+	need_prog pkread pkextract
+	command -v clickhouse-client >/dev/null 2>&1 && command -v clickhouse-local >/dev/null 2>&1 ||
+	    skip "ClickHouse is not installed (Debian's clickhouse-server 18.16 predates DateTime64 and Bool)"
+	local v
+	v=$(clickhouse-local --query 'SELECT version()' 2>/dev/null)
+	case $v in 2[2-9].*|[3-9][0-9].*) ;; *) skip "ClickHouse $v is older than 22" ;; esac
+	clickhouse-client --query 'SELECT 1' >/dev/null 2>&1 || skip "no ClickHouse server is running"
+	"$PK_TOOLS/pkgen" -n 40 "$T/in.pcap"
+	clickhouse-client --query 'DROP DATABASE IF EXISTS pktest'
+	sed 's/\bpk\./pktest./; s/DATABASE IF NOT EXISTS pk;/DATABASE IF NOT EXISTS pktest;/' \
+	    "$S/pk-clickhouse-schema.sql" | clickhouse-client --multiquery
+	pkread -r "$T/in.pcap" | PK_CH_TABLE=pktest.packets "$S/pk-ship-clickhouse"
+	[ "$(clickhouse-client --query 'SELECT count() FROM pktest.packets')" -eq 40 ]
+	clickhouse-client --query 'DROP DATABASE pktest'
+}

@@ -1,0 +1,430 @@
+#!/usr/bin/env bats
+# pkfind: archive search.  The oracle is tcpdump over the archive's files:
+# `pkfind -d A EXPR | pkslice` must give the same packets, byte for byte,
+# and `pkfind -c` their number.  Archives are built with the real pipeline
+# (pkread -r | pkrotate | pkindex, then pkindex --repair).
+
+load helpers
+load lib/pkfind
+
+setup_file() {
+	local g=$PK_TOOLS/pkgen d=$BATS_FILE_TMPDIR
+	export PF=$d
+	# the core capture: every kind pkgen makes, ns timestamps, 6 files of 500
+	"$g" -n 3000 -N -i 1000 "$d/gen.pcap"
+	pf_archive "$d/gen" 500 "$d/gen.pcap" 2>"$d/gen.log"
+	"$g" -n 600 -l 113 "$d/sll.pcap"
+	pf_archive "$d/sll" 200 "$d/sll.pcap" 2>>"$d/gen.log"
+	"$g" -n 600 -l 276 -N "$d/sll2.pcap"
+	pf_archive "$d/sll2" 200 "$d/sll2.pcap" 2>>"$d/gen.log"
+	"$g" -n 600 -l 101 "$d/raw.pcap"
+	pf_archive "$d/raw" 200 "$d/raw.pcap" 2>>"$d/gen.log"
+	"$g" -n 600 -E "$d/be.pcap"
+	pf_archive "$d/be" 200 "$d/be.pcap" 2>>"$d/gen.log"
+}
+
+# same NAME EXPR: pkfind | pkslice = tcpdump over archive NAME
+same() {
+	run pf_same "$PF/$1" "$2"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+}
+
+# count NAME EXPR: pkfind -c = tcpdump's count (for link types pkslice cannot yet filter)
+count() {
+	local want got
+	want=$(for f in $(pf_files "$PF/$1"); do tcpdump -r "$f" -nn "$2" 2>/dev/null; done | wc -l)
+	got=$(pkfind -q -c -d "$PF/$1" "$2")
+	[ "$want" = "$got" ] || { echo "$2: tcpdump $want, pkfind -c $got"; return 1; }
+}
+
+# shared NAME REL: an archive of ../shared/pcaps/REL (built once per run)
+shared() {
+	need_shared
+	[ -d "$PF/$1" ] || pf_archive "$PF/$1" "${3:-400}" "$(shared_pcap "$2")" 2>>"$PF/gen.log"
+}
+
+@test "the archive was built: several indexed files" {
+	[ "$(pf_files "$PF/gen" | wc -l)" -ge 5 ]
+	[ "$(find "$PF/gen" -name '*.idx' | wc -l)" -ge 5 ]
+	run pkfind -d "$PF/gen" -c ''
+	assert_success
+	assert_line 3000
+	assert_line --partial "indexed, 0 scanned"
+}
+
+# ---- the table: (capture, expression), tcpdump is the oracle ----
+@test "gen: host 10.0.0.1"                      { same gen 'host 10.0.0.1'; }
+@test "gen: src host 10.0.0.2"                  { same gen 'src host 10.0.0.2'; }
+@test "gen: dst host 192.168.1.3"               { same gen 'dst host 192.168.1.3'; }
+@test "gen: host a or b (implicit qualifier)"   { same gen 'host 10.0.0.5 or 10.0.0.6'; }
+@test "gen: src or dst host"                    { same gen 'src or dst host 10.0.0.7'; }
+@test "gen: src and dst net"                    { same gen 'src and dst net 10.0.0.0/8'; }
+@test "gen: net CIDR"                           { same gen 'net 192.168.1.0/28'; }
+@test "gen: net mask"                           { same gen 'net 10.0.0.0 mask 255.255.255.240'; }
+@test "gen: abbreviated net"                    { same gen 'dst net 192.168'; }
+@test "gen: IPv6 host"                          { same gen 'host 2001:db8::3'; }
+@test "gen: IPv6 net"                           { same gen 'src net 2001:db8::/120'; }
+@test "gen: port 53"                            { same gen 'port 53'; }
+@test "gen: tcp dst port 80"                    { same gen 'tcp dst port 80'; }
+@test "gen: udp and src host"                   { same gen 'udp and src host 10.0.0.1'; }
+@test "gen: ip6 and tcp port 22"                { same gen 'ip6 and tcp port 22'; }
+@test "gen: port by name"                       { same gen 'port domain or https'; }
+@test "gen: portrange"                          { same gen 'portrange 400-450'; }
+@test "gen: tcp portrange high"                 { same gen 'tcp portrange 32768-65535'; }
+@test "gen: src port or dst port"               { same gen 'src port 53 or dst port 443'; }
+@test "gen: tcp"                                { same gen 'tcp'; }
+@test "gen: udp"                                { same gen 'udp'; }
+@test "gen: icmp"                               { same gen 'icmp'; }
+@test "gen: icmp6"                              { same gen 'icmp6'; }
+@test "gen: sctp"                               { same gen 'sctp'; }
+@test "gen: arp"                                { same gen 'arp'; }
+@test "gen: ip"                                 { same gen 'ip'; }
+@test "gen: ip6"                                { same gen 'ip6'; }
+@test "gen: ip proto 17"                        { same gen 'ip proto 17'; }
+@test "gen: ip6 proto 0 (extension header)"     { same gen 'ip6 proto 0'; }
+@test "gen: ip6 proto 44 (fragment header)"     { same gen 'ip6 proto 44'; }
+@test "gen: ether proto"                        { same gen 'ether proto 0x86dd'; }
+@test "gen: ether proto 0x8100 (a tag)"         { same gen 'ether proto 0x8100'; }
+@test "gen: ether host"                         { same gen 'ether host 02:00:00:00:00:01'; }
+@test "gen: ether src and dst"                  { same gen 'ether src 02:00:00:00:00:02 and ether dst 02:00:00:00:00:03'; }
+@test "gen: vlan 10"                            { same gen 'vlan 10'; }
+@test "gen: bare vlan"                          { same gen 'vlan'; }
+@test "gen: vlan and host (inner offsets)"      { same gen 'vlan and host 10.0.0.1'; }
+@test "gen: vlan 100 and vlan 20 (QinQ)"        { same gen 'vlan 100 and vlan 20'; }
+@test "gen: host without vlan skips tagged"     { same gen 'host 192.168.1.9 and tcp'; }
+@test "gen: mpls"                               { same gen 'mpls'; }
+@test "gen: mpls and udp"                       { same gen 'mpls and udp'; }
+@test "gen: fragments (arithmetic: maybe)"      { same gen 'ip[6:2] & 0x1fff != 0'; }
+@test "gen: tcp flags (arithmetic: maybe)"      { same gen 'tcp[tcpflags] & tcp-syn != 0'; }
+@test "gen: not tcp"                            { same gen 'not tcp'; }
+@test "gen: tcp and not port 80"                { same gen 'tcp and not port 80'; }
+@test "gen: ! and && and ||"                    { same gen '!icmp && (arp || udp port 123)'; }
+@test "gen: equal precedence, left to right"    { same gen 'udp or tcp and port 53'; }
+@test "gen: host (a or b)"                      { same gen 'host (10.0.0.2 or 10.0.0.3)'; }
+@test "gen: group keeps earlier qualifiers"     { same gen 'port 80 and (host 10.0.0.4) or 443'; }
+@test "gen: greater / less"                     { same gen 'greater 1000 or less 60'; }
+@test "gen: ether broadcast"                    { same gen 'ether broadcast'; }
+@test "gen: empty result"                       { same gen 'host 172.16.99.99'; }
+@test "gen: empty result from an AND"           { same gen 'icmp and host 10.0.0.1 and host 10.0.0.2'; }
+@test "gen: not of an empty set is everything"  { same gen 'not host 172.16.99.99'; }
+@test "gen: everything (no expression)"         { same gen ''; }
+@test "sll: host"                               { same sll 'host 10.0.0.1'; }
+@test "sll: port 53"                            { same sll 'port 53'; }
+@test "sll: ip6 and udp"                        { same sll 'ip6 and udp'; }
+@test "sll: arp"                                { same sll 'arp'; }
+@test "sll: not ip"                             { same sll 'not ip'; }
+@test "sll2: tcp port 22"                       { same sll2 'tcp port 22'; }
+@test "sll2: net"                               { same sll2 'net 192.168.1.0/24'; }
+@test "be: big-endian pcap, host"               { same be 'host 10.0.0.3'; }
+@test "be: big-endian pcap, udp port 123"       { same be 'udp port 123'; }
+@test "raw: host (count)"                       { count raw 'host 10.0.0.1'; }
+@test "raw: port 53 (count)"                    { count raw 'port 53'; }
+@test "raw: icmp6 (count)"                      { count raw 'icmp6'; }
+@test "raw: ip6 and tcp (count)"                { count raw 'ip6 and tcp'; }
+
+@test "short snaplen: headers cut short are still found" {
+	# BPF matches the bytes that were captured (an IPv6 source address in a
+	# 50-byte packet); the index must then hold that field too
+	skip "known: decode.c drops headers cut short by the snaplen (pkgen -S 50: icmp6, tcp over IPv6)"
+	"$PK_TOOLS/pkgen" -n 600 -S 50 "$BATS_TEST_TMPDIR/short.pcap"
+	pf_archive "$BATS_TEST_TMPDIR/short" 200 "$BATS_TEST_TMPDIR/short.pcap" 2>/dev/null
+	run pf_same "$BATS_TEST_TMPDIR/short" 'icmp6 or tcp or ip6 host 2001:db8::1'
+	assert_success
+}
+
+# real captures (skipped without ../shared)
+@test "real DNS: udp port 53"                   { shared dns real/mixed/Malcolm-Test-Artifacts__DNS.pcap; same dns 'udp port 53'; }
+@test "real DNS: net and not port"              { shared dns real/mixed/Malcolm-Test-Artifacts__DNS.pcap; same dns 'host 192.168.0.114 and not port 53'; }
+@test "real DNS: tcp syn"                       { shared dns real/mixed/Malcolm-Test-Artifacts__DNS.pcap; same dns 'tcp[tcpflags] & tcp-syn != 0 and net 192.168.0.0/16'; }
+@test "real example: portrange"                 { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'portrange 1-1024'; }
+@test "real example: src net and dst port"      { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'src net 10 and dst port 443'; }
+@test "real example: ip6"                       { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'ip6'; }
+@test "real example: arp or icmp"               { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'arp or icmp'; }
+@test "real SSL: tcp port 443 and not host"     { shared ssl real/mixed/Malcolm-Test-Artifacts__SSL.pcap; same ssl 'tcp port 443 and not host 192.168.0.1'; }
+@test "real SLL: host"                          { shared rsll real/linktypes/PcapPlusPlus__sll.pcap 100; same rsll 'udp or icmp'; }
+@test "real SLL: vlan is invalid there: empty"  { shared rsll real/linktypes/PcapPlusPlus__sll.pcap 100; same rsll 'vlan'; }
+@test "real VLAN: vlan"                         { shared rvlan odd/encapsulation/PcapPlusPlus__VlanPackets.pcap 50; same rvlan 'vlan'; }
+@test "real VLAN: vlan and tcp"                 { shared rvlan odd/encapsulation/PcapPlusPlus__VlanPackets.pcap 50; same rvlan 'vlan and tcp'; }
+@test "real VLAN: tcp (untagged only)"          { shared rvlan odd/encapsulation/PcapPlusPlus__VlanPackets.pcap 50; same rvlan 'tcp'; }
+@test "real fragments: udp"                     { shared rfrag odd/encapsulation/PcapPlusPlus__ip4_fragments.pcap 20; same rfrag 'udp'; }
+@test "real fragments: port"                    { shared rfrag odd/encapsulation/PcapPlusPlus__ip4_fragments.pcap 20; same rfrag 'port 5555 or port 53'; }
+@test "real fragments: ip proto 1"              { shared rfrag odd/encapsulation/PcapPlusPlus__ip4_fragments.pcap 20; same rfrag 'ip proto 1'; }
+@test "real two VLANs: vlan and vlan"           { shared r2vlan odd/encapsulation/arkime__twovlan.pcap 3; same r2vlan 'vlan and vlan'; }
+@test "real vlan+mpls: mpls"                    { shared rmpls odd/encapsulation/zeek__mixed-vlan-mpls.pcap 20; same rmpls 'mpls'; }
+@test "real vlan+mpls: vlan and mpls"           { shared rmpls odd/encapsulation/zeek__mixed-vlan-mpls.pcap 20; same rmpls 'vlan and mpls and ip'; }
+@test "real IPv6 ext headers: tcp"              { shared rext odd/encapsulation/libpcap__ipv6_ext_headers.pcap 1; same rext 'tcp or udp or icmp6'; }
+@test "real IPv6 ext headers: ip6 proto 0"      { shared rext odd/encapsulation/libpcap__ipv6_ext_headers.pcap 1; same rext 'ip6 proto 0'; }
+
+# ---- time windows ----
+# nth packet's time in ns (1-based), over the whole archive in time order
+nth_ns() {
+	for f in $(pf_files "$PF/gen"); do tcpdump -r "$f" -tt --nano -nn 2>/dev/null; done |
+		sed -n "${1}p" | awk '{ split($1, a, "."); printf "%s%s\n", a[1], a[2] }'
+}
+at() { printf '@%s.%s' "${1%?????????}" "${1: -9}"; }
+
+@test "window: START is inclusive, END exclusive, to the nanosecond" {
+	local t100 t200
+	t100=$(nth_ns 100)
+	t200=$(nth_ns 200)
+	run pkfind -q -c -d "$PF/gen" -s "$(at "$t100")" -e "$(at "$t200")" ''
+	assert_success
+	assert_output 100
+	run pkfind -q -c -d "$PF/gen" -s "$(at "$((t100 + 1))")" -e "$(at "$((t200 + 1))")" ''
+	assert_output 100
+	run pkfind -q -c -d "$PF/gen" -s "$(at "$t100")" -e "$(at "$((t100 + 1))")" ''
+	assert_output 1
+}
+
+@test "window: across file boundaries with an expression, through pkslice" {
+	local s e want got
+	s=$(nth_ns 400)
+	e=$(nth_ns 1700)
+	want=$(for f in $(pf_files "$PF/gen"); do tcpdump -r "$f" -S -nn -tt --nano -xx 'udp' 2>/dev/null; done |
+		pf_pktlines | awk -v s="$s" -v e="$e" '{ split($1, a, "."); t = a[1] a[2]; if (t >= s && t < e) print }')
+	got=$(pf_answer "$PF/gen" udp -s "$(at "$s")" -e "$(at "$e")")
+	[ -n "$want" ]
+	[ "$want" = "$got" ]
+}
+
+@test "window: -D DURATION and +END are relative to START" {
+	local s
+	s=$(nth_ns 1)
+	run pkfind -q -c -d "$PF/gen" -s "$(at "$s")" -D 500ms ''
+	a=$output
+	run pkfind -q -c -d "$PF/gen" -s "$(at "$s")" -e +0.5s ''
+	[ "$output" = "$a" ]
+	[ "$a" -gt 400 ] && [ "$a" -lt 600 ]
+}
+
+@test "window: RFC 3339 forms name the same instant" {
+	# pkgen starts at 1700000000 = 2023-11-14T22:13:20Z
+	run pkfind -q -c -d "$PF/gen" -s 2023-11-14T22:13:21Z -e '2023-11-14 22:13:22' ''
+	a=$output
+	run pkfind -q -c -d "$PF/gen" -s 2023-11-14T23:13:21+01:00 -e @1700000002 ''
+	[ "$output" = "$a" ]
+	run pkfind -q -c -d "$PF/gen" -s 1700000001 -e 2023-11-14T22:13:22.000000000Z ''
+	[ "$output" = "$a" ]
+	[ "$a" -gt 900 ]
+}
+
+@test "window: relative to now" {
+	run pkfind -q -c -d "$PF/gen" -s -3000d -e now ''
+	assert_output 3000
+	run pkfind -q -c -d "$PF/gen" -s -1h ''
+	assert_output 0
+}
+
+@test "window: outside the archive finds nothing and opens no index" {
+	run pkfind -c -d "$PF/gen" -s 2030-01-01 'host 10.0.0.1'
+	assert_success
+	assert_line 0
+	assert_line --partial "0 files (0 indexed, 0 scanned)"
+}
+
+# ---- the file being written, damaged indexes ----
+teardown() {
+	[ -z "${LIVE_PID:-}" ] || kill -- "-$LIVE_PID" 2>/dev/null || true
+}
+
+@test "a .pcap.part being written is scanned up to its last whole record" {
+	local a=$BATS_TEST_TMPDIR/part day part want
+	pf_archive "$a" 1000 "$PF/gen.pcap" 2>/dev/null
+	day=$(ls "$a" | grep '^20' | head -1)
+	# a capture in progress after the archive (100 s later), its last record cut short
+	"$PK_TOOLS/pkgen" -n 300 -t 1700000100 "$BATS_TEST_TMPDIR/late.pcap"
+	part=$a/$day/20231114T221500.000000000Z.pcap.part
+	head -c -7 "$BATS_TEST_TMPDIR/late.pcap" >"$part"
+	want=$(tcpdump -r "$part" -nn 'host 10.0.0.1' 2>/dev/null | wc -l)
+	[ "$want" -gt 0 ]
+	run pkfind -d "$a" -c -s @1700000100 'host 10.0.0.1'
+	assert_success
+	assert_line "$want"
+	assert_line --partial "(0 indexed, 1 scanned)"
+	refute_output --partial "partial"
+	run pf_same "$a" 'host 10.0.0.1 or port 53'
+	assert_success
+}
+
+@test "during a live capture, packets in the .pcap.part are found" {
+	local a=$BATS_TEST_TMPDIR/live want n i part
+	mkdir -p "$a"
+	want=$(tcpdump -r "$PF/gen.pcap" -nn 'host 10.0.0.1' 2>/dev/null | wc -l)
+	# pkrotate keeps the file open while its input stays open (the sleep)
+	setsid bash -c "{ pkread -r '$PF/gen.pcap'; sleep 60; } | pkrotate -d '$a' >/dev/null 2>&1" 3>&- &
+	LIVE_PID=$!
+	for i in $(seq 1 100); do
+		n=$(pkfind -q -c -d "$a" 'host 10.0.0.1' 2>/dev/null)
+		[ "$n" = "$want" ] && break
+		sleep 0.1
+	done
+	run pkfind -c -d "$a" 'host 10.0.0.1'
+	part=$(find "$a" -name '*.pcap.part')
+	kill -- "-$LIVE_PID" 2>/dev/null || true
+	[ -n "$part" ]
+	assert_line "$want"
+	assert_line --partial "1 file (0 indexed, 1 scanned)"
+}
+
+@test "a corrupt index: said once, the pcap is scanned, the answer is exact" {
+	local a=$BATS_TEST_TMPDIR/bad idx
+	pf_archive "$a" 1000 "$PF/gen.pcap" 2>/dev/null
+	idx=$(find "$a" -name '*.idx' | sort | head -1)
+	printf 'garbage, not a Berkeley DB file at all' >"$idx"
+	run pkfind -q -c -d "$a" 'port 53'
+	assert_success
+	assert_line --partial "index unusable"
+	[ "$(printf '%s\n' "$output" | grep -c 'index unusable')" -eq 1 ]
+	run pf_same "$a" 'port 53'
+	assert_success
+}
+
+@test "an index that does not match its pcap is not trusted" {
+	local a=$BATS_TEST_TMPDIR/stale f
+	pf_archive "$a" 1000 "$PF/gen.pcap" 2>/dev/null
+	f=$(pf_files "$a" | head -1)
+	chmod u+w "$f"
+	truncate -s -100 "$f"
+	run pkfind -q -c -d "$a" 'udp'
+	assert_success
+	assert_line --partial "does not match"
+	run pf_same "$a" 'udp'
+	assert_success
+}
+
+@test "files without an index (pcaps indexed in place or not yet) are scanned" {
+	local a=$BATS_TEST_TMPDIR/noidx
+	pf_archive "$a" 1000 "$PF/gen.pcap" 2>/dev/null
+	find "$a" -name '*.idx' | sort | head -2 | xargs rm -f
+	run pkfind -c -d "$a" 'tcp port 22'
+	assert_success
+	assert_line --partial "(1 indexed, 2 scanned)"
+	run pf_same "$a" 'tcp port 22'
+	assert_success
+}
+
+# ---- coverage ----
+@test "coverage: a deliberate gap and capture drops in the window" {
+	local a=$BATS_TEST_TMPDIR/cov
+	"$PK_TOOLS/pkgen" -n 100 -t 1800000000 -i 100000 "$BATS_TEST_TMPDIR/c1.pcap"
+	"$PK_TOOLS/pkgen" -n 100 -t 1800000600 -i 100000 "$BATS_TEST_TMPDIR/c2.pcap"
+	pf_archive "$a" 1000 "$BATS_TEST_TMPDIR/c1.pcap" "$BATS_TEST_TMPDIR/c2.pcap" 2>/dev/null
+	# a run: 5 drops before the window, 7 in it; a new run: 4 in it; another, after it
+	cat >"$a/pk-stats.log" <<-EOF
+	1799999000000000000 100 5 0 0 eth0
+	1800000005000000000 200 10 2 0 eth0
+	1800000400000000000 300 10 2 1 eth0
+	1800000700000000000 50 4 0 0 eth0
+	1800009000000000000 10 1 0 1 eth0
+	EOF
+	run pkfind -c -d "$a" -s 2027-01-15T08:00:00Z -e 2027-01-15T08:20:00Z ''
+	assert_success
+	assert_line 200
+	# 08:00:10..08:10:00 and 08:10:10..08:20:00 have no file
+	assert_line --partial "searched 2027-01-15T08:00:00Z..2027-01-15T08:20:00Z: 2 files (2 indexed, 0 scanned), 2 gaps"
+	assert_line --partial "2 gaps (19 min 40 s), 11 drops; 200 packets"
+	run pkfind -c -q -d "$a" ''
+	refute_output --partial "searched"
+}
+
+@test "coverage goes into the stream too, after the filter record" {
+	run bash -c "pkfind -q -d '$PF/gen' 'host 10.0.0.1' | strings"
+	assert_success
+	[ "$(printf '%s\n' "$output" | grep -c 'searched .*: 6 files (6 indexed, 0 scanned)')" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | grep -n 'host 10.0.0.1' | cut -d: -f1)" -lt \
+	  "$(printf '%s\n' "$output" | grep -n 'searched' | cut -d: -f1)" ]
+}
+
+# ---- output modes ----
+@test "-c counts exactly (BPF over the index's candidates)" {
+	run pkfind -q -c -d "$PF/gen" 'vlan and host 10.0.0.1'
+	assert_success
+	assert_output "$(tcpdump -r "$PF/gen.pcap" -nn 'vlan and host 10.0.0.1' 2>/dev/null | wc -l)"
+}
+
+@test "-x: the index's own answer looks inside VLAN tags where BPF does not" {
+	local exact loose
+	exact=$(pkfind -q -c -d "$PF/gen" 'host 10.0.0.1')
+	loose=$(pkfind -q -c -x -d "$PF/gen" 'host 10.0.0.1')
+	[ "$loose" -gt "$exact" ]
+	# and pkslice does not filter it: the stream has no filter to apply
+	[ "$(pkfind -q -x -d "$PF/gen" 'host 10.0.0.1' | pkslice | tcpdump -r - 2>/dev/null | wc -l)" -eq "$loose" ]
+}
+
+@test "-l lists the files with matches, in time order" {
+	run pkfind -q -l -d "$PF/gen" 'host 10.0.0.1'
+	assert_success
+	[ "${#lines[@]}" -ge 5 ]
+	[ "$(printf '%s\n' "${lines[@]}" | LC_ALL=C sort)" = "$output" ]
+	run pkfind -q -l -d "$PF/gen" 'host 172.16.99.99'
+	assert_output ""
+}
+
+@test "-T text: time with ns, file, offset, summary" {
+	run pkfind -q -T text -n 3 -d "$PF/gen" 'tcp port 22'
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" =~ ^2023-11-14T22:13:20\.[0-9]{9}Z\ /.*\.pcap\ [0-9]+\ .*22 ]]
+	# the offset is the record header: reading there gives the same packet
+}
+
+@test "-n limits and -r takes the newest first" {
+	local all first last
+	all=$(pkfind -q -T text -d "$PF/gen" 'udp port 53' | awk '{ print $1 }')
+	first=$(pkfind -q -T text -n 2 -d "$PF/gen" 'udp port 53' | awk '{ print $1 }')
+	last=$(pkfind -q -T text -n 2 -r -d "$PF/gen" 'udp port 53' | awk '{ print $1 }')
+	[ "$first" = "$(printf '%s\n' "$all" | head -2)" ]
+	[ "$last" = "$(printf '%s\n' "$all" | tail -2 | tac)" ]
+	[ "$(pkfind -q -n 7 -d "$PF/gen" 'udp port 53' | pkslice | tcpdump -r - 2>/dev/null | wc -l)" -eq 7 ]
+}
+
+@test "several -d roots: one answer, each root noted for pkslice" {
+	run bash -c "pkfind -q -c -d '$PF/gen' -d '$PF/be' 'port 53'"
+	assert_output "$(( $(pkfind -q -c -d "$PF/gen" 'port 53') + $(pkfind -q -c -d "$PF/be" 'port 53') ))"
+}
+
+@test "-E shows what the index judges" {
+	run pkfind -E 'host 10.0.0.1 or 10.0.0.2 and tcp[13] & 2 != 0'
+	assert_success
+	assert_output "(and (or {ip4_src=0a000001 ip4_dst=0a000001} {ip4_src=0a000002 ip4_dst=0a000002}) maybe)"
+	run pkfind -E 'vlan 10 and port 80'
+	assert_output --partial "{vlan=000a}"
+	assert_output --partial "only vlan keys judged"
+}
+
+# ---- bad input ----
+@test "an expression libpcap rejects: its message, exit 65" {
+	run pkfind -d "$PF/gen" 'host 10.0.0.1 and porrt 80'
+	assert_failure 65
+	assert_output --partial "bad expression"
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "an unreadable directory: exit 66" {
+	run pkfind -d /nonexistent/archive 'tcp'
+	assert_failure 66
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "a time that does not parse: exit 64" {
+	run pkfind -d "$PF/gen" -s 2026-13-01 'tcp'
+	assert_failure 64
+	assert_output --partial "bad time"
+	run pkfind -d "$PF/gen" -e yesterday 'tcp'
+	assert_failure 64
+	run pkfind -d "$PF/gen" -s @1700000002 -e @1700000001 'tcp'
+	assert_failure 64
+	run pkfind -d "$PF/gen" -e +1m -D 1m 'tcp'
+	assert_failure 64
+}
+
+@test "refuses to write the stream to a terminal" {
+	need_cmd script
+	run script -qc "pkfind -d '$PF/gen' tcp" /dev/null
+	assert_output --partial "pkslice"
+}
+
+@test "a reader that goes away ends pkfind quietly" {
+	run bash -c "pkfind -q -d '$PF/gen' '' | head -c 100 >/dev/null; echo \${PIPESTATUS[0]}"
+	assert_output 0
+}

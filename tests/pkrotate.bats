@@ -1,0 +1,460 @@
+#!/usr/bin/env bats
+# pkrotate: rotation, publication, retention, hook, locking, crash recovery,
+# forwarding.  Oracles: tcpdump/capinfos on the files, python3 on the stream.
+
+load helpers
+load lib/pkrotate
+
+setup() {
+	need_cmd tcpdump python3
+	[ -x "$PK_TOOLS/pkcraft" ] && [ -x "$PK_TOOLS/pkgen" ] || skip "test tools not built (make tools)"
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	local m
+	for m in fs s l; do
+		! mountpoint -q "$BATS_TEST_TMPDIR/$m" || umount "$BATS_TEST_TMPDIR/$m"
+	done
+}
+
+# every packet exactly once, in order: archive text = input text
+assert_all_once() { # DIR INPUT.pcap
+	archive_text "$1" >got.txt
+	pcap_text "$2" >want.txt
+	[ -s want.txt ]
+	cmp got.txt want.txt
+}
+
+# npackets FILE: packets in a pcap, by tcpdump
+npackets() { tcpdump -r "$1" -nn 2>/dev/null | wc -l; }
+
+# count_all DIR: packets in all finished files
+count_all() {
+	local f n=0
+	for f in $(archive_files "$1"); do n=$((n + $(npackets "$f"))); done
+	echo $n
+}
+
+# wait_for CMD...: poll (at most 30 s) until CMD succeeds
+wait_for() {
+	local i
+	for i in $(seq 300); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+@test "usage: -d is required; bad numbers are refused (64)" {
+	run pkrotate </dev/null
+	assert_failure 64
+	assert_output --partial "usage: pkrotate -d dir"
+	run pkrotate -d A -c 0 </dev/null
+	assert_failure 64
+	run pkrotate -d A -A soon </dev/null
+	assert_failure 64
+}
+
+@test "-c: exact packet counts, every packet once, names are min-max, stream annotated" {
+	"$PK_TOOLS/pkgen" -n 2000 -N in.pcap
+	to_stream in.pcap >in.pk
+	pkrotate -d A -c 500 <in.pk >out.pk
+	run archive_files A
+	assert_equal "${#lines[@]}" 4
+	for f in $(archive_files A); do
+		assert_equal "$(npackets "$f")" 500
+		# name = first and last packet time of the file
+		first=$(tcpdump -r "$f" -nn -tt --nano -c 1 2>/dev/null | cut -d' ' -f1)
+		last=$(tcpdump -r "$f" -nn -tt --nano 2>/dev/null | tail -1 | cut -d' ' -f1)
+		name=$(basename "$f")
+		want=$(date -u -d "@${first%.*}" +%Y%m%dT%H%M%S).${first#*.}Z-$(date -u -d "@${last%.*}" +%Y%m%dT%H%M%S).${last#*.}Z.pcap
+		assert_equal "$name" "$want"
+		[[ $f == A/$(date -u -d "@${first%.*}" +%Y-%m-%d)/* ]]
+	done
+	assert_all_once A in.pcap
+	find A -name '*.part' | { ! grep -q .; }
+	stream_dump <out.pk >dump.txt
+	assert_equal "$(grep -c '^packet .* loc ' dump.txt)" 2000
+	assert_equal "$(grep -c '^open ' dump.txt)" 4
+	# each close: 500 packets, bytes = the file's size, final path exists, no flags
+	grep '^close ' dump.txt | while read -r _ id flags n bytes first last path; do
+		[ "$flags" = 0 ] && [ "$n" = 500 ] && [ -f "$path" ]
+		[ "$bytes" = "$(stat -c %s "$path")" ]
+	done
+	# the first packet of file 1 is at offset 24; open names the .part
+	sed -n 2,3p dump.txt >head.txt
+	grep -q "^open 1 1 262144 1 $PWD/A/.*\.pcap\.part$" head.txt
+	grep -q '^packet .* loc 1 24$' head.txt
+}
+
+@test "-c: location offsets point at the packet's record in the published file" {
+	"$PK_TOOLS/pkgen" -n 300 in.pcap
+	to_stream in.pcap | pkrotate -d A -c 100 | stream_dump >dump.txt
+	# read each record header at (file, offset) with python and compare times
+	python3 - dump.txt <<'PY'
+import struct, sys
+paths, opened = {}, {}
+lines = open(sys.argv[1]).read().split("\n")
+for l in lines:
+    w = l.split(" ")
+    if w[0] == "close": paths[int(w[1])] = w[7]
+n = 0
+for l in lines:
+    w = l.split(" ")
+    if w[0] == "packet" and len(w) == 6:
+        ts, fid, off = int(w[1]), int(w[4]), int(w[5])
+        with open(paths[fid], "rb") as f:
+            mul = 1 if f.read(4) == bytes.fromhex("4d3cb2a1") else 1000
+            f.seek(off); s, frac, cap, wl = struct.unpack("<IIII", f.read(16))
+        assert s * 10**9 + frac * mul == ts, (l, s, frac)
+        n += 1
+assert n == 300, n
+PY
+}
+
+@test "-C: a file never exceeds the size; the next packet would not have fit" {
+	# 48-byte packets: 24 + 15 * 64 = 984 <= 1000 < 984 + 64
+	craft_times $(seq 1700000000000000000 1000 1700000000000039000) | "$PK_TOOLS/pkcraft" >in.pk
+	pkrotate -d A -C 0.001 <in.pk >/dev/null
+	run bash -c 'for f in $(find A -name "*.pcap" | sort); do stat -c %s "$f"; done'
+	assert_output "$(printf '984\n984\n664')"
+}
+
+@test "-G: files follow clock-aligned buckets of packet time (:59.999999 and :00 split)" {
+	T=1700000040 # a multiple of 60
+	craft_times ${T}500000000 $((T + 30))000000000 $((T + 59))999999000 \
+	    $((T + 60))000000000 $((T + 90))000000000 $((T + 119))999999999 \
+	    $((T + 120))000000000 $((T + 300))000000000 | "$PK_TOOLS/pkcraft" >in.pk
+	pkrotate -d A -G 60 <in.pk >/dev/null
+	run bash -c 'for f in $(find A -name "*.pcap" | sort); do tcpdump -r $f -tt --nano -nn 2>/dev/null | cut -d" " -f1 | paste -sd" "; done'
+	assert_line --index 0 "$T.500000000 $((T + 30)).000000000 $((T + 59)).999999000"
+	assert_line --index 1 "$((T + 60)).000000000 $((T + 90)).000000000 $((T + 119)).999999999"
+	assert_line --index 2 "$((T + 120)).000000000"
+	assert_line --index 3 "$((T + 300)).000000000"
+	assert_equal "${#lines[@]}" 4
+}
+
+@test "a name that is taken gets .1 before .pcap" {
+	craft_times 1700000000000000000 1700000000000000000 1700000000000000000 |
+	    "$PK_TOOLS/pkcraft" | pkrotate -d A -c 1 >/dev/null
+	run bash -c 'cd A/2023-11-14 && ls'
+	assert_output "$(printf '%s\n' 20231114T221320.000000000Z-20231114T221320.000000000Z.1.pcap \
+	    20231114T221320.000000000Z-20231114T221320.000000000Z.2.pcap \
+	    20231114T221320.000000000Z-20231114T221320.000000000Z.pcap)"
+}
+
+@test "precision and link type: µs packets get the µs magic; a change starts a new file" {
+	{
+		echo header
+		echo "packet 1700000000000001000 1 0200000000010200000000020800 0"
+		echo "packet 1700000000000002000 1 0200000000010200000000020800 0"
+		echo "packet 1700000000000003001 1 0200000000010200000000020800 1"
+		echo "packet 1700000000000004000 101 4500001400000000400600000a0000010a000002 1"
+	} | "$PK_TOOLS/pkcraft" | pkrotate -d A >/dev/null
+	run archive_files A
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$(head -c 4 "${lines[0]}" | od -An -tx4 | tr -d ' ')" a1b2c3d4
+	assert_equal "$(head -c 4 "${lines[1]}" | od -An -tx4 | tr -d ' ')" a1b23c4d
+	assert_equal "$(npackets "${lines[0]}")" 2
+	run tcpdump -r "${lines[2]}" -nn
+	assert_output --partial "link-type RAW"
+}
+
+@test "files 0640 and folders 0750 whatever the umask; -g sets the group" {
+	"$PK_TOOLS/pkgen" -n 50 in.pcap
+	to_stream in.pcap >in.pk
+	(umask 000 && pkrotate -d A -c 20 <in.pk >/dev/null)
+	(umask 077 && pkrotate -d B -c 20 <in.pk >/dev/null)
+	for d in A B; do
+		assert_equal "$(find $d -name '*.pcap' -printf '%m\n' | sort -u)" 640
+		assert_equal "$(find $d -mindepth 1 -type d -printf '%m\n' | sort -u)" 750
+	done
+	if [ "$(id -u)" = 0 ]; then
+		pkrotate -d G -g 4242 <in.pk >/dev/null
+		# the folder pkrotate created, its date folders and files (not the lock)
+		assert_equal "$(find G ! -name .lock -printf '%g\n' | sort -u)" 4242
+	fi
+}
+
+@test "a second pkrotate on the same directory exits 75" {
+	mkfifo in
+	pkrotate -d A <in >/dev/null 2>err &
+	pid=$!
+	exec 7>in
+	wait_for test -f A/.lock
+	sleep 0.3
+	run pkrotate -d A </dev/null
+	assert_failure 75
+	assert_output --partial "in use by another pkrotate"
+	exec 7>&-
+	wait $pid
+}
+
+@test "TERM publishes the current file and exits 0; HUP rotates" {
+	"$PK_TOOLS/pkgen" -n 100 in.pcap
+	to_stream in.pcap >in.pk
+	mkfifo in
+	pkrotate -d A -z 'echo >>hook.log' <in >out.pk 2>err &
+	pid=$!
+	exec 7>in
+	head -c 12000 in.pk >&7
+	wait_for bash -c 'find A -name "*.part" | grep -q .'
+	kill -HUP $pid
+	wait_for bash -c 'find A -name "*.pcap" | grep -q .'
+	tail -c +12001 in.pk >&7
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid
+	run archive_files A
+	assert_equal "${#lines[@]}" 2
+	find A -name '*.part' | { ! grep -q .; }
+	assert_all_once A in.pcap
+	# the hook ran on both, the last one at exit
+	assert_equal "$(cat hook.log)" "$(archive_files "$PWD/A")"
+	exec 7>&-
+}
+
+@test "-z: run on each finished file, path passed safely; failures reported" {
+	"$PK_TOOLS/pkgen" -n 100 in.pcap
+	to_stream in.pcap >in.pk
+	d='A b$(touch pwned)'
+	pkrotate -d "$d" -c 30 -z 'echo >>hook.log' <in.pk >/dev/null
+	[ ! -e pwned ]
+	assert_equal "$(wc -l <hook.log)" 4
+	assert_equal "$(cat hook.log)" "$(find "$PWD/$d" -name '*.pcap' | sort)"
+	run pkrotate -d B -c 60 -z 'exit 3;' <in.pk
+	assert_success
+	assert_output --partial "exit status 3"
+}
+
+@test "retention -N and -M: oldest files go first, with their .idx; FILE_REMOVE announced" {
+	"$PK_TOOLS/pkgen" -n 1000 in.pcap
+	to_stream in.pcap >in.pk
+	pkrotate -d ALL -c 100 <in.pk >/dev/null
+	archive_files ALL | xargs -n1 basename >all.txt
+	# an index beside the oldest file must go with it
+	mkdir -p A && cp -a ALL/. A/ && rm A/.lock
+	oldest=$(archive_files A | head -1)
+	echo x >"$oldest.idx"
+	# -N 3 on a second run: 10 + 1 files -> the 3 newest stay
+	"$PK_TOOLS/pkgen" -n 50 -t 1700000100 later.pcap
+	to_stream later.pcap | pkrotate -d A -N 3 | stream_dump >dump.txt
+	run archive_files A
+	assert_equal "${#lines[@]}" 3
+	[ ! -e "$oldest" ] && [ ! -e "$oldest.idx" ]
+	assert_equal "$(archive_files A | head -2 | xargs -n1 basename)" "$(tail -2 all.txt)"
+	assert_equal "$(grep -c '^remove 0 /' dump.txt)" 8
+	grep -q "^remove 0 $PWD/$oldest$" dump.txt
+	# -M: the total stays under the limit and the newest are kept
+	pkrotate -d M -c 100 -M 0.1 <in.pk >/dev/null
+	total=$(cat $(archive_files M) | wc -c)
+	[ "$total" -le 100000 ]
+	n=$(archive_files M | wc -l)
+	[ "$n" -ge 2 ]
+	assert_equal "$(archive_files M | xargs -n1 basename)" "$(tail -$n all.txt)"
+}
+
+@test "retention -A: files whose newest packet is older than AGE are deleted" {
+	"$PK_TOOLS/pkgen" -n 100 in.pcap # packets of 2023
+	to_stream in.pcap | pkrotate -d A -c 50 >/dev/null
+	assert_equal "$(archive_files A | wc -l)" 2
+	now=$(date +%s)
+	craft_times ${now}000000000 | "$PK_TOOLS/pkcraft" | pkrotate -d A -A 1d >/dev/null
+	run archive_files A
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(tcpdump -r "${lines[0]}" -tt -nn 2>/dev/null | cut -d. -f1)" "$now"
+}
+
+@test "retention -F and disk full: a small tmpfs (root)" {
+	need_root
+	mkdir -p fs && mount -t tmpfs -o size=2m tmpfs fs || skip "cannot mount tmpfs"
+	"$PK_TOOLS/pkgen" -n 20000 in.pcap
+	to_stream in.pcap >in.pk
+	pkrotate -d fs/F -C 0.1 -F 50 <in.pk | stream_dump >dump.txt
+	free=$(df --output=avail,size -B1 fs | tail -1 | awk '{printf "%d", 100 * $1 / $2}')
+	[ "$free" -ge 49 ]
+	grep -q '^remove ' dump.txt
+	rm -rf fs/F
+	# no policy at all: a full disk deletes the oldest and carries on, every file whole
+	run pkrotate -d fs/E -C 0.1 <in.pk
+	assert_success
+	for f in $(archive_files fs/E); do tcpdump -r "$f" -nn >/dev/null 2>&1; done
+	archive_text fs/E >got.txt
+	pcap_text in.pcap | tail -n "$(wc -l <got.txt)" >want.txt
+	cmp got.txt want.txt
+	umount fs
+}
+
+@test "disk full with nothing to delete: pause, warn once, resume when space returns (root)" {
+	need_root
+	mkdir -p fs && mount -t tmpfs -o size=1m tmpfs fs || skip "cannot mount tmpfs"
+	head -c 600000 /dev/zero >fs/filler
+	"$PK_TOOLS/pkgen" -n 3000 in.pcap # about 800 kB of pcap
+	to_stream in.pcap >in.pk
+	pkrotate -d fs/D -C 100 <in.pk >/dev/null 2>err &
+	pid=$!
+	wait_for grep -q 'disk full' err
+	rm fs/filler
+	wait $pid
+	assert_equal "$(grep -c 'disk full and no finished file' err)" 1
+	assert_all_once fs/D in.pcap
+	umount fs
+}
+
+@test "the file being written is readable to its last packet while input pauses" {
+	"$PK_TOOLS/pkgen" -n 100 in.pcap
+	to_stream in.pcap >in.pk
+	mkfifo in
+	pkrotate -d A <in >/dev/null &
+	pid=$!
+	exec 7>in
+	cat in.pk >&7
+	# no signal, no end of input: the .part alone must show all 100
+	wait_for bash -c '[ "$(tcpdump -r A/*/*.pcap.part -nn 2>/dev/null | wc -l)" = 100 ]'
+	exec 7>&-
+	wait $pid
+	assert_all_once A in.pcap
+}
+
+@test "-o must name a FIFO" {
+	touch plain
+	run pkrotate -d A -o plain </dev/null
+	assert_failure 64
+	assert_output --partial "not a FIFO"
+}
+
+@test "several -d: retention over all of them, oldest overall first; each is locked" {
+	"$PK_TOOLS/pkgen" -n 300 in.pcap
+	to_stream in.pcap | pkrotate -d B -c 100 >/dev/null
+	"$PK_TOOLS/pkgen" -n 100 -t 1700000100 later.pcap
+	to_stream later.pcap | pkrotate -d A -d B -c 50 -N 3 >/dev/null
+	# 3 old in B + 2 new: the 2 oldest (in B) went
+	assert_equal "$(archive_files B | wc -l)$(archive_files A | wc -l)" "$(
+	    n=$(archive_files B | wc -l); echo "$n$((3 - n))")"
+	all=$( (archive_files A; archive_files B) | xargs -n1 basename | sort | head -1)
+	[[ $all == 20231114T221320.2* ]]
+	[ -f A/.lock ] && [ -f B/.lock ]
+}
+
+@test "several -d: each new file goes where there is most free space (root, tmpfs)" {
+	need_root
+	mkdir -p s l
+	mount -t tmpfs -o size=1m tmpfs s || skip "cannot mount tmpfs"
+	mount -t tmpfs -o size=3m tmpfs l || { umount s; skip "cannot mount tmpfs"; }
+	"$PK_TOOLS/pkgen" -n 12000 in.pcap
+	to_stream in.pcap | pkrotate -d s/D -d l/D -C 0.2 >/dev/null
+	ns=$(archive_files s/D | wc -l); nl=$(archive_files l/D | wc -l)
+	# the large one takes files until it has less free space than the small one
+	[ "$nl" -gt "$ns" ] && [ "$ns" -ge 1 ]
+	assert_equal "$( (archive_text s/D; archive_text l/D) | sort | wc -l)" "$(pcap_text in.pcap | wc -l)"
+	umount s l
+}
+
+@test "STATS records go to DIR/pk-stats.log and are passed on" {
+	{
+		echo header
+		echo "packet 1700000000000001000 1 0200000000010200000000020800 1"
+		echo "stats 1700000000500000000 100 2 1 1 eth0"
+	} | "$PK_TOOLS/pkcraft" | pkrotate -d A | stream_dump >dump.txt
+	assert_equal "$(cat A/pk-stats.log)" "1700000000500000000 100 2 1 1 eth0"
+	grep -q '^stats 1700000000500000000 100 2 1$' dump.txt
+}
+
+@test "start-up finishes a .part left by a crash: whole records, renamed, announced" {
+	"$PK_TOOLS/pkgen" -n 10 -N in.pcap
+	mkdir -p A/2023-11-14
+	part=A/2023-11-14/20231114T221320.000000000Z.pcap.part
+	{ cat in.pcap; head -c 54 in.pcap | tail -c 30; } >$part # a torn last record
+	mkdir -p A/2023-11-15
+	head -c 24 in.pcap >A/2023-11-15/20231115T000000.000000000Z.pcap.part
+	pkrotate -d A </dev/null | stream_dump >dump.txt
+	find A -name '*.part' | { ! grep -q .; }
+	run archive_files A
+	assert_equal "${#lines[@]}" 1
+	cmp "${lines[0]}" in.pcap
+	grep -q "^open 1 1 .* $PWD/$part$" dump.txt
+	grep -q "^close 1 2 10 $(stat -c %s in.pcap) .* $PWD/${lines[0]}$" dump.txt
+	[ "$(stat -c %a "${lines[0]}")" = 640 ]
+}
+
+@test "kill -9 mid-run: finished files intact, .part readable; restart recovers it" {
+	"$PK_TOOLS/pkgen" -n 6000 in.pcap
+	to_stream in.pcap >in.pk
+	mkfifo in
+	pkrotate -d A -c 1000 <in >/dev/null 2>err &
+	pid=$!
+	exec 7>in
+	head -c 1000000 in.pk >&7 # about 3500 packets, then input keeps flowing
+	wait_for bash -c '[ "$(find A -name "*.pcap" | wc -l)" -ge 3 ]'
+	sleep 1.5 # the .part is flushed each second
+	kill -9 $pid
+	wait $pid || true
+	exec 7>&-
+	for f in $(archive_files A); do
+		capinfos "$f" >/dev/null 2>&1 || need_cmd capinfos
+		assert_equal "$(npackets "$f")" 1000
+	done
+	part=$(find A -name '*.part')
+	[ -n "$part" ]
+	tcpdump -r "$part" -nn >/dev/null 2>&1
+	head -c 37 in.pcap | tail -c 13 >>"$part" # and a torn record on top
+	pkrotate -d A </dev/null | stream_dump >dump.txt
+	find A -name '*.part' | { ! grep -q .; }
+	grep -q '^close 1 2 ' dump.txt
+	# finished + recovered = exactly the head of the input, in order
+	archive_text A >got.txt
+	pcap_text in.pcap | head -n "$(wc -l <got.txt)" >want.txt
+	cmp got.txt want.txt
+	[ "$(wc -l <got.txt)" -gt 3000 ]
+}
+
+@test "FIFO reader restarts: the writer survives, reconnects, no packet lost on disk" {
+	"$PK_TOOLS/pkgen" -n 2100 in.pcap
+	pcap_craft in.pcap >in.txt
+	head -n 1051 in.txt | "$PK_TOOLS/pkcraft" >p1.pk
+	{ echo header; tail -n +1052 in.txt; } | "$PK_TOOLS/pkcraft" >p2.pk
+	mkfifo in out
+	pkrotate -d A -c 100 -o out <in 2>err &
+	pid=$!
+	exec 7>in
+	head -c 5000 <out >r1.pk 7>&- &
+	wait_for bash -c "ls -l /proc/$pid/fd | grep -q '/out$'"
+	cat p1.pk >&7
+	wait_for grep -q 'went away' err
+	cat out >r2.pk 7>&- &
+	rpid=$!
+	# a "connected" after the "went away"
+	wait_for awk '/went away/ { w = 1 } w && /connected/ { f = 1 } END { exit !f }' err
+	cat p2.pk >&7
+	exec 7>&-
+	wait $pid
+	wait $rpid
+	assert_equal "$(count_all A)" 2100
+	assert_all_once A in.pcap
+	stream_dump <r2.pk >dump.txt
+	assert_equal "$(head -1 dump.txt)" header
+	# the file being written when the reader left is flagged; the last one is not
+	grep -q '^close [0-9]* 1 ' dump.txt
+	last=$(grep '^close ' dump.txt | tail -1)
+	[[ $last == "close 21 0 100 "* ]]
+	assert_equal "$(grep -c '^packet .* loc 21 ' dump.txt)" 100
+}
+
+@test "a reader that does not read: forwarding gap flagged, capture goes on" {
+	# 1400-byte packets: 10000 of them are more than the 8 MiB forward buffer
+	python3 -c '
+import sys
+print("header 1")
+p = "02000000000102000000000208004500" + "ab" * 1384
+for i in range(10000): print("packet %d 1 %s 1" % (1700000000000000000 + i * 1000, p))
+' | "$PK_TOOLS/pkcraft" >in.pk
+	pkrotate -d A -c 2000 <in.pk 2>err | {
+		for i in $(seq 300); do grep -q 'not keeping up' err && break; sleep 0.1; done
+		cat
+	} | stream_dump >dump.txt
+	grep -q 'not keeping up' err
+	assert_equal "$(count_all A)" 10000
+	grep -q '^note 1 [0-9]' dump.txt
+	id=$(grep '^note 1 ' dump.txt | head -1 | cut -d' ' -f3)
+	grep -q "^close $id 1 2000 " dump.txt
+	# every close still got through
+	assert_equal "$(grep -c '^close ' dump.txt)" 5
+}
