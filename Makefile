@@ -12,6 +12,11 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SHAREDIR ?= $(PREFIX)/share/pk
+# operator scripts installed beside the programs
+SCRIPTS = scripts/pk-archive scripts/pk-trigger scripts/pkfind-remote scripts/pk-ship-es \
+	scripts/pk-ship-clickhouse scripts/pk-units-check
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -82,8 +87,11 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
-	for s in scripts/pk-archive scripts/pk-trigger scripts/pkfind-remote; do \
-	    [ ! -f $$s ] || install -m 0755 $$s $(DESTDIR)$(BINDIR); done
+	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 0755 $$s $(DESTDIR)$(BINDIR); done
+	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SHAREDIR)
+	[ ! -f systemd/pk.sysusers ] || install -m 0644 systemd/pk.sysusers $(DESTDIR)$(SYSUSERSDIR)/pk.conf
+	for f in systemd/pk.conf.example scripts/pk-clickhouse-schema.sql; do \
+	    [ ! -f $$f ] || install -m 0644 $$f $(DESTDIR)$(SHAREDIR); done
 	for m in man/*.1; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1; done
 	for m in man/*.5; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5; done
 	for m in man/*.7; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man7; done

@@ -49,6 +49,19 @@ struct pk_fields {
 
 #define FIELDS_WIRELEN 80
 
+/*
+ * fields_unsure: 1 if the fields cannot stand for what BPF would see in
+ * the packet — decoding stopped at a cut or malformed header, or never
+ * reached a network layer (a link type the decoder does not know, 802.3
+ * without SNAP).  The index lists such packets apart, and a search always
+ * keeps them as candidates, so that BPF decides (exactness over speed).
+ */
+static inline int
+fields_unsure(const struct pk_fields *f)
+{
+	return (f->present & FLD_TRUNC) || !(f->present & FLD_ETHERTYPE);
+}
+
 void fields_encode(const struct pk_fields *f, uint8_t out[FIELDS_WIRELEN]);
 /* fields_decode: 0, or -1 if len is too short. */
 int fields_decode(const uint8_t *in, size_t len, struct pk_fields *f);

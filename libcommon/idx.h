@@ -36,7 +36,9 @@ enum idx_tag {
 	IDX_PROTO = 9,     /* 1: IP protocol */
 	IDX_PORT_SRC = 10, /* 2: first fragments and unfragmented only */
 	IDX_PORT_DST = 11, /* 2 */
-	IDX_TAG_MAX = 11
+	IDX_UNSURE = 12,   /* 1 (value 1): packets the decoder could not judge (fields_unsure());
+	                      a search adds them to every file's candidates */
+	IDX_TAG_MAX = 12
 };
 
 /* idx_tag_len: value length of a tag, 0 if unknown. */

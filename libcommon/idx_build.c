@@ -59,8 +59,10 @@ static void
 tuple_make(const struct pk_fields *f, uint8_t t[TUPLE_LEN])
 {
 	memset(t, 0, TUPLE_LEN);
-	if (f == NULL)
+	if (f == NULL) {
+		t[31] = 1;       /* nothing decoded: unsure */
 		return;
+	}
 	putbe16(t, (uint16_t)(f->present & (FLD_ETH | FLD_VLAN | FLD_ETHERTYPE | FLD_IP4 | FLD_IP6 |
 	    FLD_ARP | FLD_PROTO | FLD_PORTS)));
 	if (f->present & FLD_ETH) {
@@ -81,6 +83,7 @@ tuple_make(const struct pk_fields *f, uint8_t t[TUPLE_LEN])
 		putbe16(t + 26, f->sport);
 		putbe16(t + 28, f->dport);
 	}
+	t[31] = (uint8_t)fields_unsure(f);
 	if (f->present & (FLD_IP4 | FLD_ARP)) {
 		t[30] = 4;
 		memcpy(t + 32, f->src, 4);
@@ -127,10 +130,12 @@ tuple_keys(const uint8_t t[TUPLE_LEN], uint32_t flow, struct key *out)
 		KEY(IDX_PORT_SRC, t + 26, 2);
 		KEY(IDX_PORT_DST, t + 28, 2);
 	}
+	if (t[31])
+		KEY(IDX_UNSURE, t + 31, 1);
 #undef KEY
 	return n;
 }
-#define MAXKEYS (2 + FLD_MAXVLAN + 1 + 2 + 1 + 2)
+#define MAXKEYS (2 + FLD_MAXVLAN + 1 + 2 + 1 + 2 + 1)
 
 static uint32_t
 tuple_hash(const uint8_t *t)

@@ -51,7 +51,7 @@ db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 size_t
 idx_tag_len(int tag)
 {
-	static const uint8_t len[IDX_TAG_MAX + 1] = { 0, 6, 6, 2, 2, 4, 4, 16, 16, 1, 2, 2 };
+	static const uint8_t len[IDX_TAG_MAX + 1] = { 0, 6, 6, 2, 2, 4, 4, 16, 16, 1, 2, 2, 1 };
 
 	return tag >= 1 && tag <= IDX_TAG_MAX ? len[tag] : 0;
 }
@@ -60,7 +60,7 @@ static const char *
 tag_name(int tag)
 {
 	static const char *names[IDX_TAG_MAX + 1] = { "?", "ether.src", "ether.dst", "vlan", "ether.type",
-		"ip.src", "ip.dst", "ip6.src", "ip6.dst", "ip.proto", "port.src", "port.dst" };
+		"ip.src", "ip.dst", "ip6.src", "ip6.dst", "ip.proto", "port.src", "port.dst", "unsure" };
 
 	return tag >= 1 && tag <= IDX_TAG_MAX ? names[tag] : "?";
 }

@@ -179,8 +179,20 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 	struct stat st;
 	char e[1024];
 
-	if (o == NULL)
+	if (o == NULL) {
+		/*
+		 * We joined after this file was opened (pkindex restarted on
+		 * its FIFO): the close names the published file, so the pcap
+		 * on disk is complete; index it from there.
+		 */
+		if (rf->path == NULL || !within(ix, rf->path))
+			return;
+		if (build_disk(rf->path, "opened before this pkindex started", &ix->status) == 0)
+			ix->fromdisk++;
+		else
+			ix->failed++;
 		return;
+	}
 	if (o->ignored) {
 		ofile_drop(ix, o);
 		return;

@@ -82,6 +82,8 @@ ng_idb(struct ngwalk *w, const uint8_t *b, uint32_t blen)
  * Walk pcapng blocks in b[0..len) from w->off: the IDBs before the first
  * packet.  WALK_MORE wants more bytes; WALK_DONE at the first packet
  * block or at anything malformed (libpcap will say what is wrong).
+ * XXX an IDB after the first packet does not count towards "ns"; libpcap
+ * 1.10 refuses most such files anyway (differing link types or snaplens).
  */
 static int
 ng_walk(struct ngwalk *w, const uint8_t *b, size_t len)

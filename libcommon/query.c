@@ -12,7 +12,7 @@
  *
  * Known limits (XXX): leaves are never "exact" (the index looks inside
  * VLAN tags, IPv6 extension headers and LLC/SNAP where BPF does not), so
- * "not X" is every packet unless X's candidates are empty.  With "vlan"
+ * "not X" is every packet; only the empty expression is exact.  With "vlan"
  * in the expression BPF shifts the offsets of what follows, so only the
  * vlan leaves are judged; with mpls/pppoes/geneve/vxlan nothing is.
  */
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pcapfile.h"
 #include "pk.h"
 #include "query.h"
 
@@ -920,15 +921,19 @@ eval(const struct ectx *c, const struct qnode *nd, struct ordset *out, int *exac
 				ordset_free(out);
 				return -1;
 			}
-		/* an empty superset is exact: no packet can match */
-		*exact = ordset_count(out) == 0;
+		/*
+		 * Never exact, not even when empty: the index sees inside tags
+		 * where BPF does not, and a header cut short may hold bytes BPF
+		 * matches that the decoder did not keep (fuzz_query regress).
+		 */
+		*exact = c->n == 0;
 		return 0;
 	case Q_AND:
 	case Q_OR:
 		if (eval(c, nd->a, out, exact) < 0)
 			return -1;
-		/* short cuts: nothing AND x, everything-exact OR x */
-		if (nd->kind == Q_AND && *exact && ordset_count(out) == 0)
+		/* nothing AND x is nothing (a superset of nothing is nothing) */
+		if (nd->kind == Q_AND && ordset_count(out) == 0)
 			return 0;
 		if (eval(c, nd->b, &tmp, &e2) < 0) {
 			ordset_free(out);
@@ -939,7 +944,7 @@ eval(const struct ectx *c, const struct qnode *nd, struct ordset *out, int *exac
 		else
 			ordset_or(out, &tmp);
 		ordset_free(&tmp);
-		*exact = (*exact && e2) || ordset_count(out) == 0;
+		*exact = *exact && e2;
 		return 0;
 	case Q_NOT:
 		if (eval(c, nd->a, out, exact) < 0)
@@ -1029,16 +1034,26 @@ int
 query_compile(const char *expr, uint32_t linktype, uint32_t snaplen, struct bpf_program *prog, char *err,
     size_t errlen)
 {
+	char ebuf[PCAP_ERRBUF_SIZE];
+	uint8_t h[PCAP_FILEHDR];
 	pcap_t *pc;
-	int dlt = (int)linktype, rc = 0;
+	FILE *fp;
+	int rc = 0;
 
-	/* the few LINKTYPE_ values that differ from this host's DLT_ values */
-	if (linktype == 101)
-		dlt = DLT_RAW;
-	else if (linktype == 100)
-		dlt = DLT_ATM_RFC1483;
-	if ((pc = pcap_open_dead(dlt, (int)(snaplen ? snaplen : 262144))) == NULL) {
-		snprintf(err, errlen, "cannot set up libpcap for link type %u", linktype);
+	/*
+	 * Compile as tcpdump -r does: against a savefile handle (an empty
+	 * pcap in memory), so that libpcap maps the file's LINKTYPE_ value to
+	 * its DLT_ and generates savefile code (DLT_NULL: the BSD address
+	 * family values, not this host's), which pcap_open_dead does not.
+	 */
+	pcapw_filehdr(h, linktype, snaplen ? snaplen : PCAP_SNAPLEN_MAX, 0);
+	if ((fp = fmemopen(h, sizeof h, "rb")) == NULL) {
+		snprintf(err, errlen, "fmemopen: %s", strerror(errno));
+		return -1;
+	}
+	if ((pc = pcap_fopen_offline(fp, ebuf)) == NULL) {
+		fclose(fp);
+		snprintf(err, errlen, "link type %u: %s", linktype, ebuf);
 		return -1;
 	}
 	if (pcap_compile(pc, prog, expr ? expr : "", 1, 0) < 0) {

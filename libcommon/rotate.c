@@ -199,6 +199,21 @@ set_owner(const struct rot_conf *c, int fd, const char *path, mode_t mode)
 		warn("chgrp %s", path);
 }
 
+static void
+fsync_dir(const char *path)
+{
+	char d[PATH_MAX], *slash;
+	int fd;
+
+	strlcpy(d, path, sizeof d);
+	if ((slash = strrchr(d, '/')) != NULL)
+		*slash = '\0';
+	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) < 0)
+		warn("fsync %s", d);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* DIR/YYYY-MM-DD for ts, created 0750 when missing */
 static void
 day_dir(const struct rot_conf *c, size_t dir, uint64_t ts_ns, char *buf, size_t len)
@@ -221,21 +236,7 @@ day_dir(const struct rot_conf *c, size_t dir, uint64_t ts_ns, char *buf, size_t 
 		set_owner(c, fd, buf, 0750);
 		close(fd);
 	}
-}
-
-static void
-fsync_dir(const char *path)
-{
-	char d[PATH_MAX], *slash;
-	int fd;
-
-	strlcpy(d, path, sizeof d);
-	if ((slash = strrchr(d, '/')) != NULL)
-		*slash = '\0';
-	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) < 0)
-		warn("fsync %s", d);
-	if (fd >= 0)
-		close(fd);
+	fsync_dir(buf); /* the new folder's entry in dir */
 }
 
 /*
@@ -707,6 +708,8 @@ rot_run(struct rot *r)
 	file_publish(r);
 	send_note(r);
 	fwd_drain(&r->fwd, 10);
+	warnx("%llu packets written to %llu files%s", (unsigned long long)r->packets,
+	    (unsigned long long)r->files, got_term ? " (stopped by signal)" : "");
 	if (sin_report(&r->in) && status == EX_OK)
 		status = EX_DATAERR;
 	if (r->toobig || r->malformed)

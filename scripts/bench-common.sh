@@ -72,7 +72,7 @@ generated() {
 shifted() {
 	local out=$BENCH_DIR/$(basename "${1%.pcap}")-t$2.pcap
 	if [ ! -s "$out" ]; then
-		editcap -t $(($2 * FOURSICS_SPAN)) "$1" "$out.$$" && mv "$out.$$" "$out" || die "editcap failed"
+		editcap -F pcap -t $(($2 * FOURSICS_SPAN)) "$1" "$out.$$" && mv "$out.$$" "$out" || die "editcap failed"
 	fi
 	printf '%s\n' "$out"
 }
@@ -85,7 +85,7 @@ replicated() {
 			parts="$parts $(shifted "$1" "$k")"
 		done
 		# shellcheck disable=SC2086
-		mergecap -a -w "$out.$$" $parts && mv "$out.$$" "$out" || die "mergecap failed"
+		mergecap -F pcap -a -w "$out.$$" $parts && mv "$out.$$" "$out" || die "mergecap failed"
 		for k in $(seq 1 $(($2 - 1))); do rm -f "$BENCH_DIR/$(basename "${1%.pcap}")-t$k.pcap"; done
 	fi
 	printf '%s\n' "$out"
@@ -163,6 +163,7 @@ pcap_digest() {
 		my $need = sub { while (length($buf) < $_[0] && !$eof) { my $c = <$h>; if (defined $c) { $buf .= $c } else { $eof = 1 } } length($buf) >= $_[0] };
 		next unless $need->(24);
 		my $m = unpack("V", $buf);
+		die "$f: not a classic pcap (magic $m)\n" unless grep { $_ == $m } (0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1);
 		my $e = ($m == 0xa1b2c3d4 || $m == 0xa1b23c4d) ? "V" : "N";
 		my $ns = ($m == 0xa1b23c4d || $m == 0x4d3cb2a1) ? 1 : 0;
 		$buf = substr($buf, 24);

@@ -148,6 +148,9 @@ kill_trials() {
 		check_parts "$a" || return 1
 		recover "$a" || return 1
 		check_finished "$a" || return 1
+		for f in $(finished "$a"); do
+			[ -s "$f.idx" ] || { echo "trial $i: no index for $f after --repair"; return 1; }
+		done
 		# what survived is the capture's beginning, packet for packet
 		if [ "$stage" = pkindex ]; then
 			# capture never waits on indexing: every packet reached disk

@@ -399,7 +399,7 @@ ETH="020000000002 020000000001"
 		else
 			pk_stream "$f" >"$T/s" 2>/dev/null || true
 		fi
-		for mode in "-T json" "-T text" "-T csv" ""; do
+		for mode in "-T json" "-T text" ""; do
 			rc=0
 			# shellcheck disable=SC2086
 			pkextract $mode <"$T/s" >"$T/out" 2>"$T/err" || rc=$?

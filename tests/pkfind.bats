@@ -19,6 +19,8 @@ setup_file() {
 	pf_archive "$d/sll2" 200 "$d/sll2.pcap" 2>>"$d/gen.log"
 	"$g" -n 600 -l 101 "$d/raw.pcap"
 	pf_archive "$d/raw" 200 "$d/raw.pcap" 2>>"$d/gen.log"
+	"$g" -n 600 -l 0 -N "$d/null.pcap"
+	pf_archive "$d/null" 200 "$d/null.pcap" 2>>"$d/gen.log"
 	"$g" -n 600 -E "$d/be.pcap"
 	pf_archive "$d/be" 200 "$d/be.pcap" 2>>"$d/gen.log"
 }
@@ -121,6 +123,10 @@ shared() {
 @test "raw: port 53 (count)"                    { count raw 'port 53'; }
 @test "raw: icmp6 (count)"                      { count raw 'icmp6'; }
 @test "raw: ip6 and tcp (count)"                { count raw 'ip6 and tcp'; }
+# BSD loopback: libpcap compiles savefile code (BSD address families) as tcpdump -r does
+@test "null: ip6 (count)"                       { count null 'ip6'; }
+@test "null: icmp6 or udp port 53 (count)"      { count null 'icmp6 or udp port 53'; }
+@test "null: ip and host (count)"               { count null 'ip and host 10.0.0.1'; }
 
 @test "short snaplen: headers cut short are still found" {
 	# BPF matches the bytes that were captured (an IPv6 source address in a

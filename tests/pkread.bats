@@ -307,6 +307,26 @@ teardown() {
 	[ ! -s "$T/err" ]
 }
 
+@test "pkread -r -: SIGINT while waiting on a pipe keeps what was read, exits 0 quietly" {
+	gen "$T/a.pcap" -n 40
+	mkfifo "$T/fifo"
+	exec 7<>"$T/fifo"          # a writer that never closes: pkread waits for more
+	cat "$T/a.pcap" >&7
+	pkread -r - <"$T/fifo" >"$T/s" 2>"$T/err" &
+	local p=$! i
+	# all the data is there: pkread waits in a pipe read only once it has it all
+	for ((i = 0; i < 300; i++)); do
+		grep -q pipe /proc/$p/wchan 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q pipe /proc/$p/wchan || skip "cannot tell when pkread waits (no /proc/PID/wchan)"
+	kill -INT $p
+	reap $p   # its status: 0
+	exec 7>&-
+	[ ! -s "$T/err" ]
+	[ "$(packets "$T/s")" -eq 40 ]
+}
+
 @test "pkread -Z: privileges and unknown users, for files too" {
 	need_root
 	need_cmd setpriv
@@ -506,9 +526,8 @@ live() {
 		sleep 0.05
 	done
 	! kill -0 $CAP 2>/dev/null || fail "pkread still runs after its reader left"
-	run reap $CAP
+	reap $CAP   # its status: 0
 	CAP=
-	assert_success
 	[ ! -s "$T/err" ]
 }
 

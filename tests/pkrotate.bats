@@ -175,12 +175,12 @@ PY
 }
 
 @test "a second pkrotate on the same directory exits 75" {
+	need_cmd flock
 	mkfifo in
 	pkrotate -d A <in >/dev/null 2>err &
 	pid=$!
 	exec 7>in
-	wait_for test -f A/.lock
-	sleep 0.3
+	wait_for bash -c '! flock -n A/.lock true' # held
 	run pkrotate -d A </dev/null
 	assert_failure 75
 	assert_output --partial "in use by another pkrotate"
@@ -200,7 +200,8 @@ PY
 	kill -HUP $pid
 	wait_for bash -c 'find A -name "*.pcap" | grep -q .'
 	tail -c +12001 in.pk >&7
-	sleep 0.5
+	# everything written out (finished file + .part), input still open: then TERM
+	wait_for bash -c '[ "$(for f in A/*/*; do tcpdump -r "$f" -nn 2>/dev/null; done | wc -l)" = 100 ]'
 	kill -TERM $pid
 	wait $pid
 	run archive_files A

@@ -109,7 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	assert(idx_get_meta(x)->packets == n);
-	if (query_eval(q, x, linktype, n, &cand, &exact, err, sizeof err) < 0) {
+	if (query_eval(q, x, linktype, 65535, n, &cand, &exact, err, sizeof err) < 0) {
 		fprintf(stderr, "query_eval on a fresh index: %s\n", err);
 		abort();
 	}
