@@ -453,7 +453,8 @@ count_gaps(struct fctx *c, uint64_t wlo, uint64_t whi, uint64_t *ngaps, uint64_t
 	size_t i;
 
 	*ngaps = *total = 0;
-	qsort(c->iv, c->niv, sizeof *c->iv, ival_cmp);
+	if (c->niv > 1)
+		qsort(c->iv, c->niv, sizeof *c->iv, ival_cmp);
 	for (i = 0; i < c->niv && cur < whi; i++) {
 		uint64_t lo = c->iv[i].lo < whi ? c->iv[i].lo : whi;
 
@@ -556,8 +557,10 @@ coverage(struct fctx *c, char *buf, size_t len)
 	/* an open end is shown as the archive's last packet */
 	time_fmt_iso(o->end == UINT64_MAX && whi > wlo ? whi - 1 : whi, 0, b, sizeof b);
 	fmt_dur(gapns, d, sizeof d);
-	snprintf(buf, len, "searched %s..%s: %zu file%s (%zu indexed, %zu scanned), %llu gap%s%s%s%s, %llu drop%s; "
-	    "%llu %s%s", a, b, c->nindexed + c->nscanned, c->nindexed + c->nscanned == 1 ? "" : "s", c->nindexed,
+	if (amin == UINT64_MAX && o->start == 0 && o->end == UINT64_MAX)
+		strlcpy(a, "an empty archive", sizeof a), b[0] = '\0';
+	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu indexed, %zu scanned), %llu gap%s%s%s%s, %llu drop%s; "
+	    "%llu %s%s", a, b[0] ? ".." : "", b, c->nindexed + c->nscanned, c->nindexed + c->nscanned == 1 ? "" : "s", c->nindexed,
 	    c->nscanned, (unsigned long long)ngaps, ngaps == 1 ? "" : "s", ngaps ? " (" : "", ngaps ? d : "",
 	    ngaps ? ")" : "", (unsigned long long)drops, drops == 1 ? "" : "s", (unsigned long long)c->found,
 	    c->inexact ? "candidate" : "packet", c->found == 1 ? "" : "s");
@@ -610,7 +613,8 @@ find_run(const struct find_opts *o)
 			arch_list_free(&l);
 			return EX_NOINPUT;
 		}
-	qsort(l.v, l.n, sizeof *l.v, file_cmp);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof *l.v, file_cmp);
 	c.q = query_parse(o->expr);
 	if (o->mode == FIND_STREAM) {
 		sout_init(&c.so, STDOUT_FILENO, "pkfind", 0, "pkslice (pkfind ... | pkslice | tcpdump -r -)");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -345,6 +346,24 @@ emit(struct filerun *fr, const struct pcap_pkthdr *h, const u_char *data, uint64
 	}
 	r->packets++;
 	r->bytes += h->caplen;
+	if (!fr->located) {
+		/*
+		 * A pipe (pkread -r - behind a live tcpdump -w -) may pause for
+		 * long: do not sit on what was read.  The coarse clock is read
+		 * from the vDSO, not with a system call.
+		 */
+		static struct timespec last;
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
+			last = now;
+			if (sout_flush(r->s) < 0) {
+				r->werr = errno ? errno : EIO;
+				return -1;
+			}
+		}
+	}
 	return 0;
 }
 

@@ -966,8 +966,30 @@ query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t sna
     struct ordset *out, int *exact, char *err, size_t errlen)
 {
 	struct ectx c = { q, x, linktype, snaplen, n, err, errlen };
+	static const uint8_t one = 1;
+	struct ordset unsure;
+	uint64_t nunsure;
 
-	return eval(&c, q->root, out, exact);
+	if (eval(&c, q->root, out, exact) < 0)
+		return -1;
+	/*
+	 * Packets the decoder could not judge (fields_unsure(): a cut or
+	 * malformed header, a link type it does not decode) carry no
+	 * trustworthy keys: they stay candidates whatever the expression
+	 * says, and BPF decides.
+	 */
+	ordset_init(&unsure, n);
+	if (idx_lookup_range(x, IDX_UNSURE, &one, &one, &unsure, err, errlen) < 0) {
+		ordset_free(&unsure);
+		ordset_free(out);
+		return -1;
+	}
+	if ((nunsure = ordset_count(&unsure)) > 0) {
+		ordset_or(out, &unsure);
+		*exact = 0;
+	}
+	ordset_free(&unsure);
+	return 0;
 }
 
 /* ---- printing ---- */
@@ -976,7 +998,7 @@ static void
 print_key(const struct qkey *k, FILE *out)
 {
 	static const char *const names[] = { "?", "mac_src", "mac_dst", "vlan", "ethertype", "ip4_src",
-		"ip4_dst", "ip6_src", "ip6_dst", "proto", "port_src", "port_dst" };
+		"ip4_dst", "ip6_src", "ip6_dst", "proto", "port_src", "port_dst", "unsure" };
 	size_t i, len = idx_tag_len(k->tag);
 
 	fprintf(out, "%s=", k->tag <= IDX_TAG_MAX ? names[k->tag] : "?");

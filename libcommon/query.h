@@ -42,9 +42,11 @@ int query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t
 void query_print(const struct query *q, FILE *out);
 
 /*
- * query_compile: compile expr with libpcap for a link type (tcpdump's
- * settings for -r: optimised, netmask 0).  0, or -1 with libpcap's
- * message in err.
+ * query_compile: compile expr with libpcap for a pcap of this LINKTYPE_
+ * value exactly as tcpdump -r does (a savefile handle: libpcap's own
+ * LINKTYPE-to-DLT mapping and savefile code, optimised, netmask 0).
+ * pkslice and anything else that must agree with tcpdump should use it
+ * rather than pcap_open_dead.  0, or -1 with libpcap's message in err.
  */
 int query_compile(const char *expr, uint32_t linktype, uint32_t snaplen, struct bpf_program *prog, char *err,
     size_t errlen);

@@ -11,6 +11,7 @@
 
 #include "pcapfile.h"
 #include "pk.h"
+#include "query.h"
 #include "slice.h"
 #include "timeparse.h"
 
@@ -154,22 +155,21 @@ slice_set_filter(struct slice *sl, const struct rec_filter *f)
 static int
 filter_compile(struct slice *sl, uint32_t linktype)
 {
-	if (sl->bpf_ok && sl->bpf_dead != NULL && (uint32_t)pcap_datalink(sl->bpf_dead) == linktype)
+	char e[PCAP_ERRBUF_SIZE + 256];
+
+	if (sl->bpf_ok && sl->bpf_linktype == linktype)
 		return 0;
 	if (sl->bpf_ok)
 		pcap_freecode(&sl->bpf);
 	sl->bpf_ok = 0;
-	if (sl->bpf_dead != NULL)
-		pcap_close(sl->bpf_dead);
-	/* XXX the stream carries LINKTYPE_ values; pcap_open_dead wants DLT_ (equal for the common ones) */
-	if ((sl->bpf_dead = pcap_open_dead((int)linktype, (int)PCAP_SNAPLEN_MAX)) == NULL)
-		errx(EX_OSERR, "pcap_open_dead failed");
-	if (pcap_compile(sl->bpf_dead, &sl->bpf, sl->filter_expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		warnx("filter record: %s: %s", sl->filter_expr, pcap_geterr(sl->bpf_dead));
+	/* compiled exactly as tcpdump -r compiles it for a file of this link type */
+	if (query_compile(sl->filter_expr, linktype, PCAP_SNAPLEN_MAX, &sl->bpf, e, sizeof e) < 0) {
+		warnx("filter record: %s: %s", sl->filter_expr, e);
 		slice_worse(sl, EX_DATAERR);
 		sl->stop = 1;
 		return -1;
 	}
+	sl->bpf_linktype = linktype;
 	sl->bpf_ok = 1;
 	return 0;
 }
@@ -278,8 +278,6 @@ slice_free(struct slice *sl)
 	free(sl->pending);
 	if (sl->bpf_ok)
 		pcap_freecode(&sl->bpf);
-	if (sl->bpf_dead != NULL)
-		pcap_close(sl->bpf_dead);
 	if (sl->fmt == SLICE_PCAP)
 		bufout_free(&sl->bo);
 	else

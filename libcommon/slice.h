@@ -74,7 +74,7 @@ struct slice {
 	int have_filter;
 	uint32_t filter_flags;
 	char *filter_expr;
-	pcap_t *bpf_dead;
+	uint32_t bpf_linktype;  /* link type bpf was compiled for */
 	struct bpf_program bpf;
 	int bpf_ok;
 
