@@ -28,6 +28,7 @@ set_nonblock(int fd)
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		err(EX_OSERR, "fcntl O_NONBLOCK");
+	pk_pipe_grow(fd);
 }
 
 static void
@@ -42,6 +43,7 @@ connect_fifo(struct fwd *f)
 			warn("%s", f->fifo);
 		return;
 	}
+	pk_pipe_grow(fd);
 	f->fd = fd;
 	f->s.out.fd = fd;
 	f->s.out.len = 0;

@@ -23,7 +23,7 @@
 
 #include "stream.h"
 
-#define FWD_CAP (8u << 20)
+#define FWD_CAP (64u << 20)  /* ~250k small packets: a busy indexer's pause */
 #define FWD_CONTROL (64u << 10)
 
 struct fwd {

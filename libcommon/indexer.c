@@ -58,7 +58,12 @@ indexer_new(const char *dir)
 	struct indexer *ix;
 	char rp[PATH_MAX];
 
-	if (realpath(dir, rp) == NULL) {
+	/*
+	 * Started beside a pkrotate that has not created the archive yet
+	 * (both ends of a pipe start at once): create it as pkrotate would.
+	 */
+	if (realpath(dir, rp) == NULL && (errno != ENOENT || (mkdir(dir, 0750) < 0 && errno != EEXIST) ||
+	    realpath(dir, rp) == NULL)) {
 		warn("%s", dir);
 		return NULL;
 	}

@@ -1,5 +1,7 @@
 /* pk.c - program start-up shared by every pk program. */
 #include <err.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,15 @@ pk_init(const char *argv0)
 	pk_progname = slash ? slash + 1 : (argv0 ? argv0 : "pk");
 	setprogname(pk_progname);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+pk_pipe_grow(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
 void

@@ -68,6 +68,13 @@ extern const char *pk_progname;
  */
 void pk_init(const char *argv0);
 
+/*
+ * pk_pipe_grow: if fd is a pipe or FIFO, ask for a 1 MiB pipe buffer
+ * (F_SETPIPE_SZ; quietly keeps the default when not allowed), so a
+ * reader that pauses briefly does not stall the writer.
+ */
+void pk_pipe_grow(int fd);
+
 /* Refuse to write a binary stream to a terminal; exits EX_USAGE with a hint. */
 void pk_refuse_tty(int fd, const char *what_to_pipe_into);
 

@@ -371,6 +371,7 @@ void
 sout_init(struct stream_out *s, int fd, const char *producer, uint32_t hdr_flags, const char *hint)
 {
 	pk_refuse_tty(fd, hint);
+	pk_pipe_grow(fd);
 	sout_init_raw(s, fd);
 	sout_header(s, producer, hdr_flags);
 }
