@@ -403,9 +403,11 @@ file_loop(struct filerun *fr)
 				fr->next = off + PCAP_RECHDR + h->caplen;
 		}
 		ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-		if (fr->close.packets++ == 0)
+		/* smallest and largest time, as pk-stream(5) says: files go back in time */
+		if (fr->close.packets++ == 0 || ts < fr->close.first_ns)
 			fr->close.first_ns = ts;
-		fr->close.last_ns = ts;
+		if (ts > fr->close.last_ns)
+			fr->close.last_ns = ts;
 		fr->close.bytes = fr->next;
 		if (fr->filtered && !pcap_offline_filter(&fr->prog, h, data)) {
 			fr->close.flags |= FCLOSE_GAP;
