@@ -549,7 +549,7 @@ coverage(struct fctx *c, char *buf, size_t len)
 	if (o->start == 0)
 		wlo = amin == UINT64_MAX ? 0 : amin;
 	if (o->end == UINT64_MAX)
-		whi = amin == UINT64_MAX ? wlo : amax + 1;
+		whi = amin == UINT64_MAX || amax + 1 < wlo ? wlo : amax + 1;  /* never before the start */
 	count_gaps(c, wlo, whi, &ngaps, &gapns);
 	for (k = 0; k < o->ndirs; k++)
 		drops += count_drops(o, o->dirs[k]);
@@ -621,6 +621,17 @@ find_run(const struct find_opts *o)
 		for (d = 0; d < o->ndirs && !c.stop; d++)
 			if (realpath(o->dirs[d], rp) != NULL && sout_note(&c.so, NOTE_ROOT, 0, rp) < 0)
 				out_fail(&c);
+		/*
+		 * The filter goes first: a stream cut short (pkfind killed) must
+		 * still make pkslice apply it to the candidates that did arrive.
+		 */
+		if (!c.stop) {
+			struct rec_filter f = { (o->index_only ? 0 : FILTER_APPLY) |
+				(o->windowed ? FILTER_WINDOW : 0), o->start, o->end, o->expr };
+
+			if (sout_filter(&c.so, &f) < 0)
+				out_fail(&c);
+		}
 	}
 	for (k = 0; k < l.n; k++) {
 		struct arch_file *af = &l.v[o->reverse ? l.n - 1 - k : k];
@@ -640,11 +651,7 @@ find_run(const struct find_opts *o)
 	}
 	coverage(&c, line, sizeof line);
 	if (o->mode == FIND_STREAM && !c.so.dead) {
-		struct rec_filter f = { (o->index_only ? 0 : FILTER_APPLY) | (o->windowed ? FILTER_WINDOW : 0),
-			o->start, o->end, o->expr };
-
-		if (sout_filter(&c.so, &f) < 0 || sout_note(&c.so, NOTE_COVERAGE, 0, line) < 0 ||
-		    sout_flush(&c.so) < 0)
+		if (sout_note(&c.so, NOTE_COVERAGE, 0, line) < 0 || sout_flush(&c.so) < 0)
 			if (errno != EPIPE)
 				err(EX_IOERR, "stdout");
 		sout_free(&c.so);

@@ -54,14 +54,15 @@ connect_fifo(struct fwd *f)
 }
 
 void
-fwd_init(struct fwd *f, const char *fifo)
+fwd_init(struct fwd *f, const char *fifo, size_t cap)
 {
 	memset(f, 0, sizeof *f);
 	f->fd = -1;
 	f->fifo = fifo;
 	sout_init_raw(&f->s, -1);
 	bufout_free(&f->s.out);
-	bufout_init(&f->s.out, -1, FWD_CAP);
+	f->cap = cap >= 2 * FWD_CONTROL + STREAM_REC_MAX ? cap : FWD_CAP;
+	bufout_init(&f->s.out, -1, f->cap);
 	if (fifo != NULL) {
 		struct stat st;
 
@@ -125,7 +126,7 @@ fwd_pump(struct fwd *f)
 int
 fwd_room(struct fwd *f, size_t need, int control)
 {
-	size_t limit = control ? FWD_CAP : FWD_CAP - FWD_CONTROL;
+	size_t limit = control ? f->cap : f->cap - FWD_CONTROL;
 
 	if (f->fd < 0)
 		return 0;

@@ -23,7 +23,7 @@
 
 #include "stream.h"
 
-#define FWD_CAP (64u << 20)  /* ~250k small packets: a busy indexer's pause */
+#define FWD_CAP (64u << 20)  /* default (pkrotate -b): ~250k small packets, a busy indexer's pause */
 #define FWD_CONTROL (64u << 10)
 
 struct fwd {
@@ -35,10 +35,11 @@ struct fwd {
 	uint64_t dropped;      /* records not forwarded */
 	int64_t next_try;      /* monotonic seconds of the next FIFO open */
 	int warned_full;
+	size_t cap;            /* bytes that may wait for the reader */
 };
 
-/* fwd_init: standard output unless it is a terminal, or the FIFO path. */
-void fwd_init(struct fwd *f, const char *fifo);
+/* fwd_init: standard output unless it is a terminal, or the FIFO path; cap bytes of buffer (0: FWD_CAP). */
+void fwd_init(struct fwd *f, const char *fifo, size_t cap);
 /* fwd_room: 1 if a record of need bytes can be queued now (flushing first). */
 int fwd_room(struct fwd *f, size_t need, int control);
 /* fwd_pump: write what the reader takes now; reconnect a FIFO when due. */

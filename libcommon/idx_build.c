@@ -95,19 +95,20 @@ tuple_make(const struct pk_fields *f, uint8_t t[TUPLE_LEN])
 	}
 }
 
-/* the keys of a tuple: tag byte + value; returns how many */
+/* the keys of a tuple with tag want (0: every tag): tag byte + value; returns how many */
 struct key {
 	uint8_t k[17];           /* tag + value, zero padded: memcmp order = key order */
 	uint32_t flow;
 };
 
 static int
-tuple_keys(const uint8_t t[TUPLE_LEN], uint32_t flow, struct key *out)
+tuple_keys(const uint8_t t[TUPLE_LEN], uint32_t flow, int want, struct key *out)
 {
 	uint16_t pres = be16(t);
 	int n = 0;
 
-#define KEY(tag, src, len) do { memset(&out[n], 0, sizeof out[n]); out[n].k[0] = (tag); \
+#define KEY(tag, src, len) do { if (want && want != (tag)) break; \
+	memset(&out[n], 0, sizeof out[n]); out[n].k[0] = (tag); \
 	memcpy(out[n].k + 1, (src), (len)); out[n].flow = flow; n++; } while (0)
 	if (pres & FLD_ETH) {
 		KEY(IDX_MAC_SRC, t + 2, 6);
@@ -137,14 +138,33 @@ tuple_keys(const uint8_t t[TUPLE_LEN], uint32_t flow, struct key *out)
 }
 #define MAXKEYS (2 + FLD_MAXVLAN + 1 + 2 + 1 + 2 + 1)
 
+/*
+ * The flow table's hash: four independent 64x64->128 multiplies over the
+ * tuple's words.  The byte-wise FNV it replaces was a 64-step chain of
+ * multiplies and most of pkindex's time.  Nothing on disk depends on it.
+ */
+static uint64_t
+mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
 static uint32_t
 tuple_hash(const uint8_t *t)
 {
-	uint32_t h = 2166136261u;
+	static const uint64_t s[TUPLE_LEN / 8] = {
+		0xa0761d6478bd642fu, 0xe7037ed1a0b428dbu, 0x8ebc6af09c88c6e3u, 0x589965cc75374cc3u,
+		0x1d8e4e27c47d124fu, 0x9e3779b97f4a7c15u, 0xff51afd7ed558ccdu, 0xc4ceb9fe1a85ec53u,
+	};
+	uint64_t w[TUPLE_LEN / 8], h = 0;
 
-	for (int i = 0; i < TUPLE_LEN; i++)
-		h = (h ^ t[i]) * 16777619u;
-	return h;
+	memcpy(w, t, sizeof w);
+	/* independent products: no chain through the whole tuple */
+	for (int i = 0; i < TUPLE_LEN / 8; i += 2)
+		h ^= mum(w[i] ^ s[i], w[i + 1] ^ s[i + 1]);
+	return (uint32_t)mum(h ^ s[0], s[1]);
 }
 
 struct idx_builder *
@@ -478,21 +498,45 @@ g_end(struct writer *w, struct group *g)
 	return rc;
 }
 
-static int
-key_cmp(const void *a, const void *b)
+/*
+ * Sort the keys of one tag into (value bytes in memcmp order, flow) order.
+ * They arrive in flow order, so a stable sort on the value is enough: an
+ * LSD radix sort, one pass per value byte that is not the same in all.
+ * The result is in k; tmp has room for n keys.
+ */
+static void
+keys_sort(struct key *k, struct key *tmp, size_t n)
 {
-	const struct key *x = a, *y = b;
-	int c = memcmp(x->k, y->k, sizeof x->k);
+	struct key *src = k, *dst = tmp, *sw;
+	size_t count[256];
 
-	if (c)
-		return c;
-	return x->flow < y->flow ? -1 : x->flow > y->flow;
+	for (int byte = (int)sizeof k->k - 1; byte >= 1; byte--) {
+		size_t sum = 0, c;
+
+		memset(count, 0, sizeof count);
+		for (size_t i = 0; i < n; i++)
+			count[src[i].k[byte]]++;
+		if (n == 0 || count[src[0].k[byte]] == n)
+			continue;        /* every key has this byte: order stays */
+		for (int v = 0; v < 256; v++) {
+			c = count[v];
+			count[v] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[src[i].k[byte]]++] = src[i];
+		sw = src;
+		src = dst;
+		dst = sw;
+	}
+	if (src != k)
+		memcpy(k, src, n * sizeof *k);
 }
 
 static int
 write_keys(struct idx_builder *b, struct writer *w)
 {
-	struct key *keys;
+	struct key *keys, *tmp;
 	uint32_t *flows;
 	size_t nk = 0, i, j;
 	struct group g;
@@ -500,20 +544,20 @@ write_keys(struct idx_builder *b, struct writer *w)
 
 	/* one tag at a time: memory for the pairs of one tag only (VLAN: up to 4 per flow) */
 	if ((keys = reallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *keys)) == NULL ||
+	    (tmp = reallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *tmp)) == NULL ||
 	    (flows = reallocarray(NULL, (size_t)b->nflows + 1, sizeof *flows)) == NULL)
 		err(EX_OSERR, "reallocarray");
 	for (int tag = 1; tag <= IDX_TAG_MAX && rc == 0; tag++) {
 		nk = 0;
 		for (uint32_t f = 0; f < b->nflows; f++) {
 			struct key fk[MAXKEYS];
-			int m = tuple_keys(b->tuple[f], f, fk);
+			int m = tuple_keys(b->tuple[f], f, tag, fk);
 			for (int q = 0; q < m; q++)
-				if (fk[q].k[0] == tag)
-					keys[nk++] = fk[q];
+				keys[nk++] = fk[q];
 		}
 		if (nk == 0)
 			continue;
-		qsort(keys, nk, sizeof *keys, key_cmp);
+		keys_sort(keys, tmp, nk);
 		g_init(w, &g, (uint8_t)tag, idx_tag_len(tag));
 		for (i = 0; i < nk && rc == 0; i = j) {
 			size_t n = 0;
@@ -528,6 +572,7 @@ write_keys(struct idx_builder *b, struct writer *w)
 			free(g.tmp);
 	}
 	free(keys);
+	free(tmp);
 	free(flows);
 	return rc;
 }

@@ -113,6 +113,18 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 			fail(x, errbuf, errlen, "cannot open", rc);
 		goto bad;
 	}
+	/*
+	 * pk always writes page checksums; a file without them was not
+	 * written by pk (or its meta page is damaged), and libdb does not
+	 * survive every damaged page it does not checksum.
+	 */
+	{
+		uint32_t dbflags = 0;
+		if (x->db->get_flags(x->db, &dbflags) != 0 || !(dbflags & DB_CHKSUM)) {
+			fail(x, errbuf, errlen, "no page checksums", 0);
+			goto bad;
+		}
+	}
 	if ((rc = get(x, mkey, 2, &d)) != 0) {
 		fail(x, errbuf, errlen, "no metadata", rc == DB_NOTFOUND ? 0 : rc);
 		goto bad;

@@ -121,6 +121,19 @@ pcapf_seek(struct pcapf *f, uint64_t offset)
 	return 0;
 }
 
+/*
+ * After a short read, put the stream back on the record's start: a file
+ * still being written (a .pcap.part) may have the rest later, and stdio's
+ * end-of-file flag would otherwise stick.
+ */
+static int
+rewind_partial(struct pcapf *f)
+{
+	clearerr(f->fp);
+	(void)fseeko(f->fp, (off_t)f->next, SEEK_SET);
+	return -1;
+}
+
 /* read the record at the current stream position, which is f->next */
 static int
 read_here(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
@@ -129,12 +142,14 @@ read_here(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
 	size_t n = fread(h, 1, sizeof h, f->fp);
 	uint32_t frac;
 
-	if (n == 0 && feof(f->fp))
+	if (n == 0 && feof(f->fp)) {
+		clearerr(f->fp);
 		return 0;
+	}
 	if (n != sizeof h) {
 		snprintf(errbuf, errlen, "%s: partial record header at offset %llu", f->path,
 		    (unsigned long long)f->next);
-		return -1;
+		return rewind_partial(f);
 	}
 	r->offset = f->next;
 	frac = rd32(h + 4, f->swapped);
@@ -143,7 +158,7 @@ read_here(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
 	if (r->caplen > PCAP_SNAPLEN_MAX || frac >= (f->nsec ? 1000000000u : 1000000u)) {
 		snprintf(errbuf, errlen, "%s: bad record header at offset %llu (caplen %u)", f->path,
 		    (unsigned long long)f->next, r->caplen);
-		return -1;
+		return rewind_partial(f);
 	}
 	r->ts_ns = (uint64_t)rd32(h, f->swapped) * 1000000000u + (f->nsec ? frac : (uint64_t)frac * 1000u);
 	if (r->caplen > f->bufcap) {
@@ -156,7 +171,7 @@ read_here(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
 	if (fread(f->buf, 1, r->caplen, f->fp) != r->caplen) {
 		snprintf(errbuf, errlen, "%s: partial record at offset %llu", f->path,
 		    (unsigned long long)f->next);
-		return -1;
+		return rewind_partial(f);
 	}
 	r->data = f->buf;
 	f->next += PCAP_RECHDR + (uint64_t)r->caplen;
@@ -174,6 +189,7 @@ pcapf_read_at(struct pcapf *f, uint64_t offset, struct pcapf_rec *r, char *errbu
 {
 	int rc;
 
+	/* the stream always stands at f->next (read_here rewinds after a short read) */
 	if (offset != f->next && pcapf_seek(f, offset) < 0) {
 		snprintf(errbuf, errlen, "%s: cannot seek to %llu: %s", f->path,
 		    (unsigned long long)offset, strerror(errno));

@@ -303,6 +303,28 @@ peek_fopen(struct pcapin_file *f)
 
 /* ---- one input ---- */
 
+/*
+ * Our own reads for a plain classic file.  libpcap reads every record
+ * through stdio into a buffer of its own: two freads and two copies a
+ * packet.  For a regular v2.4 pcap file in this host's byte order, with a
+ * link type libpcap hands over untouched, whole records within the
+ * snaplen are parsed here from large pread()s.  Anything else (the end of
+ * the file, a partial or damaged record, a caplen above the snaplen, a
+ * read error) is left to libpcap at its offset, one record at a time, so
+ * the packets, errors and messages stay libpcap's.
+ */
+#define FAST_BUF (2u << 20)
+
+struct fastin {
+	int fd;                 /* -1: libpcap reads everything */
+	uint8_t *buf;
+	size_t len;             /* buf[0..len) is the file from off */
+	uint64_t off;
+	uint32_t snap;          /* libpcap's snapshot: longer records go to it */
+	int nsec;
+	struct pcap_pkthdr h;
+};
+
 struct filerun {
 	struct pcapin *r;
 	struct pcapin_file *f;
@@ -316,6 +338,8 @@ struct filerun {
 	uint32_t linktype;
 	uint64_t next;          /* offset of the next record header */
 	struct rec_file close;  /* counts for REC_FILE_CLOSE */
+	struct fastin fast;
+	int seek;               /* libpcap's FILE is not at next */
 };
 
 static int
@@ -382,6 +406,121 @@ limit_reached(const struct pcapin *r)
 	    (r->max_bytes && r->bytes >= r->max_bytes);
 }
 
+/* link types whose records libpcap passes through as they are in the file */
+static int
+fast_linktype(uint32_t lt)
+{
+	return lt == 0 || lt == 1 || lt == 101 || lt == 108 || lt == 228 || lt == 229;
+}
+
+static void
+fast_setup(struct filerun *fr)
+{
+	struct fastin *s = &fr->fast;
+	uint8_t h[PCAP_FILEHDR];
+	int swapped, nsec, snap = pcap_snapshot(fr->p);
+	uint32_t lt, snaplen;
+
+	s->fd = -1;
+	if (!fr->located || !fr->f->exact || snap <= 0 ||
+	    pread(fileno(fr->fp), h, sizeof h, 0) != (ssize_t)sizeof h ||
+	    pcapf_parsehdr(h, &swapped, &nsec, &lt, &snaplen) < 0 || swapped ||
+	    !fast_linktype(rd32(h + 20, 0)) || !fast_linktype((uint32_t)pcap_datalink(fr->p)))
+		return;
+	if ((s->buf = malloc(FAST_BUF)) == NULL)
+		err(EX_OSERR, "malloc");
+	s->fd = fileno(fr->fp);
+	s->nsec = nsec;
+	s->snap = (uint32_t)snap < PCAP_SNAPLEN_MAX ? (uint32_t)snap : PCAP_SNAPLEN_MAX;
+	s->off = PCAP_FILEHDR;
+	s->len = 0;
+	fr->seek = 1;  /* libpcap's stdio buffer is ahead of the header */
+}
+
+/* the file's bytes [off, off + need), or NULL at its end or on an error */
+static const uint8_t *
+fast_get(struct fastin *s, uint64_t off, size_t need)
+{
+	if (off >= s->off && off - s->off <= s->len && s->len - (off - s->off) >= need)
+		return s->buf + (off - s->off);
+	if (need > FAST_BUF)
+		return NULL;
+	if (off >= s->off && off - s->off < s->len) {
+		size_t keep = s->len - (size_t)(off - s->off);
+		memmove(s->buf, s->buf + (off - s->off), keep);
+		s->len = keep;
+	} else
+		s->len = 0;
+	s->off = off;
+	while (s->len < need) {
+		ssize_t got = pread(s->fd, s->buf + s->len, FAST_BUF - s->len, (off_t)(off + s->len));
+		if (got < 0 && errno == EINTR && !capture_stop)
+			continue;
+		if (got <= 0)
+			return NULL;
+		s->len += (size_t)got;
+	}
+	return s->buf;
+}
+
+/* a whole plain record at fr->next: 1, else 0 (libpcap is to read it) */
+static int
+fast_next(struct filerun *fr, struct pcap_pkthdr **hp, const u_char **data)
+{
+	struct fastin *s = &fr->fast;
+	const uint8_t *p;
+	uint32_t caplen;
+
+	if ((p = fast_get(s, fr->next, PCAP_RECHDR)) == NULL)
+		return 0;
+	caplen = le32(p + 8);
+	if (caplen > s->snap || (p = fast_get(s, fr->next, PCAP_RECHDR + (size_t)caplen)) == NULL)
+		return 0;
+	/* as libpcap fills it, ns precision asked for */
+	s->h.ts.tv_sec = (time_t)le32(p);
+	s->h.ts.tv_usec = (suseconds_t)(s->nsec ? (uint64_t)le32(p + 4) : (uint64_t)le32(p + 4) * 1000u);
+	s->h.caplen = caplen;
+	s->h.len = le32(p + 12);
+	*hp = &s->h;
+	*data = p + PCAP_RECHDR;
+	fr->next += PCAP_RECHDR + (uint64_t)caplen;
+	return 1;
+}
+
+/*
+ * The next record, as pcap_next_ex() says; *offp is where it starts and
+ * fr->next moves past it (located inputs only).
+ */
+static int
+next_record(struct filerun *fr, struct pcap_pkthdr **h, const u_char **data, uint64_t *offp)
+{
+	uint64_t off = fr->next;
+	int rc;
+
+	*offp = off;
+	if (fr->fast.fd >= 0) {
+		if (fast_next(fr, h, data)) {
+			fr->seek = 1;
+			return 1;
+		}
+		if (fr->seek && fseeko(fr->fp, (off_t)off, SEEK_SET) < 0) {
+			/* cannot happen on a regular file; libpcap reads on from where it is */
+			warn("%s: seek", fr->f->name);
+			fr->fast.fd = -1;
+		}
+		fr->seek = 0;
+	}
+	if ((rc = pcap_next_ex(fr->p, h, data)) != 1 || !fr->located)
+		return rc;
+	/* libpcap cuts records longer than the snaplen: ask the file then */
+	if (fr->fast.fd >= 0 || !fr->f->exact || (*h)->caplen >= (bpf_u_int32)pcap_snapshot(fr->p)) {
+		off_t pos = ftello(fr->fp);
+		fr->next = pos >= 0 ? (uint64_t)pos : off + PCAP_RECHDR + (*h)->caplen;
+	} else
+		fr->next = off + PCAP_RECHDR + (*h)->caplen;
+	return rc;
+}
+
 /* Read every record of fr; sets r->done when the run must end early. */
 static void
 file_loop(struct filerun *fr)
@@ -389,19 +528,13 @@ file_loop(struct filerun *fr)
 	struct pcapin *r = fr->r;
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int snap = pcap_snapshot(fr->p), rc;
+	uint64_t off;
+	int rc;
 
-	while ((rc = pcap_next_ex(fr->p, &h, &data)) == 1) {
-		uint64_t off = fr->next, ts;
+	fast_setup(fr);
+	while ((rc = next_record(fr, &h, &data, &off)) == 1) {
+		uint64_t ts;
 
-		if (fr->located) {
-			/* libpcap cuts records longer than the snaplen: ask the file then */
-			if (!fr->f->exact || h->caplen >= (bpf_u_int32)snap) {
-				off_t pos = ftello(fr->fp);
-				fr->next = pos >= 0 ? (uint64_t)pos : off + PCAP_RECHDR + h->caplen;
-			} else
-				fr->next = off + PCAP_RECHDR + h->caplen;
-		}
 		ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
 		/* smallest and largest time, as pk-stream(5) says: files go back in time */
 		if (fr->close.packets++ == 0 || ts < fr->close.first_ns)
@@ -420,7 +553,7 @@ file_loop(struct filerun *fr)
 		if (limit_reached(r)) {
 			r->done = 1;
 			/* a gap only if the file had more */
-			if (pcap_next_ex(fr->p, &h, &data) == 1)
+			if (next_record(fr, &h, &data, &off) == 1)
 				fr->close.flags |= FCLOSE_GAP;
 			return;
 		}
@@ -500,6 +633,7 @@ file_run(struct pcapin *r, int i)
 		pcap_freecode(&fr.prog);
 	pcap_close(fr.p);  /* closes fr.fp */
 	free(fr.iobuf);
+	free(fr.fast.buf);
 }
 
 int

@@ -66,7 +66,8 @@ mono_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* read for every record: the coarse clock (a few ms) costs a memory read, not rdtsc */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -150,9 +151,15 @@ file_flush(struct rot *r)
 			err(EX_IOERR, "unable to truncate %s back to its last whole record", f->part);
 		if (e != ENOSPC && e != EDQUOT)
 			errc(EX_IOERR, e, "unable to write %s", f->part);
-		if (fstat(f->fd, &st) == 0 &&
-		    ret_free_on(st.st_dev, r->c->dirs, r->c->ndirs, file_removed, r) > 0)
-			continue;
+		if (fstat(f->fd, &st) == 0) {
+			int n = ret_free_on(st.st_dev, r->c->dirs, r->c->ndirs, file_removed, r);
+			if (n > 0) {
+				/* deleting captured data is worth a line, every time */
+				warnx("%s: disk full: deleted the %d oldest finished file%s to make room",
+				    f->part, n, n == 1 ? "" : "s");
+				continue;
+			}
+		}
 		if (got_term)
 			errx(EX_TEMPFAIL, "%s: disk full, nothing left to delete; exiting on signal "
 			    "(the file is whole up to its last record and is finished at next start)", f->part);
@@ -613,7 +620,7 @@ rot_open(const struct rot_conf *c)
 			err(EX_NOINPUT, "%s", c->dirs[i]);
 		c->dirs[i] = abs;
 	}
-	fwd_init(&r->fwd, c->fifo);
+	fwd_init(&r->fwd, c->fifo, c->fwd_bytes);
 	for (size_t i = 0; i < c->ndirs; i++) {
 		memset(&l, 0, sizeof l);
 		if (arch_scan(c->dirs[i], &l) < 0)

@@ -35,6 +35,7 @@ struct rot_conf {
 	int set_gid;
 	const char *fifo;      /* -o, or NULL: standard output */
 	const char *hook;      /* -z, or NULL */
+	size_t fwd_bytes;      /* -b: forward buffer; 0 = FWD_CAP */
 };
 
 struct rot;

@@ -53,5 +53,6 @@ shared_pcap() {
 # pcap_text FILE [tcpdump args]: packets as text with ns timestamps and hex, the oracle form
 pcap_text() {
 	local f=$1; shift
-	tcpdump -r "$f" -nn -tt --nano -xx "$@" 2>/dev/null
+	# -S: absolute TCP sequence numbers (relative ones depend on what came before in the file)
+	tcpdump -r "$f" -nn -S -tt --nano -xx "$@" 2>/dev/null
 }

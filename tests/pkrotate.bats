@@ -440,14 +440,14 @@ PY
 }
 
 @test "a reader that does not read: forwarding gap flagged, capture goes on" {
-	# 1400-byte packets: 10000 of them are more than the 8 MiB forward buffer
+	# 1400-byte packets: 10000 of them are more than an 8 MiB forward buffer (-b 8)
 	python3 -c '
 import sys
 print("header 1")
 p = "02000000000102000000000208004500" + "ab" * 1384
 for i in range(10000): print("packet %d 1 %s 1" % (1700000000000000000 + i * 1000, p))
 ' | "$PK_TOOLS/pkcraft" >in.pk
-	pkrotate -d A -c 2000 <in.pk 2>err | {
+	pkrotate -d A -c 2000 -b 8 <in.pk 2>err | {
 		for i in $(seq 300); do grep -q 'not keeping up' err && break; sleep 0.1; done
 		cat
 	} | stream_dump >dump.txt

@@ -14,7 +14,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s -d dir [-d dir ...] [-C MB] [-G seconds] [-c count] [-M MB] [-F pct]\n"
-	    "\t[-A age] [-N count] [-g group] [-o fifo] [-z command]\n", pk_progname);
+	    "\t[-A age] [-N count] [-g group] [-b MB] [-o fifo] [-z command]\n", pk_progname);
 	exit(EX_USAGE);
 }
 
@@ -41,7 +41,7 @@ main(int argc, char **argv)
 	int ch;
 
 	pk_init(argv[0]);
-	while ((ch = getopt(argc, argv, "A:C:F:G:M:N:c:d:g:o:z:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:C:F:G:M:N:b:c:d:g:o:z:")) != -1) {
 		switch (ch) {
 		case 'A':
 			if (durparse(optarg, &c.ret.max_age_ns, e, sizeof e) < 0 || !c.ret.max_age_ns)
@@ -52,6 +52,7 @@ main(int argc, char **argv)
 		case 'G': c.period_ns = (uint64_t)strtonum(optarg, 1, 86400 * 366, &errstr) * 1000000000u; break;
 		case 'M': c.ret.max_bytes = megabytes(optarg, 'M'); break;
 		case 'N': c.ret.max_files = (uint64_t)strtonum(optarg, 1, 100000000, &errstr); break;
+		case 'b': c.fwd_bytes = (size_t)strtonum(optarg, 2, 4096, &errstr) << 20; break;
 		case 'c': c.max_packets = (uint64_t)strtonum(optarg, 1, 1000000000000LL, &errstr); break;
 		case 'd':
 			if (c.ndirs == sizeof dirs / sizeof dirs[0])
