@@ -425,7 +425,7 @@ fast_setup(struct filerun *fr)
 	if (!fr->located || !fr->f->exact || snap <= 0 ||
 	    pread(fileno(fr->fp), h, sizeof h, 0) != (ssize_t)sizeof h ||
 	    pcapf_parsehdr(h, &swapped, &nsec, &lt, &snaplen) < 0 || swapped ||
-	    !fast_linktype(rd32(h + 20, 0)) || !fast_linktype((uint32_t)pcap_datalink(fr->p)))
+	    !fast_linktype(le32(h + 20)))
 		return;
 	if ((s->buf = malloc(FAST_BUF)) == NULL)
 		err(EX_OSERR, "malloc");
@@ -476,9 +476,11 @@ fast_next(struct filerun *fr, struct pcap_pkthdr **hp, const u_char **data)
 	caplen = le32(p + 8);
 	if (caplen > s->snap || (p = fast_get(s, fr->next, PCAP_RECHDR + (size_t)caplen)) == NULL)
 		return 0;
-	/* as libpcap fills it, ns precision asked for */
-	s->h.ts.tv_sec = (time_t)le32(p);
-	s->h.ts.tv_usec = (suseconds_t)(s->nsec ? (uint64_t)le32(p + 4) : (uint64_t)le32(p + 4) * 1000u);
+	/* as libpcap 1.10 fills it (signed 32-bit fields), ns precision asked for */
+	s->h.ts.tv_sec = (time_t)(int32_t)le32(p);
+	s->h.ts.tv_usec = (suseconds_t)(int32_t)le32(p + 4);
+	if (!s->nsec)
+		s->h.ts.tv_usec *= 1000;
 	s->h.caplen = caplen;
 	s->h.len = le32(p + 12);
 	*hp = &s->h;
@@ -578,6 +580,7 @@ file_run(struct pcapin *r, int i)
 	char ebuf[PCAP_ERRBUF_SIZE];
 
 	memset(&fr, 0, sizeof fr);
+	fr.fast.fd = -1;
 	fr.r = r;
 	fr.f = f;
 	fr.id = (uint32_t)i;
