@@ -153,6 +153,23 @@ teardown() {
      10 2 0"
 }
 
+@test "pkread -r A B C EXPRESSION: operands that are files are inputs too (a shell glob works)" {
+	gen "$T/a.pcap" -n 300 -t 1700000000
+	gen "$T/b.pcap" -n 200 -t 1600000000
+	want=$(( $(tcpdump -r "$T/a.pcap" -nn 'tcp port 80' 2>/dev/null | grep -c .) +
+	    $(tcpdump -r "$T/b.pcap" -nn 'tcp port 80' 2>/dev/null | grep -c .) ))
+	[ "$want" -gt 0 ]
+	pkread -r "$T/a.pcap" "$T/b.pcap" 'tcp port 80' | stream_dump >"$T/d"
+	[ "$(grep -c '^PACKET' "$T/d")" -eq "$want" ]
+	[ "$(grep -c '^FILE_OPEN' "$T/d")" -eq 2 ]
+	# no expression: every packet of both, in order
+	pkread -r "$T/a.pcap" "$T/b.pcap" | stream_dump >"$T/d"
+	[ "$(grep -c '^PACKET' "$T/d")" -eq 500 ]
+	# an operand that is not a file starts the expression (a bad one is an error)
+	run pkread -r "$T/a.pcap" "$T/nonexistent.pcap"
+	assert_failure 65
+}
+
 @test "pkread -r -: standard input, no locations; a second - is refused" {
 	gen "$T/a.pcap" -n 77 -N
 	run bash -c "pkread -r - <'$T/a.pcap' | stream_dump"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -71,6 +72,26 @@ parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, con
 	return optind;
 }
 
+/*
+ * With -r, operands that name existing files (or "-") are more input files,
+ * so that "pkread -r *.pcap 'tcp port 80'" works; the expression starts at
+ * the first operand that is not a file.  Returns the new first operand.
+ */
+static int
+more_files(int argc, char **argv, int first, char ***files, int *nfiles)
+{
+	struct stat st;
+
+	for (; first < argc; first++) {
+		if (strcmp(argv[first], "-") != 0 && (stat(argv[first], &st) < 0 || !S_ISREG(st.st_mode)))
+			break;
+		if ((*files = reallocarray(*files, (size_t)*nfiles + 1, sizeof **files)) == NULL)
+			err(EX_OSERR, "reallocarray");
+		(*files)[(*nfiles)++] = argv[first];
+	}
+	return first;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -86,6 +107,8 @@ main(int argc, char **argv)
 	first = parse(argc, argv, &o, &files, &nfiles, &user, &ffile, &list, &live_only);
 	if (list)
 		return capture_list();
+	if (nfiles > 0)
+		first = more_files(argc, argv, first, &files, &nfiles);
 	if ((o.iface != NULL) == (nfiles > 0))
 		usage();
 	if (nfiles > 0 && live_only)
