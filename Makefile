@@ -1,7 +1,8 @@
 # pk - packet archive toolkit.  GNU make.
 #
 #   make            build the six programs into bin/
-#   make check      install missing test dependencies (Debian), build, run every suite
+#   make check      install missing test dependencies (Debian), build, run every suite,
+#                   again under ASan + UBSan, and a short fuzz run (scripts/pk-check-all)
 #   make demo       build and run the pipeline on a capture the project generates
 #   make install    PREFIX=/usr/local DESTDIR= (programs, scripts, man pages, units)
 #   make SANITIZE=1 the same with ASan + UBSan
@@ -77,7 +78,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/pk-check
+	@scripts/pk-check-all
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <pcap/pcap.h>
+#include <pthread.h>
 
 #include "archive.h"
 #include "fields.h"
@@ -70,6 +71,9 @@ struct fctx {
 	int nbpf;
 	struct match *m;        /* this file's matches */
 	size_t nm, cm;
+	int have_head;          /* the indexed file's own header, read when its index was checked */
+	uint32_t h_linktype, h_snaplen;
+	int h_nsec;
 	char err[512];
 };
 
@@ -185,6 +189,8 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 	}
 	if (pf) {
 		lt = pf->linktype, snap = pf->snaplen, nsec = pf->nsec;
+	} else if (c->have_head) {
+		lt = c->h_linktype, snap = c->h_snaplen, nsec = c->h_nsec;
 	} else if (pcap_head(path, &lt, &snap, &nsec) < 0) {
 		warn("%s", path);
 		return;
@@ -319,17 +325,253 @@ scan_file(struct fctx *c, const struct arch_file *af)
 	pcapf_close(&pf);
 }
 
-/* candidates from the index, checked with BPF when the mode needs exact answers */
+/*
+ * ---- the index part of a file's search, in a helper thread ----
+ *
+ * Opening an index, checking it against its pcap, evaluating the query
+ * and listing the candidates' offsets is most of a search and touches
+ * nothing shared, so on a machine with more than one CPU helper threads
+ * do it for the next few indexed files (at most LOOKAHEAD ahead of the
+ * one being written) while this thread writes; everything that is said
+ * or written (warnings, BPF, pcap reads, the stream) stays in this
+ * thread, in file order.  Without helpers (one CPU, -n) the same job runs
+ * inline.
+ */
+#define LOOKAHEAD 8
+#define MAXHELPERS 3
+
+enum { JOB_NEW, JOB_RUNNING, JOB_DONE };
+enum { JO_LONGPATH, JO_NOIDX, JO_MISMATCH, JO_OK, JO_CORRUPT };
+
+struct job {
+	const struct arch_file *af;
+	int eligible;           /* indexed and not pruned by its name */
+	int state;              /* JOB_*, under the pool's lock */
+	int out;                /* JO_* */
+	struct idx_meta mt;
+	uint32_t lt, snap;      /* the pcap's own header */
+	int nsec;
+	int exact;
+	struct match *m;        /* candidates, file order */
+	size_t nm, cm;
+	int bad;                /* the packet table lacks ordinal bad_ord, after the nm candidates */
+	uint32_t bad_ord;
+	char err[512];
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *jobs;       /* in search order */
+	size_t njobs, next, cur;   /* next to claim; the one being written */
+	int quit;
+	const struct find_opts *o;
+	const struct query *q;
+	pthread_t th[MAXHELPERS];
+	int nth;
+};
+
 static void
-index_file(struct fctx *c, const struct arch_file *af, struct idx *x)
+job_add(struct job *j, uint64_t offset, uint64_t ts)
+{
+	if (j->nm == j->cm) {
+		j->cm = j->cm ? j->cm * 2 : 256;
+		if ((j->m = reallocarray(j->m, j->cm, sizeof *j->m)) == NULL)
+			err(EX_OSERR, "reallocarray");
+	}
+	j->m[j->nm].offset = offset;
+	j->m[j->nm].ts = ts;
+	j->nm++;
+}
+
+/* the index part of a search (any thread: touches only j) */
+static void
+job_run(const struct find_opts *o, const struct query *q, struct job *j)
+{
+	const struct arch_file *af = j->af;
+	char ipath[PATH_MAX];
+	struct ordset cand, tr;
+	struct idx *x;
+	uint32_t i, n;
+
+	if (snprintf(ipath, sizeof ipath, "%s%s", af->path, IDX_SUFFIX) >= (int)sizeof ipath) {
+		j->out = JO_LONGPATH;
+		return;
+	}
+	if ((x = idx_open(ipath, j->err, sizeof j->err)) == NULL) {
+		j->out = JO_NOIDX;
+		return;
+	}
+	if (!idx_check_pcap(x, af->path, &j->lt, &j->snap, &j->nsec)) {
+		idx_close(x);
+		j->out = JO_MISMATCH;
+		return;
+	}
+	j->out = JO_OK;
+	j->mt = *idx_get_meta(x);
+	/* what index_file returns early for */
+	if ((!af->named && j->mt.packets && (j->mt.last_ns < o->start || j->mt.first_ns >= o->end)) ||
+	    j->mt.packets == 0 || j->mt.packets > UINT32_MAX) {
+		idx_close(x);
+		return;
+	}
+	n = (uint32_t)j->mt.packets;
+	if (query_eval(q, x, j->mt.linktype, j->snap, n, &cand, &j->exact, j->err, sizeof j->err) < 0) {
+		j->out = JO_CORRUPT;
+		idx_close(x);
+		return;
+	}
+	if (j->mt.first_ns < o->start || j->mt.last_ns >= o->end) {
+		ordset_init(&tr, n);
+		if (idx_time_range(x, o->start, o->end, &tr, j->err, sizeof j->err) < 0) {
+			ordset_free(&tr);
+			ordset_free(&cand);
+			j->out = JO_CORRUPT;
+			idx_close(x);
+			return;
+		}
+		ordset_and(&cand, &tr);
+		ordset_free(&tr);
+	}
+	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
+		uint64_t off, ts;
+
+		if (idx_packet(x, i, &off, &ts) < 0) {
+			j->bad = 1;
+			j->bad_ord = i;
+			break;
+		}
+		job_add(j, off, ts);
+	}
+	ordset_free(&cand);
+	idx_close(x);
+}
+
+/* claim the next new job within the lookahead; NULL if none (lock held) */
+static struct job *
+pool_claim(struct pool *p)
+{
+	while (p->next < p->njobs && (!p->jobs[p->next].eligible || p->jobs[p->next].state != JOB_NEW))
+		p->next++;
+	if (p->next >= p->njobs || p->next >= p->cur + LOOKAHEAD)
+		return NULL;
+	p->jobs[p->next].state = JOB_RUNNING;
+	return &p->jobs[p->next++];
+}
+
+/* run j unlocked, then mark it done (lock held around) */
+static void
+pool_run(struct pool *p, struct job *j)
+{
+	pthread_mutex_unlock(&p->mu);
+	job_run(p->o, p->q, j);
+	pthread_mutex_lock(&p->mu);
+	j->state = JOB_DONE;
+	pthread_cond_broadcast(&p->cv);
+}
+
+static void *
+pool_helper(void *arg)
+{
+	struct pool *p = arg;
+	struct job *j;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->quit && p->next < p->njobs) {
+		if ((j = pool_claim(p)) != NULL)
+			pool_run(p, j);
+		else if (p->next < p->njobs)
+			pthread_cond_wait(&p->cv, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* a job per file of l, in search order; helper threads when they pay */
+static void
+pool_start(struct pool *p, const struct find_opts *o, const struct query *q, const struct arch_list *l)
+{
+	size_t k, neligible = 0;
+	long ncpu;
+
+	memset(p, 0, sizeof *p);
+	p->o = o;
+	p->q = q;
+	p->njobs = l->n;
+	if ((p->jobs = calloc(l->n + 1, sizeof *p->jobs)) == NULL)
+		err(EX_OSERR, "calloc");
+	for (k = 0; k < l->n; k++) {
+		const struct arch_file *af = &l->v[o->reverse ? l->n - 1 - k : k];
+
+		p->jobs[k].af = af;
+		p->jobs[k].eligible = !af->partial && af->has_idx &&
+		    !(af->named && (af->max_ns < o->start || af->min_ns >= o->end));
+		neligible += (size_t)p->jobs[k].eligible;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (o->limit || neligible < 2 || ncpu < 2)
+		return;
+	for (k = 0; k < MAXHELPERS && (long)k < ncpu - 1 && k + 1 < neligible; k++) {
+		if (pthread_create(&p->th[p->nth], NULL, pool_helper, p) != 0)
+			break;
+		p->nth++;
+	}
+}
+
+/* job k, done (by a helper, or now); this thread helps while it waits */
+static struct job *
+pool_get(struct pool *p, size_t k)
+{
+	struct job *j = &p->jobs[k], *o;
+
+	pthread_mutex_lock(&p->mu);
+	p->cur = k;
+	pthread_cond_broadcast(&p->cv);
+	while (j->state != JOB_DONE) {
+		if (j->state == JOB_NEW) {
+			j->state = JOB_RUNNING;
+			pool_run(p, j);
+		} else if (p->nth > 0 && (o = pool_claim(p)) != NULL) {
+			pool_run(p, o);
+		} else {
+			pthread_cond_wait(&p->cv, &p->mu);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	return j;
+}
+
+static void
+pool_end(struct pool *p)
+{
+	size_t k;
+	int i;
+
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	for (k = 0; k < p->njobs; k++)
+		free(p->jobs[k].m);
+	free(p->jobs);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+}
+
+/* candidates from the index (job j), checked with BPF when the mode needs exact answers */
+static void
+index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 {
 	const struct find_opts *o = c->o;
-	const struct idx_meta *mt = idx_get_meta(x);
+	const struct idx_meta *mt = &j->mt;
 	const struct bpf_program *prog;
-	struct ordset cand, tr;
 	struct pcapf pf;
-	int exact, verify, pf_open = 0, nsec;
-	uint32_t i, n, lt, snaplen;
+	int verify, pf_open = 0;
+	size_t k;
 
 	if (!af->named) {
 		add_ival(c, mt->first_ns, mt->last_ns);
@@ -339,46 +581,25 @@ index_file(struct fctx *c, const struct arch_file *af, struct idx *x)
 	c->nindexed++;
 	if (mt->packets == 0 || mt->packets > UINT32_MAX)
 		return;
-	n = (uint32_t)mt->packets;
 	if ((prog = bpf_for(c, mt->linktype, 0)) == NULL)
 		return;
-	if (pcap_head(af->path, &lt, &snaplen, &nsec) < 0) {
-		warn("%s", af->path);
-		return;
-	}
-	if (query_eval(c->q, x, mt->linktype, snaplen, n, &cand, &exact, c->err, sizeof c->err) < 0)
+	if (j->out == JO_CORRUPT) {
+		strlcpy(c->err, j->err, sizeof c->err);
 		goto corrupt;
-	if (mt->first_ns < o->start || mt->last_ns >= o->end) {
-		ordset_init(&tr, n);
-		if (idx_time_range(x, o->start, o->end, &tr, c->err, sizeof c->err) < 0) {
-			ordset_free(&tr);
-			ordset_free(&cand);
-			goto corrupt;
-		}
-		ordset_and(&cand, &tr);
-		ordset_free(&tr);
 	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
-	verify = !o->index_only && !exact && (o->mode != FIND_STREAM || o->limit);
+	verify = !o->index_only && !j->exact && (o->mode != FIND_STREAM || o->limit);
 	if (verify || o->mode == FIND_TEXT) {
 		if (pcapf_open(&pf, af->path, c->err, sizeof c->err) < 0) {
 			warnx("%s", c->err);
-			ordset_free(&cand);
 			return;
 		}
 		pf_open = 1;
 	}
-	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
-		uint64_t off, ts;
+	for (k = 0; k < j->nm; k++) {
+		uint64_t off = j->m[k].offset, ts = j->m[k].ts;
 		struct pcapf_rec r;
 
-		if (idx_packet(x, i, &off, &ts) < 0) {
-			snprintf(c->err, sizeof c->err, "packet %u not in the packet table", i);
-			ordset_free(&cand);
-			if (pf_open)
-				pcapf_close(&pf);
-			goto corrupt;
-		}
 		if (verify) {
 			if (pcapf_read_at(&pf, off, &r, c->err, sizeof c->err) < 0) {
 				warnx("%s", c->err);
@@ -391,8 +612,13 @@ index_file(struct fctx *c, const struct arch_file *af, struct idx *x)
 		if (o->limit && !o->reverse && c->found + c->nm >= o->limit)
 			break;
 	}
-	ordset_free(&cand);
-	emit_file(c, af->path, pf_open ? &pf : NULL, verify || exact || o->index_only);
+	if (k == j->nm && j->bad) {
+		snprintf(c->err, sizeof c->err, "packet %u not in the packet table", j->bad_ord);
+		if (pf_open)
+			pcapf_close(&pf);
+		goto corrupt;
+	}
+	emit_file(c, af->path, pf_open ? &pf : NULL, verify || j->exact || o->index_only);
 	if (pf_open)
 		pcapf_close(&pf);
 	return;
@@ -401,38 +627,47 @@ corrupt:
 	warnx("%s%s: index unusable, scanning the pcap: %s", af->path, IDX_SUFFIX, c->err);
 	c->nindexed--;
 	c->nm = 0;
+	c->have_head = 0;
 	scan_file(c, af);
 }
 
+/* file k of the search order */
 static void
-search_file(struct fctx *c, const struct arch_file *af)
+search_file(struct fctx *c, struct pool *p, size_t k)
 {
-	char ipath[PATH_MAX];
-	struct idx *x = NULL;
+	const struct arch_file *af = p->jobs[k].af;
+	struct job *j;
 
 	c->nm = 0;
+	c->have_head = 0;
 	if (!af->partial && af->has_idx) {
-		if (snprintf(ipath, sizeof ipath, "%s%s", af->path, IDX_SUFFIX) >= (int)sizeof ipath) {
+		j = pool_get(p, k);
+		switch (j->out) {
+		case JO_LONGPATH:
 			warnx("%s: path too long", af->path);
 			return;
-		}
-		if ((x = idx_open(ipath, c->err, sizeof c->err)) == NULL) {
-			warnx("index unusable, scanning the pcap: %s", c->err);
-		} else if (!idx_matches_pcap(x, af->path)) {
-			idx_close(x);
-			x = NULL;
+		case JO_NOIDX:
+			warnx("index unusable, scanning the pcap: %s", j->err);
+			break;
+		case JO_MISMATCH:
 			/* aged out since the listing: nothing to say */
 			if (access(af->path, F_OK) < 0 && errno == ENOENT)
 				return;
-			warnx("%s: index does not match its pcap; scanning the pcap", ipath);
+			warnx("%s%s: index does not match its pcap; scanning the pcap", af->path, IDX_SUFFIX);
+			break;
+		default:
+			c->have_head = 1;
+			c->h_linktype = j->lt;
+			c->h_snaplen = j->snap;
+			c->h_nsec = j->nsec;
+			index_file(c, af, j);
+			c->have_head = 0;
+			free(j->m);
+			j->m = NULL;
+			return;
 		}
 	}
-	if (x) {
-		index_file(c, af, x);
-		idx_close(x);
-	} else {
-		scan_file(c, af);
-	}
+	scan_file(c, af);
 }
 
 /* ---- coverage ---- */
@@ -594,6 +829,7 @@ find_run(const struct find_opts *o)
 	struct fctx c;
 	struct arch_list l;
 	struct bpf_program prog;
+	struct pool pool;
 	char line[512], rp[PATH_MAX];
 	size_t i, k;
 	int d, status = EX_OK;
@@ -616,6 +852,7 @@ find_run(const struct find_opts *o)
 	if (l.n > 1)
 		qsort(l.v, l.n, sizeof *l.v, file_cmp);
 	c.q = query_parse(o->expr);
+	pool_start(&pool, o, c.q, &l);
 	if (o->mode == FIND_STREAM) {
 		sout_init(&c.so, STDOUT_FILENO, "pkfind", 0, "pkslice (pkfind ... | pkslice | tcpdump -r -)");
 		for (d = 0; d < o->ndirs && !c.stop; d++)
@@ -647,8 +884,9 @@ find_run(const struct find_opts *o)
 				continue;
 		}
 		if (!c.stop)
-			search_file(&c, af);
+			search_file(&c, &pool, k);
 	}
+	pool_end(&pool);
 	coverage(&c, line, sizeof line);
 	if (o->mode == FIND_STREAM && !c.so.dead) {
 		if (sout_note(&c.so, NOTE_COVERAGE, 0, line) < 0 || sout_flush(&c.so) < 0)

@@ -102,6 +102,8 @@ const struct idx_meta *idx_get_meta(const struct idx *x);
  * (size and, cheaply, the last record), 0 if not.
  */
 int idx_matches_pcap(const struct idx *x, const char *pcap_path);
+/* idx_check_pcap: idx_matches_pcap, and the pcap's own header (when 1) in one open. */
+int idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktype, uint32_t *snaplen, int *nsec);
 /*
  * idx_lookup_range: OR into out every packet whose tag value v has
  * lo <= v <= hi (big-endian byte strings of idx_tag_len(tag)).

@@ -36,7 +36,7 @@ struct idx {
 	uint64_t coff[IDX_BLOCK_MAX], cts[IDX_BLOCK_MAX];
 };
 
-static char db_lasterr[256];
+static _Thread_local char db_lasterr[256];
 
 static void
 db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
@@ -196,34 +196,50 @@ idx_get_meta(const struct idx *x)
 }
 
 int
-idx_matches_pcap(const struct idx *x, const char *pcap_path)
+idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
 {
 	struct stat st;
 	uint8_t h[PCAP_FILEHDR], r[PCAP_RECHDR];
-	int fd, swapped, nsec, ok = 0;
-	uint32_t lt, snap;
-	uint64_t off, ts;
+	int fd, swapped, ok = 0;
+	uint64_t off = 0, ts = 0;
 
-	if (stat(pcap_path, &st) < 0 || (uint64_t)st.st_size != x->meta.pcap_size)
-		return 0;
-	if (x->meta.packets == 0)
-		return st.st_size == PCAP_FILEHDR;
-	/* the last packet must be where the index says, with the same time */
-	if (idx_packet((struct idx *)x, (uint32_t)(x->meta.packets - 1), &off, &ts) < 0)
-		return 0;
+	if (x->meta.packets == 0) {
+		*linktype = x->meta.linktype;
+		*snaplen = 0;
+		*nsec = x->meta.nsec;
+		return stat(pcap_path, &st) == 0 && (uint64_t)st.st_size == x->meta.pcap_size &&
+		    st.st_size == PCAP_FILEHDR;
+	}
+	/* one open for the size, the file header and the last record */
 	if ((fd = open(pcap_path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
-	if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && pcapf_parsehdr(h, &swapped, &nsec, &lt, &snap) == 0 &&
-	    lt == x->meta.linktype && off + PCAP_RECHDR <= (uint64_t)st.st_size &&
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != x->meta.pcap_size ||
+	    pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h ||
+	    pcapf_parsehdr(h, &swapped, nsec, linktype, snaplen) < 0) {
+		close(fd);
+		return 0;
+	}
+	/* the last packet must be where the index says, with the same time */
+	if (idx_packet((struct idx *)x, (uint32_t)(x->meta.packets - 1), &off, &ts) == 0 &&
+	    *linktype == x->meta.linktype && off + PCAP_RECHDR <= (uint64_t)st.st_size &&
 	    pread(fd, r, sizeof r, (off_t)off) == (ssize_t)sizeof r) {
 		uint32_t sec = swapped ? __builtin_bswap32(le32(r)) : le32(r);
 		uint32_t frac = swapped ? __builtin_bswap32(le32(r + 4)) : le32(r + 4);
 		uint32_t caplen = swapped ? __builtin_bswap32(le32(r + 8)) : le32(r + 8);
-		uint64_t t = (uint64_t)sec * 1000000000u + (nsec ? frac : (uint64_t)frac * 1000u);
+		uint64_t t = (uint64_t)sec * 1000000000u + (*nsec ? frac : (uint64_t)frac * 1000u);
 		ok = t == ts && off + PCAP_RECHDR + caplen <= (uint64_t)st.st_size;
 	}
 	close(fd);
 	return ok;
+}
+
+int
+idx_matches_pcap(const struct idx *x, const char *pcap_path)
+{
+	uint32_t lt, snap;
+	int nsec;
+
+	return idx_check_pcap(x, pcap_path, &lt, &snap, &nsec);
 }
 
 /* decode table block blk into the cache */

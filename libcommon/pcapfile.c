@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pcapfile.h"
 #include "pk.h"
@@ -74,6 +75,16 @@ pcapf_parsehdr(const uint8_t *h, int *swapped, int *nsec, uint32_t *linktype, ui
 	return 0;
 }
 
+/*
+ * Random access (pcapf_read_at) reads with pread(2) into a window that
+ * starts at the requested record: WIN_MIN bytes after a jump, doubling up
+ * to WIN_MAX while requests keep running forward (dense answers read like
+ * a scan).  A record already in the window costs no call at all.
+ */
+#define WIN_MIN 8192u
+#define WIN_MAX (256u * 1024u)
+#define NEAR_GAP 512u
+
 int
 pcapf_open(struct pcapf *f, const char *path, char *errbuf, size_t errlen)
 {
@@ -89,7 +100,8 @@ pcapf_open(struct pcapf *f, const char *path, char *errbuf, size_t errlen)
 		f->size = (uint64_t)st.st_size;
 	/* large stdio buffer: sequential scans make one read per 256 KiB */
 	setvbuf(f->fp, NULL, _IOFBF, 256 * 1024);
-	if (fread(h, 1, sizeof h, f->fp) != sizeof h ||
+	/* the header by pread: stdio fills its buffer only if pcapf_next is used */
+	if (pread(fileno(f->fp), h, sizeof h, 0) != (ssize_t)sizeof h ||
 	    pcapf_parsehdr(h, &f->swapped, &f->nsec, &f->linktype, &f->snaplen) < 0) {
 		snprintf(errbuf, errlen, "%s: not a classic pcap file", path);
 		fclose(f->fp);
@@ -99,6 +111,7 @@ pcapf_open(struct pcapf *f, const char *path, char *errbuf, size_t errlen)
 	if ((f->path = strdup(path)) == NULL)
 		err(EX_OSERR, "strdup");
 	f->next = PCAP_FILEHDR;
+	f->fp_off = 0;
 	return 0;
 }
 
@@ -109,15 +122,19 @@ pcapf_close(struct pcapf *f)
 		fclose(f->fp);
 	free(f->path);
 	free(f->buf);
+	free(f->win);
 	memset(f, 0, sizeof *f);
 }
 
 int
 pcapf_seek(struct pcapf *f, uint64_t offset)
 {
-	if (fseeko(f->fp, (off_t)offset, SEEK_SET) < 0)
+	if (fseeko(f->fp, (off_t)offset, SEEK_SET) < 0) {
+		f->fp_off = UINT64_MAX;
 		return -1;
+	}
 	f->next = offset;
+	f->fp_off = offset;
 	return 0;
 }
 
@@ -134,13 +151,43 @@ rewind_partial(struct pcapf *f)
 	return -1;
 }
 
+/* check a record header h (at f->next) into r; 0, or -1 with err */
+static int
+parse_rechdr(struct pcapf *f, const uint8_t *h, struct pcapf_rec *r, char *errbuf, size_t errlen)
+{
+	uint32_t frac;
+
+	r->offset = f->next;
+	frac = rd32(h + 4, f->swapped);
+	r->caplen = rd32(h + 8, f->swapped);
+	r->wirelen = rd32(h + 12, f->swapped);
+	if (r->caplen > PCAP_SNAPLEN_MAX || frac >= (f->nsec ? 1000000000u : 1000000u)) {
+		snprintf(errbuf, errlen, "%s: bad record header at offset %llu (caplen %u)", f->path,
+		    (unsigned long long)f->next, r->caplen);
+		return -1;
+	}
+	r->ts_ns = (uint64_t)rd32(h, f->swapped) * 1000000000u + (f->nsec ? frac : (uint64_t)frac * 1000u);
+	return 0;
+}
+
+static void
+buf_need(struct pcapf *f, size_t n)
+{
+	if (n > f->bufcap) {
+		uint8_t *nb = realloc(f->buf, n);
+		if (nb == NULL)
+			err(EX_OSERR, "realloc");
+		f->buf = nb;
+		f->bufcap = n;
+	}
+}
+
 /* read the record at the current stream position, which is f->next */
 static int
 read_here(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
 {
 	uint8_t h[PCAP_RECHDR];
 	size_t n = fread(h, 1, sizeof h, f->fp);
-	uint32_t frac;
 
 	if (n == 0 && feof(f->fp)) {
 		clearerr(f->fp);
@@ -151,23 +198,9 @@ read_here(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
 		    (unsigned long long)f->next);
 		return rewind_partial(f);
 	}
-	r->offset = f->next;
-	frac = rd32(h + 4, f->swapped);
-	r->caplen = rd32(h + 8, f->swapped);
-	r->wirelen = rd32(h + 12, f->swapped);
-	if (r->caplen > PCAP_SNAPLEN_MAX || frac >= (f->nsec ? 1000000000u : 1000000u)) {
-		snprintf(errbuf, errlen, "%s: bad record header at offset %llu (caplen %u)", f->path,
-		    (unsigned long long)f->next, r->caplen);
+	if (parse_rechdr(f, h, r, errbuf, errlen) < 0)
 		return rewind_partial(f);
-	}
-	r->ts_ns = (uint64_t)rd32(h, f->swapped) * 1000000000u + (f->nsec ? frac : (uint64_t)frac * 1000u);
-	if (r->caplen > f->bufcap) {
-		uint8_t *nb = realloc(f->buf, r->caplen);
-		if (nb == NULL)
-			err(EX_OSERR, "realloc");
-		f->buf = nb;
-		f->bufcap = r->caplen;
-	}
+	buf_need(f, r->caplen);
 	if (fread(f->buf, 1, r->caplen, f->fp) != r->caplen) {
 		snprintf(errbuf, errlen, "%s: partial record at offset %llu", f->path,
 		    (unsigned long long)f->next);
@@ -181,25 +214,130 @@ read_here(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
 int
 pcapf_next(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
 {
-	return read_here(f, r, errbuf, errlen);
+	int rc;
+
+	/* pcapf_read_at does not move the stream: catch up with f->next */
+	if (f->fp_off != f->next) {
+		if (fseeko(f->fp, (off_t)f->next, SEEK_SET) < 0) {
+			snprintf(errbuf, errlen, "%s: cannot seek to %llu: %s", f->path,
+			    (unsigned long long)f->next, strerror(errno));
+			f->fp_off = UINT64_MAX;
+			return -1;
+		}
+		f->fp_off = f->next;
+	}
+	rc = read_here(f, r, errbuf, errlen);
+	/* read_here leaves the stream at f->next, whatever happened */
+	f->fp_off = f->next;
+	return rc;
+}
+
+/* pread up to len bytes at off into dst; the count, or -1 */
+static ssize_t
+pread_full(int fd, uint8_t *dst, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, dst + got, len - got, (off_t)(off + got));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* fill the window from off: at least need bytes wanted; 0 or -1 (errno) */
+static int
+win_fill(struct pcapf *f, uint64_t off, size_t need)
+{
+	uint64_t end = f->win_off + f->win_len;
+	size_t want;
+	ssize_t n;
+
+	/* forward and close to what was read last: read more at once */
+	if (f->win_len > 0 && off >= f->win_off && off <= end + NEAR_GAP)
+		want = f->win_want * 2 > WIN_MAX ? WIN_MAX : f->win_want * 2;
+	else
+		want = WIN_MIN;
+	if (want < need)
+		want = need;
+	if (want > f->win_cap) {
+		uint8_t *nw = realloc(f->win, want);
+		if (nw == NULL)
+			err(EX_OSERR, "realloc");
+		f->win = nw;
+		f->win_cap = want;
+	}
+	f->win_want = want;
+	f->win_off = off;
+	f->win_len = 0;
+	if ((n = pread_full(fileno(f->fp), f->win, want, off)) < 0)
+		return -1;
+	f->win_len = (size_t)n;
+	return 0;
 }
 
 int
 pcapf_read_at(struct pcapf *f, uint64_t offset, struct pcapf_rec *r, char *errbuf, size_t errlen)
 {
-	int rc;
+	uint64_t end = f->win_off + f->win_len;
+	size_t need;
 
-	/* the stream always stands at f->next (read_here rewinds after a short read) */
-	if (offset != f->next && pcapf_seek(f, offset) < 0) {
-		snprintf(errbuf, errlen, "%s: cannot seek to %llu: %s", f->path,
-		    (unsigned long long)offset, strerror(errno));
+	f->next = offset;
+	if (f->win_len == 0 || offset < f->win_off || offset + PCAP_RECHDR > end) {
+		if (win_fill(f, offset, PCAP_RECHDR) < 0) {
+			snprintf(errbuf, errlen, "%s: cannot read at %llu: %s", f->path,
+			    (unsigned long long)offset, strerror(errno));
+			return -1;
+		}
+		end = f->win_off + f->win_len;
+	}
+	if (offset + PCAP_RECHDR > end) {
+		if (offset >= end)
+			snprintf(errbuf, errlen, "%s: no record at offset %llu (end of file)", f->path,
+			    (unsigned long long)offset);
+		else
+			snprintf(errbuf, errlen, "%s: partial record header at offset %llu", f->path,
+			    (unsigned long long)offset);
 		return -1;
 	}
-	rc = read_here(f, r, errbuf, errlen);
-	if (rc == 0) {
-		snprintf(errbuf, errlen, "%s: no record at offset %llu (end of file)", f->path,
-		    (unsigned long long)offset);
+	if (parse_rechdr(f, f->win + (offset - f->win_off), r, errbuf, errlen) < 0)
 		return -1;
+	need = PCAP_RECHDR + (size_t)r->caplen;
+	if (offset + need > end) {
+		if (need <= WIN_MAX) {
+			/* again from the record's start, with room for all of it */
+			if (win_fill(f, offset, need) < 0) {
+				snprintf(errbuf, errlen, "%s: cannot read at %llu: %s", f->path,
+				    (unsigned long long)offset, strerror(errno));
+				return -1;
+			}
+			end = f->win_off + f->win_len;
+		}
+		if (offset + need > end) {
+			ssize_t n;
+
+			/* bigger than a window (or the window ends early): its own read */
+			buf_need(f, r->caplen);
+			if ((n = pread_full(fileno(f->fp), f->buf, r->caplen, offset + PCAP_RECHDR)) < 0 ||
+			    (size_t)n != r->caplen) {
+				snprintf(errbuf, errlen, "%s: partial record at offset %llu", f->path,
+				    (unsigned long long)offset);
+				return -1;
+			}
+			r->data = f->buf;
+			f->next = offset + need;
+			return 1;
+		}
 	}
-	return rc;
+	r->data = f->win + (offset - f->win_off) + PCAP_RECHDR;
+	f->next = offset + need;
+	return 1;
 }

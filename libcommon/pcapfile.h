@@ -39,6 +39,18 @@ struct pcapf {
 	uint64_t next;         /* offset of the next record for pcapf_next */
 	uint8_t *buf;          /* record data */
 	size_t bufcap;
+	/*
+	 * pcapf_read_at reads with pread(2) into a small window (one call
+	 * per packet at most, none when the next record is already in it),
+	 * not through stdio: sparse packets do not each cost a seek and a
+	 * refill.  fp_off: where stdio stands (UINT64_MAX: unknown).
+	 */
+	uint8_t *win;
+	size_t win_cap;        /* allocated */
+	size_t win_want;       /* last read size: grows while reads run forward */
+	uint64_t win_off;
+	size_t win_len;
+	uint64_t fp_off;
 };
 
 struct pcapf_rec {

@@ -933,7 +933,7 @@ eval(const struct ectx *c, const struct qnode *nd, struct ordset *out, int *exac
 		if (eval(c, nd->a, out, exact) < 0)
 			return -1;
 		/* nothing AND x is nothing (a superset of nothing is nothing) */
-		if (nd->kind == Q_AND && ordset_count(out) == 0)
+		if (nd->kind == Q_AND && ordset_next(out, 0) == UINT32_MAX)
 			return 0;
 		if (eval(c, nd->b, &tmp, &e2) < 0) {
 			ordset_free(out);
@@ -968,7 +968,6 @@ query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t sna
 	struct ectx c = { q, x, linktype, snaplen, n, err, errlen };
 	static const uint8_t one = 1;
 	struct ordset unsure;
-	uint64_t nunsure;
 
 	if (eval(&c, q->root, out, exact) < 0)
 		return -1;
@@ -984,7 +983,7 @@ query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t sna
 		ordset_free(out);
 		return -1;
 	}
-	if ((nunsure = ordset_count(&unsure)) > 0) {
+	if (ordset_next(&unsure, 0) != UINT32_MAX) {
 		ordset_or(out, &unsure);
 		*exact = 0;
 	}
