@@ -21,6 +21,104 @@ mono_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+struct fwdblk {
+	struct fwdblk *next;
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+/* the most that sout_* may write beyond what its caller asked room for */
+#define FWD_SLOP 256
+
+static size_t
+pending(const struct fwd *f)
+{
+	return f->qbytes - f->qoff + f->s.out.len - f->soff;
+}
+
+static void
+blk_release(struct fwd *f, uint8_t *buf, size_t cap)
+{
+	if (f->spare == NULL && cap == FWD_BLOCK)
+		f->spare = buf;
+	else
+		free(buf);
+}
+
+/* drop every waiting byte */
+static void
+discard(struct fwd *f)
+{
+	struct fwdblk *b;
+
+	while ((b = f->q) != NULL) {
+		f->q = b->next;
+		blk_release(f, b->buf, b->cap);
+		free(b);
+	}
+	f->qlast = NULL;
+	f->qbytes = f->qoff = f->soff = 0;
+	f->s.out.len = 0;
+}
+
+/* s.out's buffer joins the queue; s.out gets an empty one with room for need */
+static void
+blk_retire(struct fwd *f, size_t need)
+{
+	struct bufout *o = &f->s.out;
+	size_t size = need > FWD_BLOCK ? need : FWD_BLOCK;
+	struct fwdblk *b;
+
+	if (o->len > f->soff) {
+		if ((b = malloc(sizeof *b)) == NULL)
+			err(EX_OSERR, "malloc");
+		b->next = NULL;
+		b->buf = o->buf;
+		b->len = o->len;
+		b->cap = o->cap;
+		if (f->q == NULL) {
+			f->q = b;
+			f->qoff = f->soff;  /* s.out is written only when the queue is empty */
+		} else
+			f->qlast->next = b;
+		f->qlast = b;
+		f->qbytes += b->len;
+		o->buf = NULL;
+	} else if (size > o->cap) {
+		blk_release(f, o->buf, o->cap);
+		o->buf = NULL;
+	}
+	if (o->buf == NULL) {
+		if (size == FWD_BLOCK && f->spare != NULL) {
+			o->buf = f->spare;
+			f->spare = NULL;
+		} else if ((o->buf = malloc(size)) == NULL)
+			err(EX_OSERR, "malloc");
+		o->cap = size;
+	}
+	o->len = 0;
+	f->soff = 0;
+}
+
+/* write what the reader takes of p[*off..n); 0 all of it, -1 not all (gone: disconnected) */
+static void disconnect(struct fwd *f);
+
+static int
+fwd_write(struct fwd *f, const uint8_t *p, size_t n, size_t *off)
+{
+	size_t done = 0;
+	int rc = writeall(f->fd, p + *off, n - *off, &done);
+
+	*off += done;
+	f->s.out.written += done;
+	if (rc == 0)
+		return 0;
+	/* EAGAIN: the rest waits; anything else: the reader is gone */
+	if (errno != EAGAIN && errno != EINTR)
+		disconnect(f);
+	return -1;
+}
+
 static void
 set_nonblock(int fd)
 {
@@ -46,7 +144,7 @@ connect_fifo(struct fwd *f)
 	pk_pipe_grow(fd);
 	f->fd = fd;
 	f->s.out.fd = fd;
-	f->s.out.len = 0;
+	discard(f);
 	f->s.out.err = 0;
 	f->s.dead = 0;
 	/* a reader joining mid-stream starts on a header of its own */
@@ -62,7 +160,7 @@ fwd_init(struct fwd *f, const char *fifo, size_t cap)
 	sout_init_raw(&f->s, -1);
 	bufout_free(&f->s.out);
 	f->cap = cap >= 2 * FWD_CONTROL + STREAM_REC_MAX ? cap : FWD_CAP;
-	bufout_init(&f->s.out, -1, f->cap);
+	bufout_init(&f->s.out, -1, FWD_BLOCK);
 	if (fifo != NULL) {
 		struct stat st;
 
@@ -92,7 +190,7 @@ disconnect(struct fwd *f)
 		close(f->fd);
 	f->fd = -1;
 	f->s.out.fd = -1;
-	f->s.out.len = 0;
+	discard(f);
 	f->s.out.err = 0;
 	f->epoch++;
 	if (f->fifo == NULL)
@@ -112,15 +210,22 @@ fwd_pump(struct fwd *f)
 		}
 		return;
 	}
-	if (f->s.out.len == 0)
+	while (f->q != NULL) {
+		struct fwdblk *b = f->q;
+
+		if (fwd_write(f, b->buf, b->len, &f->qoff) < 0)
+			return;
+		f->q = b->next;
+		if (f->q == NULL)
+			f->qlast = NULL;
+		f->qbytes -= b->len;
+		f->qoff = 0;
+		blk_release(f, b->buf, b->cap);
+		free(b);
+	}
+	if (f->s.out.len > f->soff && fwd_write(f, f->s.out.buf, f->s.out.len, &f->soff) < 0)
 		return;
-	if (bufout_flush(&f->s.out) == 0)
-		return;
-	/* EAGAIN: bufout kept the unwritten bytes; anything else: the reader is gone */
-	if (f->s.out.err == EAGAIN || f->s.out.err == EINTR)
-		f->s.out.err = 0;
-	else
-		disconnect(f);
+	f->s.out.len = f->soff = 0;
 }
 
 int
@@ -130,15 +235,20 @@ fwd_room(struct fwd *f, size_t need, int control)
 
 	if (f->fd < 0)
 		return 0;
-	if (f->s.out.len + need > limit)
+	if (pending(f) + need > limit)
 		fwd_pump(f);
-	return f->fd >= 0 && f->s.out.len + need <= limit;
+	if (f->fd < 0 || pending(f) + need > limit)
+		return 0;
+	/* the record goes in one piece into s.out's buffer, never past it (that would write) */
+	if (f->s.out.len + need + FWD_SLOP > f->s.out.cap)
+		blk_retire(f, need + FWD_SLOP);
+	return 1;
 }
 
 int
 fwd_pollfd(const struct fwd *f, struct pollfd *p)
 {
-	if (f->fd < 0 || f->s.out.len == 0)
+	if (f->fd < 0 || pending(f) == 0)
 		return 0;
 	p->fd = f->fd;
 	p->events = POLLOUT;
@@ -151,9 +261,9 @@ fwd_drain(struct fwd *f, int patience)
 {
 	int idle = 0;
 
-	while (f->fd >= 0 && f->s.out.len > 0 && idle < patience) {
+	while (f->fd >= 0 && pending(f) > 0 && idle < patience) {
 		struct pollfd p;
-		size_t before = f->s.out.len;
+		size_t before = pending(f);
 
 		fwd_pollfd(f, &p);
 		if (poll(&p, 1, 1000) <= 0) {
@@ -161,9 +271,12 @@ fwd_drain(struct fwd *f, int patience)
 			continue;
 		}
 		fwd_pump(f);
-		idle = f->s.out.len < before ? 0 : idle + 1;
+		idle = pending(f) < before ? 0 : idle + 1;
 	}
-	if (f->fd >= 0 && f->s.out.len > 0)
+	if (f->fd >= 0 && pending(f) > 0)
 		warnx("the stream reader took nothing for %d s; %zu bytes of stream not forwarded",
-		    patience, f->s.out.len);
+		    patience, pending(f));
+	discard(f);
+	free(f->spare);
+	f->spare = NULL;
 }

@@ -25,6 +25,9 @@
 
 #define FWD_CAP (64u << 20)  /* default (pkrotate -b): ~250k small packets, a busy indexer's pause */
 #define FWD_CONTROL (64u << 10)
+#define FWD_BLOCK (1u << 20)  /* the queue's unit */
+
+struct fwdblk;
 
 struct fwd {
 	struct stream_out s;
@@ -36,6 +39,14 @@ struct fwd {
 	int64_t next_try;      /* monotonic seconds of the next FIFO open */
 	int warned_full;
 	size_t cap;            /* bytes that may wait for the reader */
+	/*
+	 * The bytes waiting: full blocks in q, oldest first (qoff bytes of
+	 * the first already written), then s.out's buffer (soff written).
+	 * Queued bytes never move, so a reader that lags costs no copying.
+	 */
+	struct fwdblk *q, *qlast;
+	size_t qbytes, qoff, soff;
+	uint8_t *spare;        /* a FWD_BLOCK buffer kept for the next block */
 };
 
 /* fwd_init: standard output unless it is a terminal, or the FIFO path; cap bytes of buffer (0: FWD_CAP). */

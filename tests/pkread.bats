@@ -208,6 +208,33 @@ teardown() {
 	assert_output "FILE_OPEN 0 1 90 3 $T/b.pcap"
 }
 
+@test "pkread -r: records over the header's snaplen and a cut tail are read as libpcap reads them" {
+	# pkread parses plain records itself and hands the others to libpcap at their offset
+	gen "$T/a.pcap" -n 400
+	cp "$T/a.pcap" "$T/s.pcap"
+	printf '\x64\x00\x00\x00' | dd of="$T/s.pcap" bs=1 seek=16 conv=notrunc 2>/dev/null  # snaplen 100
+	size=$(stat -c %s "$T/s.pcap")
+	head -c $((size - 7)) "$T/s.pcap" >"$T/cut.pcap"
+	n=$(pcap_offsets "$T/cut.pcap" | wc -l)
+	[ "$n" -eq 399 ]
+	run bash -c "pkread -r '$T/cut.pcap' 2>'$T/err' | stream_dump >'$T/d'; echo rc=\${PIPESTATUS[0]}"
+	assert_output "rc=65"
+	run cat "$T/err"
+	assert_output --regexp "^pkread: $T/cut.pcap: truncated dump file"
+	# every whole record, at its real offset; the long ones cut to 100 bytes, as libpcap does
+	grep -o 'loc=0:[0-9]*' "$T/d" | cut -d: -f2 >"$T/got"
+	pcap_offsets "$T/cut.pcap" | cmp - "$T/got"
+	[ "$(grep -c '^PACKET [0-9]* 100 ' "$T/d")" -gt 50 ]
+	[ "$(awk '$1 == "PACKET" && $3 > 100' "$T/d" | wc -l)" -eq 0 ]
+	grep -q "^FILE_CLOSE 0 0 $n $(pcap_offsets "$T/s.pcap" | sed -n 400p) " "$T/d"
+	# the same packets as tcpdump reads (bytes and lengths)
+	pkslice_ready
+	pkread -r "$T/cut.pcap" 2>/dev/null | pkslice | tcpdump -r - -nn -tt -x 2>/dev/null >"$T/got.txt"
+	tcpdump -r "$T/cut.pcap" -nn -tt -x 2>/dev/null >"$T/want.txt" || true  # it says the tail is cut
+	[ "$(grep -c '^[0-9]' "$T/want.txt")" -eq 399 ]
+	cmp "$T/want.txt" "$T/got.txt"
+}
+
 @test "pkread -r EXPRESSION: BPF per file, as tcpdump; locations stay right; FCLOSE_GAP" {
 	local e
 	gen "$T/a.pcap" -n 600
