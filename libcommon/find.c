@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "query.h"
 #include "stream.h"
 #include "timeparse.h"
+#include "varint.h"
 
 #define MAXLT 16
 
@@ -510,6 +512,8 @@ pool_start(struct pool *p, const struct find_opts *o, const struct query *q, con
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
+	/* crc32_update fills its table on first use: do that before any helper runs */
+	(void)crc32_update(0, "", 0);
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (o->limit || neligible < 2 || ncpu < 2)
 		return;
@@ -837,6 +841,13 @@ find_run(const struct find_opts *o)
 	memset(&c, 0, sizeof c);
 	memset(&l, 0, sizeof l);
 	c.o = o;
+	/*
+	 * Each index open allocates (and frees) Berkeley DB's private cache:
+	 * keep such blocks in the heap for the next file, not a fresh mmap
+	 * (page faults, and unmap shootdowns once helper threads run).
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	(void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	/* libpcap judges the expression once, as tcpdump would on Ethernet */
 	if (query_compile(o->expr, 1, 0, &prog, c.err, sizeof c.err) < 0) {
 		warnx("bad expression: %s", c.err);

@@ -706,8 +706,12 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	/* small pages for small files: a B-tree file has at least a meta page, a root and a leaf */
-	pgsize = b->n < 100000 ? 4096 : 16384;
+	/*
+	 * 4 KiB pages whatever the size: a search reads a dozen pages per index
+	 * and Berkeley DB checksums each whole page it reads, so small pages
+	 * make pkfind ~35% cheaper per file for ~6% more index bytes.
+	 */
+	pgsize = 4096;
 	memset(&w, 0, sizeof w);
 	/*
 	 * Records of about a tenth of a page pack pages well (measured on

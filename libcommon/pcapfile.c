@@ -261,8 +261,10 @@ win_fill(struct pcapf *f, uint64_t off, size_t need)
 	size_t want;
 	ssize_t n;
 
-	/* forward and close to what was read last: read more at once */
-	if (f->win_len > 0 && off >= f->win_off && off <= end + NEAR_GAP)
+	/* the caller said how far its next records go; else forward and close to the last read: more at once */
+	if (f->hint_end > off)
+		want = f->hint_end - off > WIN_MAX ? WIN_MAX : (size_t)(f->hint_end - off);
+	else if (f->win_len > 0 && off >= f->win_off && off <= end + NEAR_GAP)
 		want = f->win_want * 2 > WIN_MAX ? WIN_MAX : f->win_want * 2;
 	else
 		want = WIN_MIN;
@@ -282,6 +284,12 @@ win_fill(struct pcapf *f, uint64_t off, size_t need)
 		return -1;
 	f->win_len = (size_t)n;
 	return 0;
+}
+
+void
+pcapf_hint(struct pcapf *f, uint64_t end)
+{
+	f->hint_end = end;
 }
 
 int

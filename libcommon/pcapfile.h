@@ -51,6 +51,7 @@ struct pcapf {
 	uint64_t win_off;
 	size_t win_len;
 	uint64_t fp_off;
+	uint64_t hint_end;     /* pcapf_hint */
 };
 
 struct pcapf_rec {
@@ -76,6 +77,12 @@ int pcapf_parsehdr(const uint8_t *h, int *swapped, int *nsec, uint32_t *linktype
 int pcapf_next(struct pcapf *f, struct pcapf_rec *r, char *err, size_t errlen);
 /* pcapf_read_at: the record whose header is at offset; 1, or -1 with err. */
 int pcapf_read_at(struct pcapf *f, uint64_t offset, struct pcapf_rec *r, char *err, size_t errlen);
+/*
+ * pcapf_hint: the records the caller reads next with pcapf_read_at end
+ * about at offset end (0: unknown), so that a read from disk takes them
+ * all and no more.
+ */
+void pcapf_hint(struct pcapf *f, uint64_t end);
 /* pcapf_seek: set the offset pcapf_next reads from. */
 int pcapf_seek(struct pcapf *f, uint64_t offset);
 

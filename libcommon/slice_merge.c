@@ -24,6 +24,9 @@
 #include "slice.h"
 
 #define WARN_MAX 5   /* per-location warnings before we only count */
+#define HINT_SPAN (192u * 1024u)   /* located records read from disk at once */
+#define HINT_TAIL 512u             /* bytes guessed for the last one's record */
+#define HINT_GAP 4096u             /* larger gaps between located records: another read */
 
 struct cursor {
 	struct slice_file *f;
@@ -31,6 +34,7 @@ struct cursor {
 	int scan;              /* every packet, not locations */
 	int open, have;        /* file open; rec holds the next packet */
 	size_t next;           /* next location */
+	uint64_t hint_end;     /* where the locations of the last read from disk end */
 	struct pcapf pf;
 	struct pcapf_rec rec;
 	uint64_t key_ts, key_off;
@@ -92,7 +96,11 @@ locs_sort(struct slice_file *f)
 {
 	size_t i, j;
 
-	qsort(f->loc, f->n, sizeof *f->loc, loc_cmp);
+	/* pkfind writes each file's locations in file order already */
+	for (i = 1; i < f->n && f->loc[i].off >= f->loc[i - 1].off; i++)
+		;
+	if (i < f->n)
+		qsort(f->loc, f->n, sizeof *f->loc, loc_cmp);
 	for (i = j = 0; i < f->n; i++)
 		if (j == 0 || f->loc[i].off != f->loc[j - 1].off)
 			f->loc[j++] = f->loc[i];
@@ -106,6 +114,65 @@ has_dotdot(const char *p)
 
 	return strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") != NULL ||
 	    (n >= 3 && strcmp(p + n - 3, "/..") == 0);
+}
+
+/*
+ * resolved: the resolved name of path into rp when path is a regular
+ * file (not a symbolic link) in a directory: its directory's resolved
+ * name (the last one is remembered: located files come a directory at a
+ * time) and its own name.  0, or -1: take the long way (realpath).
+ */
+static int
+resolved(const char *path, char rp[PATH_MAX])
+{
+	static char last_dir[PATH_MAX], last_real[PATH_MAX];
+	char dir[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	struct stat st;
+	size_t dl;
+
+	if (base == NULL || base == path || base[1] == '\0' || strcmp(base + 1, ".") == 0 ||
+	    strcmp(base + 1, "..") == 0 || (dl = (size_t)(base - path)) >= sizeof dir)
+		return -1;
+	memcpy(dir, path, dl);
+	dir[dl] = '\0';
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	if (last_dir[0] == '\0' || strcmp(dir, last_dir) != 0) {
+		last_dir[0] = '\0';
+		if (realpath(dir, last_real) == NULL)
+			return -1;
+		strlcpy(last_dir, dir, sizeof last_dir);
+	}
+	if (snprintf(rp, PATH_MAX, "%s/%s", strcmp(last_real, "/") == 0 ? "" : last_real, base + 1) >= PATH_MAX)
+		return -1;
+	return 0;
+}
+
+/* rp (resolved) lies under a root: as arch_path_within, the roots resolved once */
+static int
+under_roots(struct slice *sl, const char *rp)
+{
+	static char **real;
+	static size_t nreal;
+	size_t i, n;
+
+	if (real == NULL) {
+		char r[PATH_MAX];
+
+		if ((real = calloc(sl->nroots + 1, sizeof *real)) == NULL)
+			err(EX_OSERR, "calloc");
+		for (i = 0; i < sl->nroots; i++)
+			if (realpath(sl->roots[i], r) != NULL && (real[nreal] = strdup(r)) != NULL)
+				nreal++;
+	}
+	for (i = 0; i < nreal; i++) {
+		n = strlen(real[i]);
+		if (strcmp(real[i], "/") == 0 ||
+		    (strncmp(rp, real[i], n) == 0 && (rp[n] == '/' || rp[n] == '\0')))
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -127,6 +194,13 @@ confine(struct slice *sl, struct slice_file *f)
 		warnx("refusing to read %s: no archive root declared (no root note in the stream, no -R)",
 		    f->path);
 		return -1;
+	}
+	/* the common case without a realpath(3) per file (a readlink per component) */
+	if (resolved(f->path, rp) == 0 && under_roots(sl, rp)) {
+		free(f->path);
+		if ((f->path = strdup(rp)) == NULL)
+			err(EX_OSERR, "strdup");
+		return 0;
 	}
 	if (!arch_path_within(f->path, sl->roots, sl->nroots)) {
 		if (lstat(f->path, &st) < 0 && errno == ENOENT)
@@ -257,7 +331,22 @@ cur_next(struct slice *sl, struct cursor *c)
 	while (c->next < c->f->n) {
 		const struct slice_loc *l = &c->f->loc[c->next++];
 
-		/* ascending offsets: pcapf_read_at seeks only across a gap */
+		/*
+		 * ascending offsets: one read from disk takes a run of
+		 * located records, each less than HINT_GAP after the one
+		 * before (a call costs about as much as copying that much),
+		 * up to HINT_SPAN; the last one's length is a guess (a longer
+		 * record costs a read of its own)
+		 */
+		if (l->off >= c->hint_end) {
+			size_t m = c->next;
+
+			while (m < c->f->n && c->f->loc[m].off - l->off < HINT_SPAN &&
+			    c->f->loc[m].off - c->f->loc[m - 1].off < HINT_GAP)
+				m++;
+			c->hint_end = c->f->loc[m - 1].off + PCAP_RECHDR + HINT_TAIL;
+			pcapf_hint(&c->pf, c->hint_end);
+		}
 		if (pcapf_read_at(&c->pf, l->off, &c->rec, e, sizeof e) == 1) {
 			/* a time that differs: not the packet the query found (file replaced?) */
 			if (l->ts == 0 || l->ts == c->rec.ts_ns)
