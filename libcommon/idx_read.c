@@ -86,6 +86,35 @@ get(struct idx *x, const uint8_t *key, size_t klen, DBT *d)
 	return x->db->get(x->db, NULL, &k, d, 0);
 }
 
+/*
+ * meta_plausible: check the Berkeley DB meta page (page 0) before libdb
+ * reads the file.  libdb trusts it (a page size of 0 divides by zero in
+ * DB->open), and checksums only what the meta page says is checksummed.
+ * Layout (db_page.h, DBMETA): magic at 12, version at 16, page size at 20,
+ * encryption at 24, metaflags at 26 (0x1: checksums), last page at 32;
+ * native byte order, as pk writes it.
+ */
+static int
+meta_plausible(const char *path)
+{
+	uint8_t h[64];
+	struct stat st;
+	uint32_t pgsz, last;
+	int fd, ok;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	ok = fstat(fd, &st) == 0 && pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h;
+	close(fd);
+	if (!ok)
+		return 0;
+	pgsz = le32(h + 20);
+	last = le32(h + 32);
+	return le32(h + 12) == 0x053162u && le32(h + 16) == 9 && pgsz >= 512 && pgsz <= 65536 &&
+	    (pgsz & (pgsz - 1)) == 0 && h[24] == 0 && (h[26] & 0x1) &&
+	    (uint64_t)st.st_size == ((uint64_t)last + 1) * pgsz;
+}
+
 struct idx *
 idx_open(const char *idx_path, char *errbuf, size_t errlen)
 {
@@ -106,6 +135,13 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 		goto bad;
 	}
 	x->db->set_errcall(x->db, db_errcall);
+	if ((rc = meta_plausible(idx_path)) <= 0) {
+		if (rc < 0)
+			snprintf(errbuf, errlen, "%s: %s", idx_path, strerror(errno));
+		else
+			fail(x, errbuf, errlen, "not a pk index (bad Berkeley DB meta page)", 0);
+		goto bad;
+	}
 	if ((rc = x->db->open(x->db, NULL, idx_path, NULL, DB_BTREE, DB_RDONLY, 0)) != 0) {
 		if (rc == ENOENT)
 			snprintf(errbuf, errlen, "%s: %s", idx_path, strerror(rc));
