@@ -185,6 +185,13 @@ file_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+void
+arch_list_sort(struct arch_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, file_cmp);
+}
+
 int
 arch_scan(const char *dir, struct arch_list *l)
 {
@@ -201,7 +208,7 @@ arch_scan(const char *dir, struct arch_list *l)
 	if (scan_dir(d, l, 1) < 0)
 		return -1;
 	if (l->n > 1)
-		qsort(l->v, l->n, sizeof *l->v, file_cmp);
+		arch_list_sort(l);
 	return 0;
 }
 

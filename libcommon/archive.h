@@ -58,6 +58,8 @@ struct arch_list {
  */
 int arch_scan(const char *dir, struct arch_list *l);
 void arch_list_free(struct arch_list *l);
+/* arch_list_sort: by min_ns, then path (arch_scan's order, over several dirs). */
+void arch_list_sort(struct arch_list *l);
 
 /*
  * arch_path_within: 1 if path, resolved with realpath(3), lies under one

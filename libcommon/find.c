@@ -817,16 +817,6 @@ mtime_ns(const char *path)
 	return (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
 }
 
-static int
-file_cmp(const void *a, const void *b)
-{
-	const struct arch_file *x = a, *y = b;
-
-	if (x->min_ns != y->min_ns)
-		return x->min_ns < y->min_ns ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
 int
 find_run(const struct find_opts *o)
 {
@@ -860,8 +850,7 @@ find_run(const struct find_opts *o)
 			arch_list_free(&l);
 			return EX_NOINPUT;
 		}
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof *l.v, file_cmp);
+	arch_list_sort(&l);     /* several -d: one list in time order */
 	c.q = query_parse(o->expr);
 	pool_start(&pool, o, c.q, &l);
 	if (o->mode == FIND_STREAM) {

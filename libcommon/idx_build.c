@@ -422,16 +422,6 @@ struct group {
 	size_t tmpcap;
 };
 
-static uint64_t
-val_num(const uint8_t *v, size_t len)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n = n << 8 | v[i];
-	return n;
-}
-
 static int
 g_flush(struct writer *w, struct group *g)
 {
@@ -464,7 +454,7 @@ g_add(struct writer *w, struct group *g, const uint8_t *val, const uint32_t *v, 
 			g->key[0] = g->tag;
 			memcpy(g->key + 1, val, g->vlen);
 			putbe16(g->key + 1 + g->vlen, seg);
-			g->prev = g->vlen <= 8 ? val_num(val, g->vlen) : 0;
+			g->prev = g->vlen <= 8 ? be_num(val, g->vlen) : 0;
 		}
 		tl += varint_put(g->tmp, v[i]);
 		for (m = 1; i + m < n && w->len + hdr + tl + VARINT_MAX <= w->chunk; m++) {
@@ -487,7 +477,7 @@ g_add(struct writer *w, struct group *g, const uint8_t *val, const uint32_t *v, 
 			memcpy(w->buf + w->len, val, 16);
 			w->len += 16;
 		} else {
-			uint64_t num = val_num(val, g->vlen);
+			uint64_t num = be_num(val, g->vlen);
 			w->len += varint_put(w->buf + w->len, num - g->prev);
 			g->prev = num;
 		}

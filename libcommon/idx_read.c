@@ -401,16 +401,6 @@ struct scan {
 	size_t listcap;
 };
 
-static uint64_t
-val_num(const uint8_t *v, size_t len)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n = n << 8 | v[i];
-	return n;
-}
-
 static void
 num_val(uint64_t n, uint8_t *v, size_t len)
 {
@@ -454,7 +444,7 @@ gscan(struct idx *x, int tag, size_t vlen, const uint8_t *lo, const uint8_t *hi,
 {
 	struct scan s;
 	uint8_t val[16], w[16];
-	uint64_t lon = vlen <= 8 ? val_num(lo, vlen) : 0, hin = vlen <= 8 ? val_num(hi, vlen) : 0;
+	uint64_t lon = vlen <= 8 ? be_num(lo, vlen) : 0, hin = vlen <= 8 ? be_num(hi, vlen) : 0;
 	uint64_t found = 0, lastv = UINT64_MAX;
 	int rc, done = 0, rle = x->listflags & (tag == IDXK_FLOW ? IDX_LIST_RLE_FLOWS : IDX_LIST_RLE_KEYS);
 
@@ -475,7 +465,7 @@ gscan(struct idx *x, int tag, size_t vlen, const uint8_t *lo, const uint8_t *hi,
 	}
 	for (; rc == 0 && !done && rec_is(&s); rc = s.c->get(s.c, &s.k, &s.d, DB_NEXT)) {
 		const uint8_t *p = s.d.data, *end = p + s.d.size;
-		uint64_t cur = vlen <= 8 ? val_num((const uint8_t *)s.k.data + 1, vlen) : 0, n, v, dv;
+		uint64_t cur = vlen <= 8 ? be_num((const uint8_t *)s.k.data + 1, vlen) : 0, n, v, dv;
 		int first = 1;
 
 		if (want && lastv != UINT64_MAX) {
@@ -489,7 +479,7 @@ gscan(struct idx *x, int tag, size_t vlen, const uint8_t *lo, const uint8_t *hi,
 					break;
 				p = s.d.data;
 				end = p + s.d.size;
-				cur = val_num((const uint8_t *)s.k.data + 1, vlen);
+				cur = be_num((const uint8_t *)s.k.data + 1, vlen);
 			}
 		}
 		while (p < end) {

@@ -46,6 +46,17 @@ varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+/* be_num: a big-endian key value of len <= 8 bytes as a number (ranges of keys) */
+static inline uint64_t
+be_num(const uint8_t *v, size_t len)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n = n << 8 | v[i];
+	return n;
+}
+
 static inline uint64_t zigzag_enc(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static inline int64_t zigzag_dec(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
