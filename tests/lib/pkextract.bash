@@ -1,59 +1,8 @@
 # pkextract.bash - helpers for tests/pkextract.bats
 
-# pk_stream FILE: FILE (classic pcap) as a pk stream on stdout.  Uses
-# pkread -r when it works; otherwise a small converter (python3) that
-# writes the same records (header, FILE_OPEN, packets with ANN_LOCATION,
-# FILE_CLOSE), so that pkextract can be tested on its own.
+# pk_stream FILE: FILE as a pk stream on stdout (pkread -r).
 pk_stream() {
-	if pkread_works; then
-		pkread -q -r "$1"
-	else
-		python3 - "$1" <<'PY'
-import os, struct, sys
-def rec(t, body):
-    l = (8 + len(body) + 7) & ~7
-    return struct.pack('<IHH', l, t, 0x6b70) + body + b'\0' * (l - 8 - len(body))
-out = sys.stdout.buffer
-path = sys.argv[1]
-d = open(path, 'rb').read()
-e = '<' if d[:4] in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
-magic, = struct.unpack(e + 'I', d[:4])
-if magic not in (0xa1b2c3d4, 0xa1b23c4d):
-    sys.exit("not a classic pcap: " + path)
-ns = magic == 0xa1b23c4d
-snap, lt = struct.unpack(e + 'II', d[16:24])
-lt &= 0xffff
-out.write(rec(1, b'pkstream' + struct.pack('<HHI', 1, 0, 1 if ns else 0) + b'pk_stream\0'))
-out.write(rec(3, struct.pack('<IIII', 1, lt, snap, 2 | (1 if ns else 0)) + os.path.abspath(path).encode() + b'\0'))
-off = 24
-while off + 16 <= len(d):
-    s, f, cl, wl = struct.unpack(e + 'IIII', d[off:off+16])
-    if cl > 262144 or off + 16 + cl > len(d):
-        break
-    data = d[off+16:off+16+cl]
-    ts = s * 10**9 + (f if ns else f * 1000)
-    body = struct.pack('<QIIIIII', ts, cl, wl, lt, 1, 1 if ns else 0, 0) + data + b'\0' * ((-cl) % 8)
-    body += struct.pack('<HHIIQ', 1, 16, 1, 0, off) + b'\0' * 4
-    out.write(rec(2, body))
-    off += 16 + cl
-out.write(rec(4, struct.pack('<IIQQQQ', 1, 0, 0, 0, 0, 0)))
-PY
-	fi
-}
-
-# pkread_works: pkread -r is implemented (not the placeholder)
-pkread_works() {
-	if [ -z "${PKREAD_WORKS:-}" ]; then
-		local f="$BATS_FILE_TMPDIR/probe.pcap"
-		"$PK_TOOLS/pkgen" -n 2 "$f" 2>/dev/null
-		if pkread -q -r "$f" 2>/dev/null | pkextract -T csv -f pk.caplen 2>/dev/null | grep -q '^[0-9]'; then
-			PKREAD_WORKS=1
-		else
-			PKREAD_WORKS=0
-		fi
-		export PKREAD_WORKS
-	fi
-	[ "$PKREAD_WORKS" = 1 ]
+	pkread -q -r "$1"
 }
 
 # ours FILE: "src,dst,sport,dport" per packet from pkextract -T csv
