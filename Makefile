@@ -50,7 +50,7 @@ $(BUILD)/libcommon/%.o: libcommon/%.c $(wildcard libcommon/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/cmd/%.o: cmd/%.c $(wildcard libcommon/*.h)
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard libcommon/*.h) $(wildcard cmd/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
 

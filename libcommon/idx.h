@@ -119,6 +119,8 @@ int idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ord
     size_t errlen);
 /* idx_packet: offset and time of packet ordinal.  0 or -1. */
 int idx_packet(struct idx *x, uint32_t ordinal, uint64_t *offset, uint64_t *ts_ns);
+/* idx_verify: read every record of an open index (pkindex --repair); 0, or -1 with a message. */
+int idx_verify(struct idx *x, char *err, size_t errlen);
 /* idx_dump: print keys, lists and the packet table for humans (pkindex --dump). */
 int idx_dump(struct idx *x, FILE *out);
 

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "idx.h"
-#include "indexer.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "varint.h"

@@ -10,9 +10,6 @@
 #include "idx.h"
 #include "stream.h"
 
-/* idx_verify: read every record of an open index; 0, or -1 with a message. */
-int idx_verify(struct idx *x, char *err, size_t errlen);
-
 struct indexer;
 /* indexer_new: index files under dir (resolved with realpath). NULL if dir is unusable. */
 struct indexer *indexer_new(const char *dir);
