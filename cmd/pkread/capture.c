@@ -1,6 +1,7 @@
 /* capture.c - live capture with libpcap into the pk stream (pkread -i). */
 #include <err.h>
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -175,8 +176,11 @@ capture_open(struct capture *c, const struct cap_opts *o)
 		if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
 			errx(EX_NOPERM, "%s: %s (capturing needs root or CAP_NET_RAW)", o->iface,
 			    *pcap_geterr(c->p) ? pcap_geterr(c->p) : why);
-		if (rc == PCAP_ERROR_NO_SUCH_DEVICE || rc == PCAP_ERROR_IFACE_NOT_UP)
+		if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
 			errx(EX_UNAVAILABLE, "%s: %s", o->iface, *pcap_geterr(c->p) ? pcap_geterr(c->p) : why);
+		/* down is not gone: a unit restarting on 75 (not on 69) waits for it to come up */
+		if (rc == PCAP_ERROR_IFACE_NOT_UP)
+			errx(EX_TEMPFAIL, "%s: %s", o->iface, *pcap_geterr(c->p) ? pcap_geterr(c->p) : why);
 		errx(EX_UNAVAILABLE, "%s: %s", o->iface, why);
 	}
 	if (rc > 0)
@@ -275,6 +279,23 @@ wait_ms(uint64_t now, uint64_t deadline, int cap)
 	return ms < (uint64_t)cap ? (int)ms : cap;
 }
 
+/*
+ * The capture failed while running.  libpcap says "The interface
+ * disappeared" also when it only went down, so ask the kernel: gone is
+ * EX_UNAVAILABLE (a service stops, as a device unit's BindsTo= would stop
+ * it, but without needing udev), anything else EX_TEMPFAIL (restart).
+ */
+static int
+capture_lost(const struct capture *c)
+{
+	if (if_nametoindex(c->o->iface) == 0 && (errno == ENODEV || errno == ENXIO)) {
+		warnx("%s: the interface went away (%s)", c->o->iface, pcap_geterr(c->p));
+		return EX_UNAVAILABLE;
+	}
+	warnx("%s: capture stopped: %s (the interface still exists)", c->o->iface, pcap_geterr(c->p));
+	return EX_TEMPFAIL;
+}
+
 /* One pass: wait for packets (or a deadline, or a signal), take what is there. */
 static int
 capture_step(struct capture *c, int fd, int timeout_ms)
@@ -323,8 +344,7 @@ capture_run(struct capture *c, struct stream_out *s)
 		n = capture_step(c, fd, t);
 		now = now_ns(CLOCK_MONOTONIC);
 		if (n < 0) {
-			warnx("%s: %s", o->iface, pcap_geterr(c->p));
-			rc = EX_UNAVAILABLE;
+			rc = capture_lost(c);
 			break;
 		}
 		if (c->packets > before) {
