@@ -628,3 +628,24 @@ live() {
 	assert_failure 77
 	assert_output --partial "pkv1"
 }
+
+@test "pkread -i: an interface that is down 75 (try again), one that goes away mid-capture 69" {
+	live
+	# a pair of its own: the suite's pkv1 stays
+	ip -n "$NS_B" link add pkgone0 type veth peer name pkgone1
+	run ip netns exec "$NS_B" pkread -q -i pkgone0
+	assert_failure 75
+	assert_output --partial "not up"
+	ip -n "$NS_B" link set pkgone1 up
+	ip -n "$NS_B" link set pkgone0 up
+	ip netns exec "$NS_B" pkread -q -i pkgone0 >"$T/s" 2>"$T/err" &
+	CAP=$!
+	wait_capturing $CAP
+	ip -n "$NS_B" link del pkgone0
+	local st=0
+	reap $CAP || st=$?
+	CAP=
+	cat "$T/err"
+	[ "$st" -eq 69 ]
+	grep -q 'pkgone0: the interface went away' "$T/err"
+}
