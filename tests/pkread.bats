@@ -649,3 +649,13 @@ live() {
 	[ "$st" -eq 69 ]
 	grep -q 'pkgone0: the interface went away' "$T/err"
 }
+
+@test "pkread -i: a reader that goes away on a quiet link ends the capture at once, status 0" {
+	live
+	# nothing is captured (no such traffic), so nothing is ever written: the
+	# pipe's end is watched (a pkrotate that exits on a bad option)
+	run timeout 20 bash -c "ip netns exec '$NS_B' pkread -q -i pkv1 'udp port 7777' | true; echo \${PIPESTATUS[0]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -296,17 +297,26 @@ capture_lost(const struct capture *c)
 	return EX_TEMPFAIL;
 }
 
-/* One pass: wait for packets (or a deadline, or a signal), take what is there. */
+/*
+ * One pass: wait for packets (or a deadline, or a signal), take what is
+ * there.  A pipe on standard output is watched too: on a quiet link
+ * nothing is written, and a reader that died (pkrotate exiting on a bad
+ * option) must still end the capture at once, as EPIPE would.
+ */
 static int
-capture_step(struct capture *c, int fd, int timeout_ms)
+capture_step(struct capture *c, int fd, int outpipe, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDOUT_FILENO, .events = 0 } };
 	int n;
 
-	if (fd >= 0 && poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+	if (fd >= 0 && poll(pfd, outpipe ? 2 : 1, timeout_ms) < 0 && errno != EINTR)
 		err(EX_OSERR, "poll");
 	if (capture_stop)
 		return 0;
+	if (outpipe && (pfd[1].revents & (POLLERR | POLLHUP))) {
+		c->werr = EPIPE;
+		return 0;
+	}
 	n = pcap_dispatch(c->p, -1, on_packet, (u_char *)c);
 	if (n == PCAP_ERROR_BREAK)
 		return 0;
@@ -322,7 +332,8 @@ capture_run(struct capture *c, struct stream_out *s)
 	uint64_t next_stats = o->stats_every ? start + (uint64_t)o->stats_every * 1000000000u : 0;
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct pcap_stat ps;
-	int fd, n, rc = EX_OK, dirty = 0;
+	int fd, n, rc = EX_OK, dirty = 0, outpipe;
+	struct stat st;
 	uint64_t before;
 
 	c->s = s;
@@ -333,6 +344,7 @@ capture_run(struct capture *c, struct stream_out *s)
 	 * then bounds each wait.
 	 */
 	fd = pcap_get_selectable_fd(c->p);
+	outpipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
 	if (fd >= 0 && pcap_setnonblock(c->p, 1, ebuf) < 0)
 		errx(EX_SOFTWARE, "%s: %s", o->iface, ebuf);
 	while (!capture_stop && !c->limit_hit && !c->werr) {
@@ -341,7 +353,7 @@ capture_run(struct capture *c, struct stream_out *s)
 		t = wait_ms(now, next_stats, t);
 		t = wait_ms(now, o->idle ? last_pkt + (uint64_t)o->idle * 1000000000u : 0, t);
 		before = c->packets;
-		n = capture_step(c, fd, t);
+		n = capture_step(c, fd, outpipe, t);
 		now = now_ns(CLOCK_MONOTONIC);
 		if (n < 0) {
 			rc = capture_lost(c);
