@@ -21,6 +21,7 @@
 #include "idx.h"
 #include "pcapfile.h"
 #include "pk.h"
+#include "postings.h"
 #include "varint.h"
 
 struct idx {
@@ -382,192 +383,12 @@ idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset 
 	return 0;
 }
 
-/*
- * gscan: walk the grouped posting lists of tag (pk-index(5)) for the
- * values lo..hi (big-endian, vlen bytes), or only those in want (flow
- * numbers) when want is not NULL; call fn for each segment.  Numbers in
- * lists must be below limit.  0, or -1 (corrupt).
- */
-typedef int (*seg_fn)(void *arg, const uint8_t *val, const uint32_t *list, size_t n);
-
-struct scan {
-	struct idx *x;
-	DBC *c;
-	DBT k, d;
-	int tag;
-	size_t vlen;
-	uint32_t *list;
-	size_t listcap;
-};
-
-static void
-num_val(uint64_t n, uint8_t *v, size_t len)
-{
-	for (size_t i = len; i-- > 0; n >>= 8)
-		v[i] = (uint8_t)n;
-}
-
-static int
-rec_is(const struct scan *s)
-{
-	return s->k.size == 1 + s->vlen + 2 && ((const uint8_t *)s->k.data)[0] == s->tag;
-}
-
-/* position on the record holding the first segment of value v (or the first after it) */
-static int
-seek_val(struct scan *s, const uint8_t *v)
-{
-	uint8_t key[1 + 16 + 2];
-	int rc;
-
-	key[0] = (uint8_t)s->tag;
-	memcpy(key + 1, v, s->vlen);
-	putbe16(key + 1 + s->vlen, 0);
-	s->k.data = key;
-	s->k.size = (u_int32_t)(1 + s->vlen + 2);
-	rc = s->c->get(s->c, &s->k, &s->d, DB_SET_RANGE);
-	if (rc == 0 && s->k.size == 1 + s->vlen + 2 && memcmp(s->k.data, key, s->k.size) == 0)
-		return 0;
-	if (rc != 0 && rc != DB_NOTFOUND)
-		return rc;
-	/* v may begin inside the previous record */
-	rc = s->c->get(s->c, &s->k, &s->d, rc == DB_NOTFOUND ? DB_LAST : DB_PREV);
-	if (rc == 0 && !rec_is(s))
-		rc = s->c->get(s->c, &s->k, &s->d, DB_NEXT);
-	return rc;
-}
-
 static int
 gscan(struct idx *x, int tag, size_t vlen, const uint8_t *lo, const uint8_t *hi, const struct ordset *want,
-    uint32_t limit, seg_fn fn, void *arg)
+    uint32_t limit, pl_seg_fn fn, void *arg)
 {
-	struct scan s;
-	uint8_t val[16], w[16];
-	uint64_t lon = vlen <= 8 ? be_num(lo, vlen) : 0, hin = vlen <= 8 ? be_num(hi, vlen) : 0;
-	uint64_t found = 0, lastv = UINT64_MAX;
-	int rc, done = 0, rle = x->listflags & (tag == IDXK_FLOW ? IDX_LIST_RLE_FLOWS : IDX_LIST_RLE_KEYS);
-
-	memset(&s, 0, sizeof s);
-	s.x = x;
-	s.tag = tag;
-	s.vlen = vlen;
-	if ((rc = x->db->cursor(x->db, NULL, &s.c, 0)) != 0)
-		return rc;
-	if (want) {
-		uint32_t f = ordset_next(want, (uint32_t)lon);
-		if (f == UINT32_MAX || f > hin)
-			goto out;
-		num_val(f, w, vlen);
-		rc = seek_val(&s, w);
-	} else {
-		rc = seek_val(&s, lo);
-	}
-	for (; rc == 0 && !done && rec_is(&s); rc = s.c->get(s.c, &s.k, &s.d, DB_NEXT)) {
-		const uint8_t *p = s.d.data, *end = p + s.d.size;
-		uint64_t cur = vlen <= 8 ? be_num((const uint8_t *)s.k.data + 1, vlen) : 0, n, v, dv;
-		int first = 1;
-
-		if (want && lastv != UINT64_MAX) {
-			/* jump over records with nothing wanted */
-			uint32_t f = ordset_next(want, (uint32_t)(cur > lastv ? lastv + 1 : lastv));
-			if (f == UINT32_MAX || f > hin)
-				break;
-			if (f > cur + 256) {
-				num_val(f, w, vlen);
-				if ((rc = seek_val(&s, w)) != 0 || !rec_is(&s))
-					break;
-				p = s.d.data;
-				end = p + s.d.size;
-				cur = be_num((const uint8_t *)s.k.data + 1, vlen);
-			}
-		}
-		while (p < end) {
-			if (vlen > 8) {
-				if (end - p < 16) {
-					rc = -1;
-					goto out;
-				}
-				memcpy(val, p, 16);
-				p += 16;
-			} else {
-				if (varint_get(&p, end, &dv) < 0 || (first && dv != 0) || dv > UINT64_MAX - cur) {
-					rc = -1;
-					goto out;
-				}
-				cur += dv;
-				num_val(cur, val, vlen);
-			}
-			first = 0;
-			if (varint_get(&p, end, &n) < 0 || n == 0 || n > limit || (!rle && n > (uint64_t)(end - p))) {
-				rc = -1;
-				goto out;
-			}
-			if (n > s.listcap) {
-				free(s.list);
-				s.listcap = n;
-				if ((s.list = reallocarray(NULL, n, sizeof *s.list)) == NULL)
-					err(EX_OSERR, "reallocarray");
-			}
-			for (uint64_t i = 0, prev = 0; i < n; i++) {
-				if (varint_get(&p, end, &v) < 0 || v > UINT32_MAX) {
-					rc = -1;
-					goto out;
-				}
-				if (i > 0 && rle && (v & 1)) {
-					/* a run of (v >> 1) + 1 consecutive numbers */
-					uint64_t r = (v >> 1) + 1;
-					if (r > n - i || prev + r >= limit) {
-						rc = -1;
-						goto out;
-					}
-					while (r-- > 0)
-						s.list[i++] = (uint32_t)++prev;
-					i--;
-					continue;
-				}
-				v = i == 0 ? v : rle ? prev + (v >> 1) + 2 : prev + v + 1;
-				if (v >= limit) {
-					rc = -1;
-					goto out;
-				}
-				s.list[i] = (uint32_t)(prev = v);
-			}
-			if (vlen > 8 ? memcmp(val, lo, vlen) < 0 : cur < lon)
-				continue;
-			if (vlen > 8 ? memcmp(val, hi, vlen) > 0 : cur > hin) {
-				done = 1;
-				break;
-			}
-			if (want && (cur >= want->n || !ordset_has(want, (uint32_t)cur)))
-				continue;
-			if (cur != lastv || vlen > 8)
-				found++;
-			lastv = cur;
-			if ((rc = fn(arg, val, s.list, (size_t)n)) != 0)
-				goto out;
-		}
-	}
-	if (rc == DB_NOTFOUND)
-		rc = 0;
-	/* every wanted flow exists: one that is not found means damage */
-	if (rc == 0 && want && found != ordset_count(want))
-		rc = -1;
-out:
-	s.c->close(s.c);
-	free(s.list);
-	return rc;
-}
-
-static int
-seg_or(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
-{
-	struct ordset *o = arg;
-
-	(void)val;
-	for (size_t i = 0; i < n; i++)
-		if (list[i] < o->n)
-			ordset_add(o, list[i]);
-	return 0;
+	return pl_scan(x->db, tag, vlen, lo, hi, want, limit,
+	    (x->listflags & (tag == IDXK_FLOW ? IDX_LIST_RLE_FLOWS : IDX_LIST_RLE_KEYS)) != 0, fn, arg);
 }
 
 /* OR the packets of the flows in fs into out */
@@ -581,7 +402,7 @@ flows_to_packets(struct idx *x, const struct ordset *fs, struct ordset *out, cha
 		return 0;
 	if (out->n < x->meta.packets)
 		return fail(x, errbuf, errlen, "ordinal set smaller than the index", 0);
-	if ((rc = gscan(x, IDXK_FLOW, 4, lo, hi, fs, (uint32_t)x->meta.packets, seg_or, out)) != 0)
+	if ((rc = gscan(x, IDXK_FLOW, 4, lo, hi, fs, (uint32_t)x->meta.packets, pl_seg_or, out)) != 0)
 		return fail(x, errbuf, errlen, "flow lists", rc > 0 || rc < -1 ? rc : 0);
 	return 0;
 }
@@ -593,7 +414,7 @@ keys_to_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, stru
 {
 	int rc;
 
-	if ((rc = gscan(x, tag, idx_tag_len(tag), lo, hi, NULL, x->nflows, seg_or, fs)) != 0)
+	if ((rc = gscan(x, tag, idx_tag_len(tag), lo, hi, NULL, x->nflows, pl_seg_or, fs)) != 0)
 		return fail(x, errbuf, errlen, "key lists", rc > 0 || rc < -1 ? rc : 0);
 	return 0;
 }
@@ -699,7 +520,7 @@ dump_seg(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
 	}
 	memcpy(ds->cur, val, len);
 	ds->have = 1;
-	return seg_or(&ds->fs, val, list, n);
+	return pl_seg_or(&ds->fs, val, list, n);
 }
 
 int
