@@ -111,6 +111,13 @@ int idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktyp
  */
 int idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
     char *err, size_t errlen);
+/* idx_flows: the number of flows (distinct tuples of the indexed fields) */
+uint32_t idx_flows(const struct idx *x);
+/* idx_lookup_flows: as idx_lookup_range, the flows (out has idx_flows() bits). 0 or -1. */
+int idx_lookup_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
+    char *err, size_t errlen);
+/* idx_flows_packets: OR into out (idx packets bits) the packets of the flows in fs. 0 or -1. */
+int idx_flows_packets(struct idx *x, const struct ordset *fs, struct ordset *out, char *err, size_t errlen);
 /*
  * idx_time_range: OR into out every packet with start_ns <= ts < end_ns
  * (exact per packet; file order need not be time order).  0 or -1.

@@ -419,6 +419,31 @@ keys_to_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, stru
 	return 0;
 }
 
+uint32_t
+idx_flows(const struct idx *x)
+{
+	return x->nflows;
+}
+
+int
+idx_lookup_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
+    char *errbuf, size_t errlen)
+{
+	if (idx_tag_len(tag) == 0) {
+		snprintf(errbuf, errlen, "%s: unknown index tag %d", x->path, tag);
+		return -1;
+	}
+	if (memcmp(lo, hi, idx_tag_len(tag)) > 0)
+		return 0;
+	return keys_to_flows(x, tag, lo, hi, out, errbuf, errlen);
+}
+
+int
+idx_flows_packets(struct idx *x, const struct ordset *fs, struct ordset *out, char *errbuf, size_t errlen)
+{
+	return flows_to_packets(x, fs, out, errbuf, errlen);
+}
+
 int
 idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
     char *errbuf, size_t errlen)
