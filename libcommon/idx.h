@@ -111,6 +111,15 @@ int idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktyp
  */
 int idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
     char *err, size_t errlen);
+/* idx_identity: the CRC-32 of the index's metadata, recorded by catalogs (pk-index(5)) */
+uint32_t idx_identity(const struct idx *x);
+/*
+ * idx_each_key: call fn once per distinct value of tag, in value order
+ * (fn returns 0; anything else stops the walk as an error).  0, or -1
+ * with a message (corrupt).
+ */
+int idx_each_key(struct idx *x, int tag, int (*fn)(void *arg, const uint8_t *val), void *arg, char *err,
+    size_t errlen);
 /* idx_flows: the number of flows (distinct tuples of the indexed fields) */
 uint32_t idx_flows(const struct idx *x);
 /* idx_lookup_flows: as idx_lookup_range, the flows (out has idx_flows() bits). 0 or -1. */

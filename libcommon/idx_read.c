@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bdb.h"
 #include "idx.h"
 #include "pcapfile.h"
 #include "pk.h"
@@ -31,22 +32,11 @@ struct idx {
 	uint32_t nflows, bpk, nblocks, listflags;
 	uint64_t base;           /* first packet's time in units: table times are relative to it */
 	uint64_t records;
+	uint32_t metacrc;        /* CRC-32 of the whole metadata value: the index's identity */
 	uint32_t cblock;         /* cached block, UINT32_MAX: none */
 	uint32_t ccount;
 	uint64_t coff[IDX_BLOCK_MAX], cts[IDX_BLOCK_MAX];
 };
-
-static _Thread_local char db_lasterr[256];
-
-static void
-db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
-{
-	(void)env;
-	(void)pfx;
-	/* the first message is the cause; a panic message follows it */
-	if (db_lasterr[0] == '\0')
-		strlcpy(db_lasterr, msg, sizeof db_lasterr);
-}
 
 size_t
 idx_tag_len(int tag)
@@ -68,9 +58,10 @@ tag_name(int tag)
 static int
 fail(struct idx *x, char *errbuf, size_t errlen, const char *what, int rc)
 {
-	snprintf(errbuf, errlen, "%s: corrupt index: %s%s%s", x->path, what, rc || db_lasterr[0] ? ": " : "",
-	    db_lasterr[0] ? db_lasterr : rc ? db_strerror(rc) : "");
-	db_lasterr[0] = '\0';
+	const char *m = bdb_lasterr();
+
+	snprintf(errbuf, errlen, "%s: corrupt index: %s%s%s", x->path, what, rc || m[0] ? ": " : "",
+	    m[0] ? m : rc ? db_strerror(rc) : "");
 	return -1;
 }
 
@@ -86,80 +77,22 @@ get(struct idx *x, const uint8_t *key, size_t klen, DBT *d)
 	return x->db->get(x->db, NULL, &k, d, 0);
 }
 
-/*
- * meta_plausible: check the Berkeley DB meta page (page 0) before libdb
- * reads the file.  libdb trusts it (a page size of 0 divides by zero in
- * DB->open), and checksums only what the meta page says is checksummed.
- * Layout (db_page.h, DBMETA): magic at 12, version at 16, page size at 20,
- * encryption at 24, metaflags at 26 (0x1: checksums), last page at 32;
- * native byte order, as pk writes it.
- */
-static int
-meta_plausible(const char *path)
-{
-	uint8_t h[64];
-	struct stat st;
-	uint32_t pgsz, last;
-	int fd, ok;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	ok = fstat(fd, &st) == 0 && pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h;
-	close(fd);
-	if (!ok)
-		return 0;
-	pgsz = le32(h + 20);
-	last = le32(h + 32);
-	return le32(h + 12) == 0x053162u && le32(h + 16) == 9 && pgsz >= 512 && pgsz <= 65536 &&
-	    (pgsz & (pgsz - 1)) == 0 && h[24] == 0 && (h[26] & 0x1) &&
-	    (uint64_t)st.st_size == ((uint64_t)last + 1) * pgsz;
-}
-
 struct idx *
 idx_open(const char *idx_path, char *errbuf, size_t errlen)
 {
 	struct idx *x;
 	uint8_t mkey[2] = { IDXK_META, 'M' };
-	const uint8_t *m, *t;
-	DBT d, k;
-	DBC *c = NULL;
+	const uint8_t *m;
+	DBT d;
 	int rc;
 
 	if ((x = calloc(1, sizeof *x)) == NULL || (x->path = strdup(idx_path)) == NULL)
 		err(EX_OSERR, "calloc");
 	x->cblock = UINT32_MAX;
-	db_lasterr[0] = '\0';
-	if ((rc = db_create(&x->db, NULL, 0)) != 0) {
-		snprintf(errbuf, errlen, "db_create: %s", db_strerror(rc));
-		x->db = NULL;
+	if (bdb_open_ro(idx_path, &x->db, errbuf, errlen) < 0) {
+		if (errno != ENOENT)
+			snprintf(errbuf + strlen(errbuf), errlen - strlen(errbuf), " (corrupt index)");
 		goto bad;
-	}
-	x->db->set_errcall(x->db, db_errcall);
-	if ((rc = meta_plausible(idx_path)) <= 0) {
-		if (rc < 0)
-			snprintf(errbuf, errlen, "%s: %s", idx_path, strerror(errno));
-		else
-			fail(x, errbuf, errlen, "not a pk index (bad Berkeley DB meta page)", 0);
-		goto bad;
-	}
-	if ((rc = x->db->open(x->db, NULL, idx_path, NULL, DB_BTREE, DB_RDONLY, 0)) != 0) {
-		if (rc == ENOENT)
-			snprintf(errbuf, errlen, "%s: %s", idx_path, strerror(rc));
-		else
-			fail(x, errbuf, errlen, "cannot open", rc);
-		goto bad;
-	}
-	/*
-	 * pk always writes page checksums; a file without them was not
-	 * written by pk (or its meta page is damaged), and libdb does not
-	 * survive every damaged page it does not checksum.
-	 */
-	{
-		uint32_t dbflags = 0;
-		if (x->db->get_flags(x->db, &dbflags) != 0 || !(dbflags & DB_CHKSUM)) {
-			fail(x, errbuf, errlen, "no page checksums", 0);
-			goto bad;
-		}
 	}
 	if ((rc = get(x, mkey, 2, &d)) != 0) {
 		fail(x, errbuf, errlen, "no metadata", rc == DB_NOTFOUND ? 0 : rc);
@@ -191,27 +124,45 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 		goto bad;
 	}
 	x->nblocks = (uint32_t)((x->meta.packets + x->bpk - 1) / x->bpk);
-	/* the trailer is the last key: a truncated file loses it (or its pages) */
+	/*
+	 * The trailer (the last key) is read by idx_verify, not here: a file
+	 * cut short fails bdb_plausible (its size is not its page count) and a
+	 * damaged page fails its checksum when it is read, so a search need not
+	 * read the last page of every index it opens.
+	 */
+	x->metacrc = crc32_update(0, m, IDX_META_LEN);
+	return x;
+bad:
+	idx_close(x);
+	return NULL;
+}
+
+/* the trailer: the number of records and the metadata's CRC (a whole file, written to its end) */
+static int
+check_trailer(struct idx *x, char *errbuf, size_t errlen)
+{
+	const uint8_t *t;
+	DBC *c;
+	DBT k, d;
+	int rc;
+
 	memset(&k, 0, sizeof k);
 	memset(&d, 0, sizeof d);
-	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0 || (rc = c->get(c, &k, &d, DB_LAST)) != 0) {
-		fail(x, errbuf, errlen, "no trailer", rc == DB_NOTFOUND ? 0 : rc);
-		goto bad;
+	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)
+		return fail(x, errbuf, errlen, "cursor", rc);
+	if ((rc = c->get(c, &k, &d, DB_LAST)) != 0) {
+		c->close(c);
+		return fail(x, errbuf, errlen, "no trailer", rc == DB_NOTFOUND ? 0 : rc);
 	}
 	t = d.data;
 	if (k.size != 1 || ((uint8_t *)k.data)[0] != IDXK_TRAILER || d.size != IDX_TRAILER_LEN ||
-	    le32(t + 12) != crc32_update(0, t, 12) || le32(t + 8) != crc32_update(0, m, IDX_META_LEN)) {
-		fail(x, errbuf, errlen, "bad trailer", 0);
-		goto bad;
+	    le32(t + 12) != crc32_update(0, t, 12) || le32(t + 8) != x->metacrc) {
+		c->close(c);
+		return fail(x, errbuf, errlen, "bad trailer", 0);
 	}
 	x->records = le64(t);
 	c->close(c);
-	return x;
-bad:
-	if (c)
-		c->close(c);
-	idx_close(x);
-	return NULL;
+	return 0;
 }
 
 void
@@ -420,6 +371,54 @@ keys_to_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, stru
 }
 
 uint32_t
+idx_identity(const struct idx *x)
+{
+	return x->metacrc;
+}
+
+struct eachkey {
+	int (*fn)(void *, const uint8_t *);
+	void *arg;
+	size_t vlen;
+	int have;
+	uint8_t last[16];
+};
+
+/* one call per distinct value: a long list comes in several segments */
+static int
+eachkey_seg(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
+{
+	struct eachkey *e = arg;
+
+	(void)list;
+	(void)n;
+	if (e->have && memcmp(e->last, val, e->vlen) == 0)
+		return 0;
+	memcpy(e->last, val, e->vlen);
+	e->have = 1;
+	return e->fn(e->arg, val);
+}
+
+int
+idx_each_key(struct idx *x, int tag, int (*fn)(void *arg, const uint8_t *val), void *arg, char *errbuf,
+    size_t errlen)
+{
+	struct eachkey e = { fn, arg, idx_tag_len(tag), 0, { 0 } };
+	uint8_t lo[16], hi[16];
+	int rc;
+
+	if (e.vlen == 0) {
+		snprintf(errbuf, errlen, "%s: unknown index tag %d", x->path, tag);
+		return -1;
+	}
+	memset(lo, 0, sizeof lo);
+	memset(hi, 0xff, sizeof hi);
+	if ((rc = gscan(x, tag, e.vlen, lo, hi, NULL, x->nflows, eachkey_seg, &e)) != 0)
+		return fail(x, errbuf, errlen, "key lists", rc > 0 || rc < -1 ? rc : 0);
+	return 0;
+}
+
+uint32_t
 idx_flows(const struct idx *x)
 {
 	return x->nflows;
@@ -554,8 +553,13 @@ idx_dump(struct idx *x, FILE *out)
 	struct dumpst ds;
 	uint8_t lo[16], hi[16];
 	uint64_t off, ts;
+	char e[512];
 	int bad = 0;
 
+	if (check_trailer(x, e, sizeof e) < 0) {
+		warnx("%s", e);
+		return -1;
+	}
 	fprintf(out, "version %u\nlinktype %u\nprecision %s\npcap_size %" PRIu64 "\npackets %" PRIu64 "\n",
 	    x->meta.version, x->meta.linktype, x->meta.nsec ? "nsec" : "usec", x->meta.pcap_size, x->meta.packets);
 	fputs("first ", out);
@@ -606,6 +610,8 @@ idx_verify(struct idx *x, char *errbuf, size_t errlen)
 	char e[256];
 	int rc;
 
+	if (check_trailer(x, errbuf, errlen) < 0)
+		return -1;
 	ordset_init(&all, (uint32_t)x->meta.packets);
 	ordset_init(&fs, x->nflows);
 	ordset_fill(&fs);

@@ -200,19 +200,22 @@ seek_val(struct scan *s, const uint8_t *v)
 	return rc;
 }
 
-/* decode the n numbers of a segment at *pp into s->list; 0 or -1 */
+/* decode the n numbers of a segment at *pp into *listp (room: *capp); 0 or -1 */
 static int
-seg_list(struct scan *s, const uint8_t **pp, const uint8_t *end, uint64_t n, uint32_t limit, int rle)
+decode_list(uint32_t **listp, size_t *capp, const uint8_t **pp, const uint8_t *end, uint64_t n, uint32_t limit,
+    int rle)
 {
 	const uint8_t *p = *pp;
+	uint32_t *list;
 	uint64_t v;
 
-	if (n > s->listcap) {
-		free(s->list);
-		s->listcap = n;
-		if ((s->list = reallocarray(NULL, n, sizeof *s->list)) == NULL)
+	if (n > *capp) {
+		free(*listp);
+		*capp = n;
+		if ((*listp = reallocarray(NULL, n, sizeof **listp)) == NULL)
 			err(EX_OSERR, "reallocarray");
 	}
+	list = *listp;
 	for (uint64_t i = 0, prev = 0; i < n; i++) {
 		if (varint_get(&p, end, &v) < 0 || v > UINT32_MAX)
 			return -1;
@@ -222,17 +225,23 @@ seg_list(struct scan *s, const uint8_t **pp, const uint8_t *end, uint64_t n, uin
 			if (r > n - i || prev + r >= limit)
 				return -1;
 			while (r-- > 0)
-				s->list[i++] = (uint32_t)++prev;
+				list[i++] = (uint32_t)++prev;
 			i--;
 			continue;
 		}
 		v = i == 0 ? v : rle ? prev + (v >> 1) + 2 : prev + v + 1;
 		if (v >= limit)
 			return -1;
-		s->list[i] = (uint32_t)(prev = v);
+		list[i] = (uint32_t)(prev = v);
 	}
 	*pp = p;
 	return 0;
+}
+
+static int
+seg_list(struct scan *s, const uint8_t **pp, const uint8_t *end, uint64_t n, uint32_t limit, int rle)
+{
+	return decode_list(&s->list, &s->listcap, pp, end, n, limit, rle);
 }
 
 int
@@ -336,4 +345,70 @@ pl_seg_or(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
 		if (list[i] < o->n)
 			ordset_add(o, list[i]);
 	return 0;
+}
+
+int
+pl_iter_open(struct pl_iter *it, DB *db, size_t (*taglen)(int), int (*rle)(int), uint32_t limit)
+{
+	memset(it, 0, sizeof *it);
+	it->taglen = taglen;
+	it->rle = rle;
+	it->limit = limit;
+	return db->cursor(db, NULL, &it->c, 0);
+}
+
+void
+pl_iter_close(struct pl_iter *it)
+{
+	if (it->c)
+		it->c->close(it->c);
+	free(it->list);
+	it->c = NULL;
+	it->list = NULL;
+}
+
+int
+pl_iter_next(struct pl_iter *it)
+{
+	uint64_t n, dv;
+	int rc;
+
+	while (it->p == NULL || it->p >= it->end) {
+		const uint8_t *k;
+
+		if ((rc = it->c->get(it->c, &it->k, &it->d, DB_NEXT)) == DB_NOTFOUND)
+			return 0;
+		if (rc != 0)
+			return -1;
+		k = it->k.data;
+		it->p = NULL;
+		if (it->k.size < 1 || (it->vlen = it->taglen(k[0])) == 0)
+			continue;           /* not a list record */
+		if (it->k.size != 1 + it->vlen + 2)
+			return -1;
+		it->tag = k[0];
+		it->cur = it->vlen <= 8 ? be_num(k + 1, it->vlen) : 0;
+		it->first = 1;
+		it->p = it->d.data;
+		it->end = it->p + it->d.size;
+		if (it->p == it->end)
+			return -1;          /* list records are never empty */
+	}
+	if (it->vlen > 8) {
+		if (it->end - it->p < 16)
+			return -1;
+		memcpy(it->val, it->p, 16);
+		it->p += 16;
+	} else {
+		if (varint_get(&it->p, it->end, &dv) < 0 || (it->first && dv != 0) || dv > UINT64_MAX - it->cur)
+			return -1;
+		it->cur += dv;
+		num_val(it->cur, it->val, it->vlen);
+	}
+	it->first = 0;
+	if (varint_get(&it->p, it->end, &n) < 0 || n == 0 || n > it->limit ||
+	    decode_list(&it->list, &it->listcap, &it->p, it->end, n, it->limit, it->rle(it->tag)) < 0)
+		return -1;
+	it->n = (size_t)n;
+	return 1;
 }

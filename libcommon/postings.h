@@ -66,6 +66,31 @@ typedef int (*pl_seg_fn)(void *arg, const uint8_t *val, const uint32_t *list, si
 int pl_scan(DB *db, int tag, size_t vlen, const uint8_t *lo, const uint8_t *hi, const struct ordset *want,
     uint32_t limit, int rle, pl_seg_fn fn, void *arg);
 
+/*
+ * pl_iter: every segment of the list records of a database in key order,
+ * for merging (catalog.c).  taglen(tag) gives a tag's value length (0:
+ * not a list record, skipped), rle(tag) whether its lists code runs.
+ */
+struct pl_iter {
+	DBC *c;
+	DBT k, d;
+	size_t (*taglen)(int tag);
+	int (*rle)(int tag);
+	uint32_t limit;
+	const uint8_t *p, *end;  /* the rest of the current record */
+	int tag, first;
+	size_t vlen;
+	uint64_t cur;
+	/* the current segment */
+	uint8_t val[16];
+	uint32_t *list;
+	size_t n, listcap;
+};
+int pl_iter_open(struct pl_iter *it, DB *db, size_t (*taglen)(int), int (*rle)(int), uint32_t limit);
+/* pl_iter_next: 1 and it->tag, it->val, it->list[0..it->n) set; 0 at the end; -1 corrupt */
+int pl_iter_next(struct pl_iter *it);
+void pl_iter_close(struct pl_iter *it);
+
 /* pl_seg_or: a pl_seg_fn that ORs the numbers into the ordset arg (numbers >= its size ignored). */
 int pl_seg_or(void *arg, const uint8_t *val, const uint32_t *list, size_t n);
 
