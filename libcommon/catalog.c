@@ -333,11 +333,12 @@ static int
 time_files(struct catalog *c, uint64_t start, uint64_t end, struct ordset *out, char *errbuf, size_t errlen)
 {
 	uint8_t key[5] = { CATK_TIMES };
+	uint64_t first = 0;          /* deltas run on from block to block */
 	uint32_t i = 0;
 
 	for (uint32_t blk = 0; blk < c->ntimes; blk++) {
 		const uint8_t *p, *e;
-		uint64_t cnt, first = 0, d, span;
+		uint64_t cnt, d, span;
 		DBT v;
 		int rc;
 
@@ -478,6 +479,71 @@ cat_verify(struct catalog *c, char *errbuf, size_t errlen)
 		return cfail(c->path, errbuf, errlen, "file lists", 0);
 	(void)records;
 	return 0;
+}
+
+static void
+dump_ival(void *arg, uint64_t lo, uint64_t hi)
+{
+	fprintf(arg, "interval %llu.%09llu %llu.%09llu\n", (unsigned long long)(lo / 1000000000u),
+	    (unsigned long long)(lo % 1000000000u), (unsigned long long)(hi / 1000000000u),
+	    (unsigned long long)(hi % 1000000000u));
+}
+
+static const char *
+cat_tagname(int tag)
+{
+	static const char *names[IDX_TAG_MAX + 1] = { "?", "ether.src", "ether.dst", "vlan", "ether.type",
+		"ip.src", "ip.dst", "ip6.src", "ip6.dst", "ip.proto", "port.src", "port.dst", "unsure" };
+
+	if (tag >= 1 && tag <= IDX_TAG_MAX)
+		return names[tag];
+	return tag == CATK_UNJUDGED ? "unjudged" : tag == CATK_NOTETHER ? "not-ethernet" : tag == CATK_SCAN ? "scan" : "?";
+}
+
+int
+cat_dump(struct catalog *c, FILE *out)
+{
+	struct pl_iter it;
+	struct cat_file *f;
+	char e[512];
+	int rc;
+
+	if (cat_verify(c, e, sizeof e) < 0 || cat_files(c, &f, e, sizeof e) < 0) {
+		warnx("%s", e);
+		return -1;
+	}
+	fprintf(out, "catalog version %u\nfiles %u\nspan %s%.0d\n", CAT_VERSION, c->h.nfiles,
+	    c->h.hour == CAT_WHOLE ? "folder" : "hour ", c->h.hour == CAT_WHOLE ? 0 : c->h.hour);
+	if (c->h.dir_mtime_ns)
+		fprintf(out, "sealed inode %llu mtime %llu.%09llu\n", (unsigned long long)c->h.dir_ino,
+		    (unsigned long long)(c->h.dir_mtime_ns / 1000000000u), (unsigned long long)(c->h.dir_mtime_ns % 1000000000u));
+	else
+		fputs("not sealed\n", out);
+	fprintf(out, "packets %llu\nbytes %llu\n", (unsigned long long)c->h.packets, (unsigned long long)c->h.bytes);
+	for (uint32_t i = 0; i < c->h.nfiles; i++)
+		fprintf(out, "file %u %s size %llu inode %llu index-inode %llu packets %llu first %llu last %llu "
+		    "linktype %u snaplen %u%s%s\n", i, f[i].name, (unsigned long long)f[i].pcap_size,
+		    (unsigned long long)f[i].pcap_ino, (unsigned long long)f[i].idx_ino, (unsigned long long)f[i].packets,
+		    (unsigned long long)f[i].first_ns, (unsigned long long)f[i].last_ns, f[i].linktype, f[i].snaplen,
+		    f[i].flags & CATF_SCAN ? " scan" : "", f[i].flags & CATF_NOTIME ? " untimed" : "");
+	free(f);
+	if (cat_intervals(c, dump_ival, out, e, sizeof e) < 0) {
+		warnx("%s", e);
+		return -1;
+	}
+	if (pl_iter_open(&it, c->db, cat_taglen, cat_rle, c->h.nfiles ? c->h.nfiles : 1) != 0)
+		return -1;
+	while ((rc = pl_iter_next(&it)) == 1) {
+		fprintf(out, "key %s ", cat_tagname(it.tag));
+		for (size_t i = 0; i < it.vlen; i++)
+			fprintf(out, "%02x", it.val[i]);
+		fputs(" files", out);
+		for (size_t i = 0; i < it.n; i++)
+			fprintf(out, " %u", it.list[i]);
+		fputc('\n', out);
+	}
+	pl_iter_close(&it);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- building ---- */

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "idx.h"
 #include "query.h"
@@ -89,6 +90,8 @@ int cat_in_window(struct catalog *c, uint64_t start, uint64_t end, struct ordset
 #define CAT_HOLE_NS 1000000000ull
 int cat_intervals(struct catalog *c, void (*fn)(void *arg, uint64_t lo, uint64_t hi), void *arg, char *err,
     size_t errlen);
+/* cat_dump: the metadata, the file table and the keys for people (pkindex --dump); 0 or -1 */
+int cat_dump(struct catalog *c, FILE *out);
 /* cat_verify: read every record (pkindex --repair); 0, or -1 with a message */
 int cat_verify(struct catalog *c, char *err, size_t errlen);
 

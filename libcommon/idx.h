@@ -49,6 +49,7 @@ struct idx_meta {
 	uint32_t version;
 	uint32_t linktype;
 	uint64_t pcap_size;     /* bytes of pcap covered (file size when built) */
+	uint64_t pcap_mtime;    /* its modification time then, ns; 0: not recorded (older indexes) */
 	uint64_t packets;
 	uint64_t first_ns, last_ns;   /* smallest and largest packet time (not file order) */
 	int nsec;
@@ -99,7 +100,7 @@ void idx_close(struct idx *x);
 const struct idx_meta *idx_get_meta(const struct idx *x);
 /*
  * idx_matches_pcap: 1 if the index covers exactly the pcap at path
- * (size and, cheaply, the last record), 0 if not.
+ * (size, modification time and, cheaply, the last record), 0 if not.
  */
 int idx_matches_pcap(const struct idx *x, const char *pcap_path);
 /* idx_check_pcap: idx_matches_pcap, and the pcap's own header (when 1) in one open. */

@@ -477,7 +477,7 @@ write_table(struct idx_builder *b, struct pl_out *w)
 }
 
 static int
-write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size)
+write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t pcap_mtime)
 {
 	uint8_t meta[IDX_META_LEN], tr[IDX_TRAILER_LEN], mkey[2] = { IDXK_META, 'M' }, tkey[1] = { IDXK_TRAILER };
 	uint64_t first = b->n ? b->first : 0, last = b->last;
@@ -496,6 +496,7 @@ write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size)
 	put32(meta + 60, TABLE_BLOCK);
 	put32(meta + 64, (IDX_RLE_KEYS ? IDX_LIST_RLE_KEYS : 0) | (IDX_RLE_FLOWS ? IDX_LIST_RLE_FLOWS : 0));
 	put64(meta + 68, b->base);
+	put64(meta + 76, pcap_mtime);
 	put32(meta + 84, crc32_update(0, meta, 84));
 	if (pl_put(w, mkey, 2, meta, sizeof meta) < 0 || write_keys(b, w) < 0 || write_flows(b, w) < 0 ||
 	    write_table(b, w) < 0)
@@ -511,6 +512,7 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 {
 	struct bdb_out o;
 	struct pl_out w;
+	struct stat st;
 	char dst[4096];
 	unsigned pgsize;
 	int rc;
@@ -542,7 +544,9 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 	 */
 	pl_init(&w, o.db, pgsize / 10);
 	errbuf[0] = '\0';
-	rc = write_all(b, &w, pcap_size);
+	/* the pcap's modification time: a pcap replaced by another of the same size is told apart */
+	rc = stat(pcap_path, &st) < 0 ? -1 : write_all(b, &w, pcap_size,
+	    (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
 	pl_free(&w);
 	return bdb_commit(&o, rc == 0, errbuf, errlen);
 }

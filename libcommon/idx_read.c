@@ -118,6 +118,7 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 	x->bpk = le32(m + 60);
 	x->listflags = le32(m + 64);
 	x->base = le64(m + 68);
+	x->meta.pcap_mtime = le64(m + 76);
 	if (x->bpk == 0 || x->bpk > IDX_BLOCK_MAX ||
 	    x->meta.packets > UINT32_MAX - 1 || x->nflows > x->meta.packets) {
 		fail(x, errbuf, errlen, "bad metadata values", 0);
@@ -201,6 +202,8 @@ idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktype, u
 	if ((fd = open(pcap_path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != x->meta.pcap_size ||
+	    (x->meta.pcap_mtime && x->meta.pcap_mtime !=
+	    (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec) ||
 	    pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h ||
 	    pcapf_parsehdr(h, &swapped, nsec, linktype, snaplen) < 0) {
 		close(fd);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "catalog.h"
 #include "catmaint.h"
 #include "fields.h"
 #include "idx.h"
@@ -284,6 +285,12 @@ indexer_record(struct indexer *ix, const struct pk_rec *r)
 	}
 }
 
+void
+indexer_idle(struct indexer *ix)
+{
+	catm_tick(ix->cat, 0);
+}
+
 int
 indexer_finish(struct indexer *ix)
 {
@@ -481,13 +488,38 @@ indexer_repair(const char *dir)
 	return status;
 }
 
+static int
+dump_catalog(const char *path)
+{
+	char e[1024];
+	struct catalog *c = cat_open(path, e, sizeof e);
+	int rc;
+
+	if (c == NULL) {
+		warnx("%s", e);
+		return access(path, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;
+	}
+	rc = cat_dump(c, stdout);
+	cat_close(c);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			warn("stdout");
+		return EX_IOERR;
+	}
+	return rc < 0 ? EX_DATAERR : EX_OK;
+}
+
 int
 indexer_dump(const char *ipath)
 {
 	char e[1024];
-	struct idx *x = idx_open(ipath, e, sizeof e);
+	struct idx *x;
+	size_t n = strlen(ipath);
 	int rc;
 
+	if (n > strlen(CAT_SUFFIX) && strcmp(ipath + n - strlen(CAT_SUFFIX), CAT_SUFFIX) == 0)
+		return dump_catalog(ipath);
+	x = idx_open(ipath, e, sizeof e);
 	if (x == NULL) {
 		warnx("%s", e);
 		return access(ipath, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;
