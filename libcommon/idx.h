@@ -50,6 +50,7 @@ struct idx_meta {
 	uint32_t linktype;
 	uint64_t pcap_size;     /* bytes of pcap covered (file size when built) */
 	uint64_t pcap_mtime;    /* its modification time then, ns; 0: not recorded (older indexes) */
+	uint32_t snaplen;       /* the pcap's snap length (when pcap_mtime is recorded) */
 	uint64_t packets;
 	uint64_t first_ns, last_ns;   /* smallest and largest packet time (not file order) */
 	int nsec;
@@ -74,7 +75,7 @@ uint32_t ordset_next(const struct ordset *s, uint32_t from);
 
 /* ---- building ---- */
 struct idx_builder;
-struct idx_builder *idxb_new(uint32_t linktype, int nsec);
+struct idx_builder *idxb_new(uint32_t linktype, uint32_t snaplen, int nsec);
 /* idxb_add: the next packet in file order (its ordinal is the count so far). */
 void idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen,
     const struct pk_fields *f);

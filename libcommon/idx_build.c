@@ -36,7 +36,7 @@
 
 
 struct idx_builder {
-	uint32_t linktype;
+	uint32_t linktype, snaplen;
 	int nsec;
 	uint64_t n, cap;
 	uint32_t *flow;          /* per packet: its flow */
@@ -173,13 +173,14 @@ tuple_hash(const uint8_t *t)
 }
 
 struct idx_builder *
-idxb_new(uint32_t linktype, int nsec)
+idxb_new(uint32_t linktype, uint32_t snaplen, int nsec)
 {
 	struct idx_builder *b = calloc(1, sizeof *b);
 
 	if (b == NULL)
 		err(EX_OSERR, "calloc");
 	b->linktype = linktype;
+	b->snaplen = snaplen;
 	b->nsec = nsec;
 	b->first = UINT64_MAX;
 	b->htcap = 1024;
@@ -487,7 +488,7 @@ write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t 
 	put32(meta + 8, IDX_VERSION);
 	put32(meta + 12, b->linktype);
 	put32(meta + 16, b->nsec ? 1 : 0);
-	put32(meta + 20, 0);
+	put32(meta + 20, b->snaplen);
 	put64(meta + 24, pcap_size);
 	put64(meta + 32, b->n);
 	put64(meta + 40, first);
@@ -564,7 +565,7 @@ idx_build_from_pcap(const char *pcap_path, uint64_t *packets, char *errbuf, size
 	*packets = 0;
 	if (pcapf_open(&pf, pcap_path, errbuf, errlen) < 0)
 		return -1;
-	b = idxb_new(pf.linktype, pf.nsec);
+	b = idxb_new(pf.linktype, pf.snaplen, pf.nsec);
 	while ((rc = pcapf_next(&pf, &r, rerr, sizeof rerr)) == 1) {
 		decode_packet(pf.linktype, r.data, r.caplen, &f);
 		idxb_add(b, r.offset, r.ts_ns, r.caplen, &f);

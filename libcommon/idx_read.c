@@ -119,6 +119,7 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 	x->listflags = le32(m + 64);
 	x->base = le64(m + 68);
 	x->meta.pcap_mtime = le64(m + 76);
+	x->meta.snaplen = le32(m + 20);
 	if (x->bpk == 0 || x->bpk > IDX_BLOCK_MAX ||
 	    x->meta.packets > UINT32_MAX - 1 || x->nflows > x->meta.packets) {
 		fail(x, errbuf, errlen, "bad metadata values", 0);
@@ -198,7 +199,19 @@ idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktype, u
 		return stat(pcap_path, &st) == 0 && (uint64_t)st.st_size == x->meta.pcap_size &&
 		    st.st_size == PCAP_FILEHDR;
 	}
-	/* one open for the size, the file header and the last record */
+	/*
+	 * An index that recorded its pcap's size, modification time and
+	 * header: one stat tells whether the pcap is still the one it
+	 * indexed.  Older indexes: one open for the size, the file header and
+	 * the last record.
+	 */
+	if (x->meta.pcap_mtime) {
+		*linktype = x->meta.linktype;
+		*snaplen = x->meta.snaplen;
+		*nsec = x->meta.nsec;
+		return stat(pcap_path, &st) == 0 && (uint64_t)st.st_size == x->meta.pcap_size &&
+		    x->meta.pcap_mtime == (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	}
 	if ((fd = open(pcap_path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != x->meta.pcap_size ||

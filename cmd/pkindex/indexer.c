@@ -155,7 +155,7 @@ on_open(struct indexer *ix, const struct rec_file *rf)
 		o->ignored = 1;
 		return;
 	}
-	o->b = idxb_new(rf->linktype, o->nsec);
+	o->b = idxb_new(rf->linktype, rf->snaplen, o->nsec);
 }
 
 static void
