@@ -55,7 +55,7 @@ struct idx_builder {
 	uint32_t *ht;            /* open addressing: flow + 1, 0 = empty */
 	uint32_t mru[2];         /* the last two flows looked up, latest first */
 	uint32_t htcap;          /* power of two */
-	int bad;                 /* offsets did not increase by a whole record */
+	int bad;                 /* 1: offsets did not increase by a whole record, 2: a time beyond PCAP_TS_MAX */
 	uint64_t badoff;
 };
 
@@ -288,6 +288,7 @@ table_flush(struct idx_builder *b)
 	p = b->tab + b->tablen;
 	p += varint_put(p, (uint64_t)b->pn << 1 | (u == 1000));
 	p += varint_put(p, b->poff[0]);
+	/* times are at most PCAP_TS_MAX (< 2^63): their signed differences are defined */
 	p += varint_put(p, zigzag_enc(((int64_t)b->pts[0] - (int64_t)b->base) / (int64_t)u));
 	p += varint_put(p, (b->pts[0] - mn) / u);
 	p += varint_put(p, (mx - mn) / u);
@@ -313,10 +314,24 @@ idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen
 		b->flow = nf;
 		b->cap = nc;
 	}
-	/* the table stores offset deltas minus a record header: file order, whole records */
-	if (b->n > 0 && offset < b->lastoff + PCAP_RECHDR && !b->bad) {
+	/*
+	 * The table stores offset deltas minus a record header (file order,
+	 * whole records) and time deltas as signed numbers: a packet that
+	 * breaks either (a stream can say anything) makes the index unwritable;
+	 * a time is clamped so that the signed arithmetic of table_flush stays
+	 * defined (offsets are unsigned: they may wrap, harmlessly).
+	 */
+	if (!b->bad && (offset < PCAP_FILEHDR || offset > (uint64_t)INT64_MAX ||
+	    (b->n > 0 && offset < b->lastoff + PCAP_RECHDR))) {
 		b->bad = 1;
 		b->badoff = offset;
+	}
+	if (ts_ns > PCAP_TS_MAX) {
+		if (!b->bad) {
+			b->bad = 2;
+			b->badoff = offset;
+		}
+		ts_ns = PCAP_TS_MAX;
 	}
 	(void)caplen;
 	if (!b->nsec)
@@ -519,8 +534,8 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 	int rc;
 
 	if (b->bad) {
-		snprintf(errbuf, errlen, "%s: packet offsets not in file order (at %llu)", pcap_path,
-		    (unsigned long long)b->badoff);
+		snprintf(errbuf, errlen, b->bad == 2 ? "%s: a packet time no pcap can hold (at %llu)" :
+		    "%s: packet offsets not in file order (at %llu)", pcap_path, (unsigned long long)b->badoff);
 		errno = EINVAL;
 		return -1;
 	}

@@ -188,8 +188,11 @@ int
 idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
 {
 	struct stat st;
+	struct pcapf_hdr ph;
+	struct pcapf_rec rec;
 	uint8_t h[PCAP_FILEHDR], r[PCAP_RECHDR];
-	int fd, swapped, ok = 0;
+	char e[256];
+	int fd, ok = 0;
 	uint64_t off = 0, ts = 0;
 
 	if (x->meta.packets == 0) {
@@ -215,23 +218,19 @@ idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktype, u
 	if ((fd = open(pcap_path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != x->meta.pcap_size ||
-	    (x->meta.pcap_mtime && x->meta.pcap_mtime !=
-	    (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec) ||
-	    pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h ||
-	    pcapf_parsehdr(h, &swapped, nsec, linktype, snaplen) < 0) {
+	    pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h || pcapf_hdr_parse(h, &ph, e, sizeof e) < 0) {
 		close(fd);
 		return 0;
 	}
-	/* the last packet must be where the index says, with the same time */
+	*linktype = ph.linktype;
+	*snaplen = ph.snaplen;
+	*nsec = ph.nsec;
+	/* the last packet must be where the index says, with the same time, and end inside the file */
 	if (idx_packet((struct idx *)x, (uint32_t)(x->meta.packets - 1), &off, &ts) == 0 &&
-	    *linktype == x->meta.linktype && off + PCAP_RECHDR <= (uint64_t)st.st_size &&
-	    pread(fd, r, sizeof r, (off_t)off) == (ssize_t)sizeof r) {
-		uint32_t sec = swapped ? __builtin_bswap32(le32(r)) : le32(r);
-		uint32_t frac = swapped ? __builtin_bswap32(le32(r + 4)) : le32(r + 4);
-		uint32_t caplen = swapped ? __builtin_bswap32(le32(r + 8)) : le32(r + 8);
-		uint64_t t = (uint64_t)sec * 1000000000u + (*nsec ? frac : (uint64_t)frac * 1000u);
-		ok = t == ts && off + PCAP_RECHDR + caplen <= (uint64_t)st.st_size;
-	}
+	    *linktype == x->meta.linktype && off >= PCAP_FILEHDR && off <= (uint64_t)st.st_size &&
+	    (uint64_t)st.st_size - off >= PCAP_RECHDR &&
+	    pread(fd, r, sizeof r, (off_t)off) == (ssize_t)sizeof r && pcapf_rechdr(&ph, r, off, &rec, e, sizeof e) == 0)
+		ok = rec.ts_ns == ts && rec.disklen <= (uint64_t)st.st_size - off - PCAP_RECHDR;
 	close(fd);
 	return ok;
 }
@@ -252,7 +251,7 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 {
 	uint8_t key[5] = { IDXK_BLOCK };
 	const uint8_t *p, *end;
-	uint64_t cnt, off, t, dmin, span, v, u;
+	uint64_t cnt, off, t, dmin, span, v, u, room;
 	uint32_t want;
 	DBT d;
 	int rc;
@@ -271,6 +270,10 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 	    varint_get(&p, end, &off) < 0 || varint_get(&p, end, &t) < 0 || varint_get(&p, end, &dmin) < 0 ||
 	    varint_get(&p, end, &span) < 0)
 		return fail(x, errbuf, errlen, "bad packet table block", 0);
+	/* every record header lies inside the pcap the index covers, in file order */
+	if (off < PCAP_FILEHDR || x->meta.pcap_size < PCAP_FILEHDR + PCAP_RECHDR ||
+	    off > x->meta.pcap_size - PCAP_RECHDR)
+		return fail(x, errbuf, errlen, "packet table offset outside the pcap", 0);
 	/* times in ns; wrapping arithmetic on damaged data gives wrong times, never a crash */
 	t = x->base + (uint64_t)zigzag_dec(t) * u;
 	if (mn) {
@@ -283,6 +286,9 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 	for (uint32_t i = 1; i < cnt; i++) {
 		if (varint_get(&p, end, &v) < 0)
 			return fail(x, errbuf, errlen, "bad packet table block", 0);
+		room = x->meta.pcap_size - PCAP_RECHDR - off;     /* off <= pcap_size - 16 holds */
+		if (room < PCAP_RECHDR || v > room - PCAP_RECHDR)
+			return fail(x, errbuf, errlen, "packet table offset outside the pcap", 0);
 		off += v + PCAP_RECHDR;
 		if (varint_get(&p, end, &v) < 0)
 			return fail(x, errbuf, errlen, "bad packet table block", 0);

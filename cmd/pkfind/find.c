@@ -142,19 +142,19 @@ in_window(const struct find_opts *o, uint64_t ts)
 	return ts >= o->start && ts < o->end;
 }
 
-/* link type, snaplen and precision from a pcap's file header, without stdio's big buffer */
+/* link type, snaplen and precision from a pcap's file header, without reading records */
 static int
 pcap_head(const char *path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
 {
-	uint8_t h[PCAP_FILEHDR];
-	int fd, swapped, rc = -1;
+	struct pcapf_hdr ph;
+	char e[256];
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (pcapf_head(path, &ph, e, sizeof e) < 0)
 		return -1;
-	if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && pcapf_parsehdr(h, &swapped, nsec, linktype, snaplen) == 0)
-		rc = 0;
-	close(fd);
-	return rc;
+	*linktype = ph.linktype;
+	*snaplen = ph.snaplen;
+	*nsec = ph.nsec;
+	return 0;
 }
 
 static void
@@ -607,8 +607,10 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 
 		if (verify) {
 			if (pcapf_read_at(&pf, off, &r, c->err, sizeof c->err) < 0) {
-				warnx("%s", c->err);
-				break;
+				/* the index names a record the pcap does not have: believe the pcap */
+				pcapf_close(&pf);
+				c->nm = 0;
+				goto corrupt;
 			}
 			if (!bpf_match(prog, &r))
 				continue;
