@@ -107,14 +107,33 @@ bdb_open_ro(const char *path, DB **dbp, char *errbuf, size_t errlen)
 			errno = EINVAL;
 		return -1;
 	}
-	if ((rc = db_create(&db, reader_env(), 0)) != 0) {
+	/*
+	 * A damaged page (a checksum that fails) panics the environment, and
+	 * a panicked one refuses everything after: leave it to the handles
+	 * still open in it (they fail as they would anyway) and start anew.
+	 */
+	if ((rc = db_create(&db, reader_env(), 0)) == DB_RUNRECOVERY) {
+		read_env = NULL;
+		rc = db_create(&db, reader_env(), 0);
+	}
+	if (rc != 0) {
 		snprintf(errbuf, errlen, "db_create: %s", db_strerror(rc));
 		errno = EIO;
 		return -1;
 	}
 	if (read_env == NULL)
 		db->set_errcall(db, errcall);
-	if ((rc = db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0)) != 0) {
+	if ((rc = db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0)) == DB_RUNRECOVERY && read_env != NULL) {
+		db->close(db, 0);
+		read_env = NULL;
+		if ((rc = db_create(&db, reader_env(), 0)) != 0) {
+			snprintf(errbuf, errlen, "db_create: %s", db_strerror(rc));
+			errno = EIO;
+			return -1;
+		}
+		rc = db->open(db, NULL, path, NULL, DB_BTREE, DB_RDONLY, 0);
+	}
+	if (rc != 0) {
 		snprintf(errbuf, errlen, "%s: %s", path, rc == ENOENT ? strerror(rc) :
 		    lasterr[0] ? bdb_lasterr() : db_strerror(rc));
 		db->close(db, 0);
