@@ -158,6 +158,37 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2 9 14 20)" ]
 }
 
+@test "ranges: every record from start to end, with locations around them, each once" {
+	records "$D/a.pcap" >"$D/recs"
+	local r5 r12 r15
+	r5=$(sed -n 5p "$D/recs" | cut -d' ' -f1)
+	r12=$(sed -n 12p "$D/recs" | cut -d' ' -f1)
+	r15=$(sed -n 15p "$D/recs" | cut -d' ' -f1)
+	{
+		echo header
+		echo "note 5 0 $D"
+		echo "open 3 1 262144 0 $D/a.pcap"
+		locs 3 "$D/a.pcap" 2 7 18
+		# packets 5 to 11, and 15 to the end of the file
+		echo "range 3 $r5 $r12"
+		echo "range 3 $r15 $(stat -c %s "$D/a.pcap")"
+	} | "$CRAFT" >"$D/s.pk"
+	run pkslice <"$D/s.pk"
+	assert_success
+	pkslice <"$D/s.pk" >"$D/o.pcap"
+	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2 5-11 15-20)" ]
+	# the filter applies to ranges as to locations
+	{ echo header; echo "filter 1 0 0 tcp"; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"
+	  echo "range 1 24 $(stat -c %s "$D/a.pcap")"; } | "$CRAFT" | pkslice >"$D/t.pcap"
+	[ "$(pcap_text "$D/t.pcap")" = "$(pcap_text "$D/a.pcap" tcp)" ]
+	# a range that does not start at a record: warned, exit 65, nothing invented
+	{ echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; echo "range 1 $((r5 + 3)) $r12"; } |
+	    "$CRAFT" >"$D/b.pk"
+	run pkslice -w "$D/b.pcap" <"$D/b.pk"
+	[ "$status" -eq 65 ]
+	assert_output --partial "range that does not start at a record"
+}
+
 @test "locations: the filter record is applied (first or last), not with -x" {
 	tcpdump -r "$D/a.pcap" -w "$D/tcp.pcap" tcp 2>/dev/null
 	[ "$(tcpdump -r "$D/tcp.pcap" 2>/dev/null | wc -l)" -gt 0 ]

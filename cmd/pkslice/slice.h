@@ -25,6 +25,7 @@ enum slice_fmt { SLICE_PCAP, SLICE_STREAM };
 
 struct slice_loc {
 	uint64_t off, ts;      /* offset of the pcap record header; time pkfind gave */
+	uint64_t end;          /* a range (REC_RANGE): every record from off to end; 0: the one at off */
 };
 
 /* a pcap file to read: named by a FILE_OPEN record or on the command line */
@@ -116,6 +117,8 @@ int slice_stream(struct slice *sl, int fd);
 void slice_add_root(struct slice *sl, const char *dir);
 struct slice_file *slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags);
 void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
+/* slice_range_add: every record whose header starts in [start, end) */
+void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end);
 
 /*
  * slice_merge.c: slice_locations reads the located packets of sl->files,
