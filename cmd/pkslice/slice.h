@@ -134,6 +134,14 @@ int slice_files(struct slice *sl, char **paths, int npaths);
  */
 int slice_idx_locate(struct slice *sl, struct slice_file *f);
 
+/*
+ * slice_seek.c: slice_seek_span: for a file without an index, [*from, *to)
+ * holds the time window as a binary search over the file finds it (time
+ * order assumed, within a second); 1 if found, 0 if the file is to be read
+ * whole (small, not seekable, no window).
+ */
+int slice_seek_span(struct slice *sl, struct slice_file *f, uint64_t *from, uint64_t *to);
+
 /* slice_time: a -s/-e argument (RFC 3339, epoch seconds[.frac], see timeparse.h) */
 int slice_time(const char *s, uint64_t base_ns, uint64_t *out);
 

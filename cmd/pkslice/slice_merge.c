@@ -540,10 +540,16 @@ slice_files(struct slice *sl, char **paths, int npaths)
 		const char *p = sl->fmt == SLICE_STREAM && realpath(paths[i], rp) ? rp : paths[i];
 		struct slice_file *f = slice_file_add(sl, (uint32_t)i, p, 0);
 
-		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f))
-			f->scan = 1;
-		else
+		uint64_t from, to;
+
+		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f)) {
+			if (slice_seek_span(sl, f, &from, &to))
+				slice_range_add(f, from, to);
+			else
+				f->scan = 1;
+		} else {
 			locs_sort(f);
+		}
 	}
 	return merge(sl);
 }
