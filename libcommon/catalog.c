@@ -985,7 +985,8 @@ intervals(const struct cat_builder *b, struct ival **out)
 			iv[n].hi = b->f[i].last_ns;
 			n++;
 		}
-	qsort(iv, n, sizeof *iv, ival_cmp);
+	if (n > 1)
+		qsort(iv, n, sizeof *iv, ival_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (m > 0 && (iv[i].lo <= iv[m - 1].hi || iv[i].lo - iv[m - 1].hi <= CAT_HOLE_NS)) {
 			if (iv[i].hi > iv[m - 1].hi)
@@ -1011,7 +1012,8 @@ catb_write(struct cat_builder *b, const char *path, int hour, uint64_t dir_ino, 
 	size_t niv;
 	int rc, untimed = 0;
 
-	qsort(b->p, b->np, sizeof *b->p, pair_cmp);
+	if (b->np > 1)
+		qsort(b->p, b->np, sizeof *b->p, pair_cmp);
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct cat_file *f = &b->f[i];
 		packets += f->packets;

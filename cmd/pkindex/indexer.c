@@ -237,8 +237,8 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 		ix->fromdisk++;
 	else
 		ix->failed++;
+	catm_indexed(ix->cat, path);   /* before the drop: path may be o->path */
 	ofile_drop(ix, o);
-	catm_indexed(ix->cat, path);
 	catm_tick(ix->cat, 0);
 }
 
