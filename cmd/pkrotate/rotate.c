@@ -719,9 +719,13 @@ rot_run(struct rot *r)
 	    (unsigned long long)r->files, got_term ? " (stopped by signal)" : "");
 	if (sin_report(&r->in) && status == EX_OK)
 		status = EX_DATAERR;
-	if (r->toobig || r->malformed)
+	if (r->toobig || r->malformed) {
 		warnx("%llu packets too big for pcap, %llu malformed records: dropped",
 		    (unsigned long long)r->toobig, (unsigned long long)r->malformed);
+		/* packets were lost: the exit status says so */
+		if (status == EX_OK)
+			status = EX_DATAERR;
+	}
 	if (r->fwd.dropped || r->lost_ctl)
 		warnx("%llu packets not forwarded (their files are flagged: index them from disk), "
 		    "%llu file records lost", (unsigned long long)r->fwd.dropped, (unsigned long long)r->lost_ctl);
