@@ -203,7 +203,8 @@ skipped(struct stream_in *s, size_t n)
 /*
  * resync: skip to the next record that proves itself: a plausible header
  * of a known type whose whole record is valid (rec_valid), followed by
- * another such record (or by the end of the input, exactly).  A candidate
+ * another such record (or by the end of the input, exactly or inside the
+ * follower: a writer killed).  A candidate
  * whose follower has not arrived yet is waited for, never taken on trust.
  * Records that start within STREAM_REC_MAX bytes of where it lands may
  * still lie inside a record the reader lost (a packet carrying bytes that
@@ -264,7 +265,8 @@ resync(struct stream_in *s)
 					return SIN_AGAIN;
 				}
 				p = bufin_ptr(&s->in);
-				ok = avail >= (size_t)len + nlen && rec_valid(p + len);
+				/* a follower cut by the end of input: a writer killed, its last record torn */
+				ok = avail >= (size_t)len + nlen ? rec_valid(p + len) : s->in.eof;
 			}
 			if (ok) {
 				s->resyncing = 0;

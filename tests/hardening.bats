@@ -328,3 +328,61 @@ big_stream() {
 	[ "$(find "$T/d1" "$T/d2" -name '*.pcap.idx' | wc -l)" = $((np + 1)) ]
 	[ "$(pkfind -d "$T/d1" -d "$T/d2" -c '' 2>/dev/null)" = 2010 ]
 }
+
+# ---- item 7: pkslice's confinement cannot be raced ----
+
+@test "item 7: a located file swapped for a link out of the root after the check is not followed" {
+	mkdir -p "$A/day" "$T/outside"
+	# b: 20000 packets (5 MB: more than pkslice and the pipe buffer) before a's only packet in time; outside: what must never be read
+	"$PK_TOOLS/pkgen" -n 20000 -t 1700000000 "$A/day/b.pcap"
+	"$PK_TOOLS/pkgen" -n 3 -t 1800000000 "$A/day/a.pcap"
+	# the outside file: a's records, times and lengths, with other bytes (0xaa)
+	perl -e 'open(F, "<:raw", $ARGV[0]) or die; local $/; my $d = <F>; my $o = 24;
+	    while ($o + 16 <= length $d) { my $c = unpack("V", substr($d, $o + 8, 4));
+	        substr($d, $o + 16, $c) = "\xaa" x $c; $o += 16 + $c } print $d' "$A/day/a.pcap" >"$T/outside/secret.pcap"
+	{
+		echo header
+		echo "note 5 0 $A"
+		echo "open 1 1 262144 0 $A/day/b.pcap"
+		pcap_craft "$A/day/b.pcap" 1 | awk '$1 == "packet" { print "loc 1", $7, $2 }'
+		echo "open 2 1 262144 0 $A/day/a.pcap"
+		pcap_craft "$A/day/a.pcap" 2 | awk '$1 == "packet" { print "loc 2", $7, $2 }'
+	} | "$CRAFT" >"$T/locs"
+	# pkslice checks both files, writes b's packets into a pipe it cannot empty alone,
+	# and opens a only when a's time comes: a is swapped for a link before that
+	mkfifo "$T/out"
+	pkslice <"$T/locs" >"$T/out" 2>"$T/err" &
+	pid=$!
+	exec 7<"$T/out"
+	head -c 4096 <&7 >"$T/got.pcap"
+	rm "$A/day/a.pcap"
+	ln -s "$T/outside/secret.pcap" "$A/day/a.pcap"
+	cat <&7 >>"$T/got.pcap"
+	exec 7<&-
+	rc=0
+	wait "$pid" || rc=$?
+	cat "$T/err"
+	echo "rc=$rc"; [ "$rc" -eq 77 ]
+	grep -q "refusing to read $A/day/a.pcap: it changed into a link" "$T/err"
+	# b's packets, none of the outside file's
+	[ "$(tcpdump -r "$T/got.pcap" 2>/dev/null | wc -l)" -eq 20000 ]
+	! pcap_text "$T/got.pcap" | grep -q 'aaaa aaaa aaaa aaaa'
+	[ "$(tcpdump -tt -r "$T/got.pcap" 2>/dev/null | grep -c '^1800000000')" -eq 0 ]
+}
+
+@test "item 7: a link inside the root to a file inside it is read; a FIFO put in its place is not" {
+	mkdir -p "$A/day"
+	"$PK_TOOLS/pkgen" -n 5 "$A/day/a.pcap"
+	ln -s a.pcap "$A/day/l.pcap"
+	{
+		echo header
+		echo "open 1 1 262144 0 $A/day/l.pcap"
+		pcap_craft "$A/day/a.pcap" 1 | awk '$1 == "packet" { print "loc 1", $7, $2 }'
+	} | "$CRAFT" >"$T/locs"
+	run bash -c "pkslice -R '$A' <'$T/locs' | tcpdump -r - 2>/dev/null | wc -l"
+	assert_output 5
+	rm "$A/day/l.pcap"
+	mkfifo "$A/day/l.pcap"
+	run timeout 10 pkslice -R "$A" -w "$T/o.pcap" <"$T/locs"
+	assert_failure 77
+}
