@@ -691,6 +691,26 @@ fsync_path(const char *path, int dir)
 	return rc;
 }
 
+/*
+ * An index is read by whoever may read its pcap: the archive group
+ * (pkrotate -g) that the pcap has, mode 0640 whatever the umask.  A
+ * group this process may not give is said once: analysts would find the
+ * index unreadable and every search would scan.
+ */
+static void
+give_pcap_group(const char *idx_path, const char *pcap_path)
+{
+	static int warned;
+	struct stat ps, is;
+
+	(void)chmod(idx_path, 0640);
+	if (stat(pcap_path, &ps) < 0 || stat(idx_path, &is) < 0 || is.st_gid == ps.st_gid)
+		return;
+	if (chown(idx_path, (uid_t)-1, ps.st_gid) < 0 && !warned++)
+		warn("unable to give the index of %s the group of its pcap (%lu)", pcap_path,
+		    (unsigned long)ps.st_gid);
+}
+
 int
 idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, char *errbuf, size_t errlen)
 {
@@ -753,6 +773,8 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 		rc = -1;
 		e = errno;
 	}
+	if (rc == 0)
+		give_pcap_group(tmp, pcap_path);
 	if (rc == 0 && rename(tmp, dst) < 0) {
 		rc = -1;
 		e = errno;

@@ -17,6 +17,11 @@ setup() {
 	mkdir -p "$A"
 }
 
+teardown() {
+	# a directory outside the suite's (item 11) goes too, also when the case failed
+	[ -z "${G:-}" ] || rm -rf "$G"
+}
+
 # last_offset PCAP: the offset of its last record header
 last_offset() {
 	perl -e 'open(F, "<:raw", $ARGV[0]) or die; local $/; my $d = <F>; my ($o, $l) = (24, 0);
@@ -385,4 +390,36 @@ big_stream() {
 	mkfifo "$A/day/l.pcap"
 	run timeout 10 pkslice -R "$A" -w "$T/o.pcap" <"$T/locs"
 	assert_failure 77
+}
+
+# ---- item 11: the archive group reaches indexes and the stats log ----
+
+@test "item 11: an analyst in the archive group reads the indexes and the drops (pkrotate -g)" {
+	need_root
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	# a directory nobody can walk into (the suite's temporary one may not be)
+	G=$(mktemp -d /tmp/pk-hard-group.XXXXXX)
+	chmod 0755 "$G"
+	"$PK_TOOLS/pkgen" -n 300 -t 1700000000 "$T/in.pcap"
+	{ pkread -r "$T/in.pcap"
+	  printf 'stats 1700000000100000000 300 42 0 1 eth0\n' | "$CRAFT"; } >"$T/s"
+	umask 0022
+	pkrotate -d "$G/a" -g 4242 -C 0.05 <"$T/s" 2>/dev/null | pkindex -d "$G/a"
+	n=$(find "$G/a" -name '*.pcap' | wc -l)
+	[ "$n" -ge 2 ]
+	for f in $(find "$G/a" -name '*.idx') "$G/a/pk-stats.log"; do
+		[ "$(stat -c '%a %g' "$f")" = "640 4242" ] || { stat -c '%n %a %g' "$f"; false; }
+	done
+	# nobody, in group 4242 only
+	as_analyst() { setpriv --reuid=nobody --regid=4242 --clear-groups "$@"; }
+	run as_analyst pkfind -d "$G/a" -c ''
+	assert_success
+	assert_line 300
+	assert_line --partial "($n indexed, 0 scanned)"
+	assert_line --partial ", 42 drops;"
+	# a stats log it cannot read is said, not taken for "0 drops"
+	chmod 0600 "$G/a/pk-stats.log"
+	run as_analyst pkfind -d "$G/a" -c ''
+	assert_line --partial "pk-stats.log: capture drops unknown: Permission denied"
+	assert_line --partial ", drops unknown;"
 }
