@@ -423,3 +423,30 @@ big_stream() {
 	assert_line --partial "pk-stats.log: capture drops unknown: Permission denied"
 	assert_line --partial ", drops unknown;"
 }
+
+# ---- item 12: more VLAN tags than the index keeps ----
+
+@test "item 12: a packet with a fifth VLAN tag is a candidate for every query (unsure)" {
+	# 5 tags (ids 1 2 3 4 500) three times, 2 tags twice, then IPv4/UDP 10.0.0.1 > 10.0.0.2
+	perl -e '
+	    my @pk; my $ip = pack("H*", "450000200001000040110000" . "0a000001" . "0a000002" . "003500350008" . "0000" . "00000000");
+	    for my $tags ([1, 2, 3, 4, 500], [1, 2, 3, 4, 500], [7, 8], [1, 2, 3, 4, 500], [7, 500]) {
+	        my $e = pack("H*", "020000000001020000000002");
+	        $e .= pack("nn", 0x8100, $_) for @$tags;
+	        push @pk, $e . pack("n", 0x0800) . $ip;
+	    }
+	    print pack("VvvlVVV", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1);
+	    my $t = 1700000000;
+	    print pack("VVVV", $t++, 0, length $_, length $_), $_ for @pk;' >"$A/v.pcap"
+	e='vlan and vlan and vlan and vlan and vlan 500'
+	[ "$(tcpdump -r "$A/v.pcap" "$e" 2>/dev/null | wc -l)" -eq 3 ]
+	pkindex -d "$A" "$A/v.pcap"
+	[ "$(pkfind -d "$A" -c "$e" 2>/dev/null)" = 3 ]
+	[ "$(pkfind -d "$A" -c 'vlan 500' 2>/dev/null)" = "$(tcpdump -r "$A/v.pcap" 'vlan 500' 2>/dev/null | wc -l)" ]
+	run bash -c "pkfind -d '$A' '$e' 2>/dev/null | pkslice | tcpdump -r - 2>/dev/null | wc -l"
+	assert_output 3
+	# the stream's fields say the same (pkextract | pkindex)
+	rm "$A/v.pcap.idx"
+	pkread -r "$A/v.pcap" | pkextract | pkindex -d "$A"
+	[ "$(pkfind -d "$A" -c "$e" 2>/dev/null)" = 3 ]
+}
