@@ -450,3 +450,43 @@ big_stream() {
 	pkread -r "$A/v.pcap" | pkextract | pkindex -d "$A"
 	[ "$(pkfind -d "$A" -c "$e" 2>/dev/null)" = 3 ]
 }
+
+# ---- item 14: after -Z nothing can be regained ----
+
+# status_of PID FIELD: a field of /proc/PID/status
+status_of() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+@test "item 14: pkread -Z: the bounding set is empty and no_new_privs is set (as root, and under a unit)" {
+	need_root
+	need_cmd setpriv
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	local pid
+	mkfifo -m 0666 "$T/in"
+	chmod 0755 "$T"
+	# as root: a file read as nobody, held open so that /proc can be looked at
+	sleep 30 >"$T/in" &
+	hold=$!
+	pkread -Z nobody -r - <"$T/in" >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do [ "$(status_of $pid Uid)" = 65534 ] && break; sleep 0.1; done
+	[ "$(status_of $pid Uid)" = 65534 ]
+	[ "$(status_of $pid CapBnd)" = 0000000000000000 ]
+	[ "$(status_of $pid CapAmb)" = 0000000000000000 ]
+	[ "$(status_of $pid CapPrm)" = 0000000000000000 ]
+	[ "$(status_of $pid NoNewPrivs)" = 1 ]
+	kill $hold; wait $pid || true
+	# started as the user with CAP_NET_RAW in the ambient set (the unit's way): that goes too
+	sleep 30 >"$T/in" &
+	hold=$!
+	setpriv --reuid=nobody --regid=65534 --clear-groups --inh-caps=+net_raw --ambient-caps=+net_raw \
+	    pkread -Z nobody -r - <"$T/in" >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do [ "$(status_of $pid NoNewPrivs)" = 1 ] && break; sleep 0.1; done
+	[ "$(status_of $pid CapAmb)" = 0000000000000000 ]
+	[ "$(status_of $pid CapPrm)" = 0000000000000000 ]
+	[ "$(status_of $pid CapEff)" = 0000000000000000 ]
+	[ "$(status_of $pid NoNewPrivs)" = 1 ]
+	kill $hold; wait $pid || true
+}
