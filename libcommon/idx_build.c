@@ -563,6 +563,7 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 	pgsize = b->n < IDX_SMALL_FILE ? 1024 : 4096;
 	if (bdb_create(&o, dst, pgsize, errbuf, errlen) < 0)
 		return -1;
+	o.group_of = pcap_path;        /* read by whoever may read the pcap */
 	/*
 	 * Records of about a tenth of a page pack pages well and stay far
 	 * below the overflow-page threshold.

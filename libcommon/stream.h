@@ -104,18 +104,43 @@ struct stream_in {
 	uint64_t garbage;      /* bytes skipped while resynchronising */
 	uint64_t resyncs;
 	int truncated;         /* input ended inside a record */
+	int joining;           /* may start mid-stream (a named FIFO, or sin_join) */
+	uint64_t join_skip;    /* bytes skipped after joining, within the record joined inside (not garbage) */
+	uint64_t join_end;     /* that record ends before this position */
+	int resyncing;         /* looking for a record that proves itself */
+	int skipping;          /* a writer of another version: its records are skipped */
+	int warned_version;
+	uint64_t pos;          /* bytes consumed */
+	uint64_t rec_pos;      /* where the record last returned starts */
+	uint64_t sure_from;    /* records from here on are aligned with the writer's (sin_unsure) */
 };
 
+/* sin_init: read fd; a named FIFO is read as sin_join says. */
 void sin_init(struct stream_in *s, int fd, const char *name);
+/*
+ * sin_join: the input may start in the middle of a stream (another reader
+ * had the rest): the first bytes are resynchronised on unless they are a
+ * header record, a pcap magic there is not fatal, and a header of another
+ * version never ends the reading (that writer's records are skipped).
+ */
+void sin_join(struct stream_in *s);
 void sin_free(struct stream_in *s);
 /*
  * sin_next: the next record.  SIN_RECORD, SIN_EOF, SIN_ERROR (message
- * printed; read error or not a stream at all), or SIN_AGAIN (a signal
- * interrupted the read: check your flags and call again).  Garbage is
- * skipped (counted in s->garbage, reported once per run) by scanning for
- * the next plausible record header.  REC_HEADER records are returned too.
+ * printed; read error, a pcap file, a stream of another version), or
+ * SIN_AGAIN (a signal interrupted the read: check your flags and call
+ * again).  Garbage is skipped (counted in s->garbage, reported by
+ * sin_report) by resynchronising on the next record that proves itself:
+ * a valid record followed by another (pk-stream(5)).  REC_HEADER records
+ * are returned too.
  */
 int sin_next(struct stream_in *s, struct pk_rec *r);
+/*
+ * sin_unsure: 1 if the record sin_next returned last may be bytes of a
+ * record the reader lost (it starts less than STREAM_REC_MAX bytes after a
+ * resynchronisation): act on nothing in it that cannot be undone.
+ */
+int sin_unsure(const struct stream_in *s);
 /* sin_report: at the end, warn about garbage/truncation; returns 1 if any. */
 int sin_report(const struct stream_in *s);
 

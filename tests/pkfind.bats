@@ -110,6 +110,20 @@ shared() {
 @test "gen: empty result from an AND"           { same gen 'icmp and host 10.0.0.1 and host 10.0.0.2'; }
 @test "gen: not of an empty set is everything"  { same gen 'not host 172.16.99.99'; }
 @test "gen: everything (no expression)"         { same gen ''; }
+# numbers as libpcap's scanner reads them (issue 10 item 4): dotted octets and
+# portrange bounds are decimal whatever their leading zeros; number tokens are C-like
+@test "gen: host with a leading-zero octet"     { same gen 'host 10.0.0.010'; }
+@test "gen: net with leading-zero octets"       { same gen 'net 010.0.0.0/24'; }
+@test "gen: net with longer leading zeros"      { same gen 'net 0192.0168.001.0/24'; }
+@test "gen: ip host 010.0.0.10"                 { same gen 'ip host 010.0.0.10 or ip host 10.0.0.0012'; }
+@test "gen: portrange 0440-0450"                { same gen 'portrange 0440-0450'; }
+@test "gen: tcp dst portrange 0010-0100"        { same gen 'tcp dst portrange 0010-0100'; }
+@test "gen: port 0675 (octal 445)"              { same gen 'port 0675'; }
+@test "gen: port 0x35 (hex 53)"                 { same gen 'port 0x35'; }
+@test "gen: vlan 012 (octal 10)"                { same gen 'vlan 012'; }
+@test "gen: ip proto 021 (octal 17)"            { same gen 'ip proto 021'; }
+@test "gen: net 012 (octal 10, a lone number)"  { same gen 'net 012'; }
+@test "gen: prefix length 030 (octal 24)"       { same gen 'net 192.168.1.0/030'; }
 @test "sll: host"                               { same sll 'host 10.0.0.1'; }
 @test "sll: port 53"                            { same sll 'port 53'; }
 @test "sll: ip6 and udp"                        { same sll 'ip6 and udp'; }

@@ -765,9 +765,13 @@ count_gaps(struct fctx *c, uint64_t wlo, uint64_t whi, uint64_t *ngaps, uint64_t
 	}
 }
 
-/* capture drops in DIR/pk-stats.log within the window: per run deltas of drop + ifdrop */
+/*
+ * capture drops in DIR/pk-stats.log within the window: per run deltas of
+ * drop + ifdrop.  A log that is there but cannot be read sets *unknown
+ * (said once): "0 drops" would be a claim.
+ */
 static uint64_t
-count_drops(const struct find_opts *o, const char *dir)
+count_drops(const struct find_opts *o, const char *dir, int *unknown)
 {
 	char path[PATH_MAX], line[512], name[256], pname[256] = "";
 	unsigned long long ts, recv, drop, ifdrop, flags;
@@ -775,9 +779,15 @@ count_drops(const struct find_opts *o, const char *dir)
 	int have = 0, final = 0;
 	FILE *fp;
 
-	if (snprintf(path, sizeof path, "%s/%s", dir, ARCH_STATS) >= (int)sizeof path ||
-	    (fp = fopen(path, "r")) == NULL)
+	if (snprintf(path, sizeof path, "%s/%s", dir, ARCH_STATS) >= (int)sizeof path)
 		return 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT) {
+			warn("%s: capture drops unknown", path);
+			*unknown = 1;
+		}
+		return 0;
+	}
 	while (fgets(line, sizeof line, fp) != NULL) {
 		uint64_t cum, delta, from;
 
@@ -829,9 +839,9 @@ coverage(struct fctx *c, char *buf, size_t len)
 {
 	const struct find_opts *o = c->o;
 	uint64_t wlo = o->start, whi = o->end, ngaps, gapns, drops = 0, amin = UINT64_MAX, amax = 0;
-	char a[40], b[40], d[64];
+	char a[40], b[40], d[64], dr[48];
 	size_t i, nfiles;
-	int k;
+	int k, unknown = 0;
 
 	for (i = 0; i < c->niv; i++) {
 		if (c->iv[i].lo < amin)
@@ -846,7 +856,12 @@ coverage(struct fctx *c, char *buf, size_t len)
 		whi = amin == UINT64_MAX || amax + 1 < wlo ? wlo : amax + 1;  /* never before the start */
 	count_gaps(c, wlo, whi, &ngaps, &gapns);
 	for (k = 0; k < o->ndirs; k++)
-		drops += count_drops(o, o->dirs[k]);
+		drops += count_drops(o, o->dirs[k], &unknown);
+	if (unknown)
+		snprintf(dr, sizeof dr, drops ? "%llu drops or more (a log unreadable)" : "drops unknown",
+		    (unsigned long long)drops);
+	else
+		snprintf(dr, sizeof dr, "%llu drop%s", (unsigned long long)drops, drops == 1 ? "" : "s");
 	time_fmt_iso(wlo, 0, a, sizeof a);
 	/* an open end is shown as the archive's last packet */
 	time_fmt_iso(o->end == UINT64_MAX && whi > wlo ? whi - 1 : whi, 0, b, sizeof b);
@@ -855,9 +870,9 @@ coverage(struct fctx *c, char *buf, size_t len)
 		strlcpy(a, "an empty archive", sizeof a), b[0] = '\0';
 	nfiles = c->ncatalog + c->nindexed + c->nscanned;
 	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu from catalogs, %zu indexed, %zu scanned), %llu gap%s%s%s%s, "
-	    "%llu drop%s; %llu %s%s", a, b[0] ? ".." : "", b, nfiles, nfiles == 1 ? "" : "s", c->ncatalog, c->nindexed,
+	    "%s; %llu %s%s", a, b[0] ? ".." : "", b, nfiles, nfiles == 1 ? "" : "s", c->ncatalog, c->nindexed,
 	    c->nscanned, (unsigned long long)ngaps, ngaps == 1 ? "" : "s", ngaps ? " (" : "", ngaps ? d : "",
-	    ngaps ? ")" : "", (unsigned long long)drops, drops == 1 ? "" : "s", (unsigned long long)c->found,
+	    ngaps ? ")" : "", dr, (unsigned long long)c->found,
 	    c->inexact ? "candidate" : "packet", c->found == 1 ? "" : "s");
 }
 

@@ -14,6 +14,14 @@ static volatile sig_atomic_t stop;
 
 static void onsig(int sig) { (void)sig; stop = 1; }
 
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s -d DIR [-d DIR ...] [FILE.pcap ...]\n       %s --repair -d DIR [-d DIR ...]\n"
+	    "       %s --dump FILE.idx | FILE.cat\n", pk_progname, pk_progname, pk_progname);
+	exit(EX_USAGE);
+}
+
 /*
  * next_record: sin_next, but while the input is quiet the catalogs that
  * are due get written (a folder becomes still a moment after its last
@@ -30,12 +38,36 @@ next_record(struct stream_in *in, struct pk_rec *r, struct indexer *ix)
 	return sin_next(in, r);
 }
 
-static void
-usage(void)
+/* the stream on standard input into the indexes of the files under dirs */
+static int
+index_stream(char **dirs, size_t ndirs)
 {
-	fprintf(stderr, "usage: %s -d DIR [FILE.pcap ...]\n       %s --repair -d DIR\n       %s --dump FILE.idx\n",
-	    pk_progname, pk_progname, pk_progname);
-	exit(EX_USAGE);
+	struct sigaction sa = { .sa_handler = onsig };   /* no SA_RESTART: sin_next returns SIN_AGAIN */
+	struct stream_in in;
+	struct pk_rec r;
+	struct indexer *ix;
+	uint64_t resyncs = 0;
+	int rc = SIN_EOF, status;
+
+	if ((ix = indexer_new(dirs, ndirs)) == NULL)
+		return EX_NOINPUT;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sin_init(&in, 0, "stdin");
+	while (!stop && (rc = next_record(&in, &r, ix)) != SIN_EOF && rc != SIN_ERROR) {
+		if (in.resyncs != resyncs) {
+			resyncs = in.resyncs;
+			indexer_lost(ix);
+		}
+		if (rc == SIN_RECORD)
+			indexer_record(ix, &r, sin_unsure(&in));
+	}
+	status = indexer_finish(ix);
+	if (sin_report(&in) || rc == SIN_ERROR)
+		status = status ? status : EX_DATAERR;
+	indexer_free(ix);
+	sin_free(&in);
+	return status;
 }
 
 int
@@ -43,17 +75,20 @@ main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "repair", no_argument, NULL, 'R' },
 		{ "dump", required_argument, NULL, 'U' }, { NULL, 0, NULL, 0 } };
-	struct sigaction sa = { .sa_handler = onsig };   /* no SA_RESTART: sin_next returns SIN_AGAIN */
-	struct stream_in in;
-	struct pk_rec r;
-	struct indexer *ix;
-	const char *dir = NULL, *dump = NULL;
-	int c, repair = 0, rc = SIN_EOF, status;
+	char **dirs = NULL;
+	size_t ndirs = 0;
+	const char *dump = NULL;
+	int c, repair = 0, rc;
 
 	pk_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "d:", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
+		case 'd':
+			/* every disk of a pkrotate -d d1 -d d2 archive */
+			if ((dirs = reallocarray(dirs, ndirs + 1, sizeof *dirs)) == NULL)
+				err(EX_OSERR, "reallocarray");
+			dirs[ndirs++] = optarg;
+			break;
 		case 'R': repair = 1; break;
 		case 'U': dump = optarg; break;
 		default: usage();
@@ -62,25 +97,15 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (dump)
-		return dir || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
-	if (dir == NULL || (repair && argc))
+		return ndirs || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
+	if (ndirs == 0 || (repair && argc))
 		usage();
 	if (repair)
-		return indexer_repair(dir);
-	if (argc)
-		return indexer_files(dir, argv, argc);
-	if ((ix = indexer_new(dir)) == NULL)
-		return EX_NOINPUT;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sin_init(&in, 0, "stdin");
-	while (!stop && (rc = next_record(&in, &r, ix)) != SIN_EOF && rc != SIN_ERROR)
-		if (rc == SIN_RECORD)
-			indexer_record(ix, &r);
-	status = indexer_finish(ix);
-	if (sin_report(&in) || rc == SIN_ERROR)
-		status = status ? status : EX_DATAERR;
-	indexer_free(ix);
-	sin_free(&in);
-	return status;
+		rc = indexer_repair(dirs, ndirs);
+	else if (argc)
+		rc = indexer_files(dirs, ndirs, argv, argc);
+	else
+		rc = index_stream(dirs, ndirs);
+	free(dirs);
+	return rc;
 }

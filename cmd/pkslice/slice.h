@@ -6,8 +6,8 @@
  * slice.c        the output side (deferred pcap header, link type check,
  *                stream form), the filter record, the time window
  * slice_stream.c reading the input stream (packets, or locations to read)
- * slice_merge.c  reading pcap files: per-file cursors merged by time,
- *                confinement of located files to the archive roots
+ * slice_merge.c  reading pcap files: per-file cursors merged by time
+ * slice_confine.c located files only under the archive roots, race-free
  */
 #ifndef PK_SLICE_H
 #define PK_SLICE_H
@@ -32,6 +32,8 @@ struct slice_loc {
 struct slice_file {
 	uint32_t id;           /* the stream's file id (location mode) */
 	char *path;
+	int root;              /* located: the root it lies under (slice_confine) */
+	char *rel;             /* its name under that root; NULL: a command-line file, opened as named */
 	uint32_t flags;        /* FILE_OPEN flags */
 	struct slice_loc *loc; /* locations (location mode), sorted by offset at the end */
 	size_t n, cap;
@@ -50,6 +52,8 @@ struct slice {
 	int no_filter;         /* -x */
 	char **roots;          /* -R, else NOTE_ROOT texts */
 	size_t nroots;
+	int *rootfd;           /* slice_confine: each root's directory, opened once (-1: none) */
+	char **rootreal;       /* and its resolved name */
 	int roots_given;
 	uint64_t win_start, win_end;  /* -s/-e and FILTER_WINDOW combined: [start, end) */
 
@@ -127,6 +131,16 @@ void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end);
  */
 int slice_locations(struct slice *sl);
 int slice_files(struct slice *sl, char **paths, int npaths);
+/*
+ * slice_confine.c: slice_confine judges a located file's path (0 under a
+ * root: f->path resolved, f->root and f->rel set; 1 it is gone; -1
+ * refused, said); slice_open opens f (a located file from its root's
+ * descriptor, following no link on the way), a regular file or -1 with
+ * errno (EPERM: refused, EINVAL: not a regular file).
+ */
+int slice_confine(struct slice *sl, struct slice_file *f);
+int slice_open(struct slice *sl, const struct slice_file *f);
+
 /*
  * slice_idx.c: the packets of f in the time window from its index
  * (<path>.idx) when one exists and covers the file exactly; 1 if used,
