@@ -415,8 +415,16 @@ big_stream() {
 	run as_analyst pkfind -d "$G/a" -c ''
 	assert_success
 	assert_line 300
-	assert_line --partial "($n indexed, 0 scanned)"
+	assert_line --partial ", $n indexed, 0 scanned)"
 	assert_line --partial ", 42 drops;"
+	# the catalogs too: the folder and every catalog in it
+	[ "$(stat -c '%a %g' "$G/a/.catalog")" = "750 4242" ]
+	for f in "$G"/a/.catalog/*; do
+		[ "$(stat -c '%a %g' "$f")" = "640 4242" ] || { stat -c '%n %a %g' "$f"; false; }
+	done
+	run as_analyst pkfind -d "$G/a" -c 'host 10.99.99.99'
+	assert_success
+	refute_output --partial "searching without it"
 	# a stats log it cannot read is said, not taken for "0 drops"
 	chmod 0600 "$G/a/pk-stats.log"
 	run as_analyst pkfind -d "$G/a" -c ''

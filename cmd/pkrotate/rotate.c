@@ -533,13 +533,17 @@ lock_dir(const struct rot_conf *c, const char *dir)
 	char path[PATH_MAX];
 	int fd;
 
-	if (mkdir(dir, 0750) == 0) {
-		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			set_owner(c, fd, dir, 0750);
-			close(fd);
-		}
-	} else if (errno != EEXIST)
+	/*
+	 * Made here, or a moment ago by the pkindex beside us in the pipeline
+	 * (which creates a missing archive too): either way the archive group
+	 * must reach it, or analysts cannot walk in.
+	 */
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
 		err(EX_CANTCREAT, "unable to create %s", dir);
+	if (c->set_gid && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		set_owner(c, fd, dir, 0750);
+		close(fd);
+	}
 	snprintf(path, sizeof path, "%s/%s", dir, ARCH_LOCK);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
 		err(EX_CANTCREAT, "unable to open %s", path);
