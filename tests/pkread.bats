@@ -328,7 +328,7 @@ teardown() {
 	gen "$T/a.pcap" -n 5
 	run pkread
 	assert_failure 64
-	assert_output --partial "usage: pkread [-Dmpq] [-i IFACE | -r FILE ...]"
+	assert_output --partial "usage: pkread [-mpq] [-i iface | -r file ...]"
 	run pkread -i lo -r "$T/a.pcap"
 	assert_failure 64
 	for o in "-t 5" "-I 5" "-S 5" "-s 100" "-B 1024" "-p" "-m"; do
