@@ -22,6 +22,7 @@
 
 #include "archive.h"
 #include "fields.h"
+#include "hook.h"
 #include "idx.h"
 #include "indexer.h"
 #include "pcapfile.h"
@@ -45,6 +46,22 @@ struct indexer {
 	uint64_t indexed, fromdisk, failed, removed;
 };
 
+/* -z: after an index is in place (indexer_hook) */
+static const char *index_hook;
+
+void
+indexer_hook(const char *cmd)
+{
+	index_hook = cmd;
+}
+
+static void
+indexed(const char *pcap)
+{
+	if (index_hook != NULL)
+		(void)hook_run(index_hook, pcap);
+}
+
 static void
 set_status(int *st, int code)
 {
@@ -62,7 +79,7 @@ indexer_new(const char *dir)
 	 * Started beside a pkrotate that has not created the archive yet
 	 * (both ends of a pipe start at once): create it as pkrotate would.
 	 */
-	if (realpath(dir, rp) == NULL && (errno != ENOENT || (mkdir(dir, 0750) < 0 && errno != EEXIST) ||
+	if (realpath(dir, rp) == NULL && (errno != ENOENT || pk_mkdirs(dir, 0750) < 0 ||
 	    realpath(dir, rp) == NULL)) {
 		warn("%s", dir);
 		return NULL;
@@ -122,6 +139,7 @@ build_disk(const char *path, const char *reason, int *status)
 	}
 	if (e[0])
 		warnx("%s (indexed the %llu whole packets before it)", e, (unsigned long long)n);
+	indexed(path);
 	return 0;
 }
 
@@ -222,9 +240,10 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 		warnx("%s", e);
 		why = "index write failed";
 	}
-	if (why == NULL)
+	if (why == NULL) {
 		ix->indexed++;
-	else if (build_disk(path, why, &ix->status) == 0)
+		indexed(path);
+	} else if (build_disk(path, why, &ix->status) == 0)
 		ix->fromdisk++;
 	else
 		ix->failed++;

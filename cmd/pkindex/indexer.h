@@ -19,6 +19,12 @@ void indexer_record(struct indexer *ix, const struct pk_rec *r);
 int indexer_finish(struct indexer *ix);
 void indexer_free(struct indexer *ix);
 
+/*
+ * indexer_hook: run cmd (hook.h) on each pcap whose index this run
+ * renames into place, from the stream or from disk; NULL: none.
+ */
+void indexer_hook(const char *cmd);
+
 /* indexer_files: index existing classic pcaps in place; exit status. */
 int indexer_files(const char *dir, char **files, int nfiles);
 /* indexer_repair: build missing and rebuild mismatched indexes under dir; exit status. */

@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "indexer.h"
 #include "pk.h"
@@ -13,45 +15,56 @@ static volatile sig_atomic_t stop;
 
 static void onsig(int sig) { (void)sig; stop = 1; }
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: %s -d DIR [FILE.pcap ...]\n       %s --repair -d DIR\n       %s --dump FILE.idx\n",
-	    pk_progname, pk_progname, pk_progname);
-	exit(EX_USAGE);
-}
+/* pkindex(1) SYNOPSIS */
+#define USAGE "pkindex -d dir [-z command] [file.pcap ...]\n" \
+	"pkindex --repair -d dir [-z command]\n" \
+	"pkindex --dump file.idx"
 
 int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "repair", no_argument, NULL, 'R' },
-		{ "dump", required_argument, NULL, 'U' }, { NULL, 0, NULL, 0 } };
+		{ "dump", required_argument, NULL, 'U' }, PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct sigaction sa = { .sa_handler = onsig };   /* no SA_RESTART: sin_next returns SIN_AGAIN */
 	struct stream_in in;
 	struct pk_rec r;
 	struct indexer *ix;
-	const char *dir = NULL, *dump = NULL;
+	const char *dir = NULL, *dump = NULL, *hook = NULL;
 	int c, repair = 0, rc = SIN_EOF, status;
 
 	pk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:hz:", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
+		case 'd':
+			if (dir != NULL && strcmp(dir, optarg) != 0)
+				errx(EX_USAGE, "one archive at a time: -d %s and -d %s", dir, optarg);
+			dir = optarg;
+			break;
 		case 'R': repair = 1; break;
 		case 'U': dump = optarg; break;
-		default: usage();
+		case 'z': hook = optarg; break;
+		default: pk_stdopt(c, USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (dump)
-		return dir || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
-	if (dir == NULL || (repair && argc))
-		usage();
+	if (dump) {
+		if (dir || repair || hook || argc)
+			errx(EX_USAGE, "--dump prints one index: no -d, --repair, -z or files with it");
+		return indexer_dump(dump);
+	}
+	if (dir == NULL) {
+		warnx("no archive: give -d DIR");
+		pk_usage(USAGE, 0);
+	}
+	if (repair && argc)
+		errx(EX_USAGE, "--repair walks the whole archive: no files with it");
+	indexer_hook(hook);
 	if (repair)
 		return indexer_repair(dir);
 	if (argc)
 		return indexer_files(dir, argv, argc);
+	pk_refuse_tty_in(STDIN_FILENO, "pkread -r X.pcap | pkrotate -d DIR | pkindex -d DIR");
 	if ((ix = indexer_new(dir)) == NULL)
 		return EX_NOINPUT;
 	sigaction(SIGINT, &sa, NULL);

@@ -521,12 +521,12 @@ lock_dir(const struct rot_conf *c, const char *dir)
 	char path[PATH_MAX];
 	int fd;
 
-	if (mkdir(dir, 0750) == 0) {
+	if ((fd = pk_mkdirs(dir, 0750)) > 0) {
 		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 			set_owner(c, fd, dir, 0750);
 			close(fd);
 		}
-	} else if (errno != EEXIST)
+	} else if (fd < 0)
 		err(EX_CANTCREAT, "unable to create %s", dir);
 	snprintf(path, sizeof path, "%s/%s", dir, ARCH_LOCK);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
