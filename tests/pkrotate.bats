@@ -158,6 +158,49 @@ PY
 	assert_output --partial "link-type RAW"
 }
 
+@test "snaplen: a source record's (pkread -s) and an input file's go in the file header" {
+	# a live source of snaplen 100, then one of its packets longer than that
+	{ echo "header 1"; echo "source 0 1 100 1 eth9"
+	  for t in 1 2 3; do echo "packet 170000000${t}000000000 1 $(printf 'ab%.0s' $(seq 60)) 1"; done
+	  echo "packet 1700000004000000000 1 $(printf 'ab%.0s' $(seq 150)) 1"
+	} | "$PK_TOOLS/pkcraft" >s.pk
+	run sh -c 'pkrotate -d A <s.pk >/dev/null'
+	assert_success
+	assert_output --partial "over the snapshot length 100"
+	run archive_files A
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$(od -An -tu4 -j16 -N4 "${lines[0]}" | tr -d ' ')" 100
+	assert_equal "$(od -An -tu4 -j16 -N4 "${lines[1]}" | tr -d ' ')" 262144
+	[ "$(tcpdump -r "${lines[0]}" -nn 2>/dev/null | grep -c '^[0-9]')" -eq 3 ]
+	# the file-open records passed on say the same
+	pkrotate -d B <s.pk | stream_dump >dump.txt
+	[ "$(grep -c '^open [0-9]* 1 100 1 ' dump.txt)" -eq 1 ]
+	[ "$(grep -c '^open [0-9]* 1 262144 1 ' dump.txt)" -eq 1 ]
+	# pkread -r of a file with snaplen 96: its files say 96
+	"$PK_TOOLS/pkgen" -n 50 -S 96 in96.pcap
+	pkread -q -r in96.pcap | pkrotate -d C >/dev/null
+	f=$(archive_files C)
+	assert_equal "$(od -An -tu4 -j16 -N4 "$f" | tr -d ' ')" 96
+	[ "$(pcap_text "$f")" = "$(pcap_text in96.pcap)" ]
+}
+
+@test "-d a/b/c: missing parents are created, the archive itself 0750" {
+	"$PK_TOOLS/pkgen" -n 10 in.pcap
+	umask 022
+	to_stream in.pcap | pkrotate -d new/deeper/arc >/dev/null
+	[ -d new/deeper/arc ]
+	assert_equal "$(stat -c %a new/deeper/arc)" 750
+	assert_equal "$(archive_files new/deeper/arc | wc -l)" 1
+	# pkindex too (it may start before pkrotate has made the archive)
+	: | pkindex -d other/deeper/arc
+	[ -d other/deeper/arc ]
+	# a parent that is a file: a clear error
+	: >afile
+	run pkrotate -d afile/arc </dev/null
+	assert_failure 73
+	assert_output --partial "afile/arc"
+}
+
 @test "files 0640 and folders 0750 whatever the umask; -g sets the group" {
 	"$PK_TOOLS/pkgen" -n 50 in.pcap
 	to_stream in.pcap >in.pk

@@ -307,6 +307,15 @@ capture_run(struct capture *c, struct stream_out *s)
 	c->s = s;
 	capture_signals(c->p);
 	/*
+	 * Before the first packet: the snapshot length (a reader's pcap
+	 * header says it), and a zero statistics record marking where the
+	 * drop counts begin (pkfind: drops known from here on).
+	 */
+	if (sout_source(s, 0, c->linktype, (uint32_t)pcap_snapshot(c->p), c->nsec ? SOURCE_NSEC : 0, o->iface) < 0)
+		c->werr = errno ? errno : EIO;
+	else
+		(void)write_stats(c, STATS_START, &ps);
+	/*
 	 * non-blocking + poll: limits, stats and flushes keep time without
 	 * traffic.  Without a selectable fd, stay blocking: the pcap timeout
 	 * then bounds each wait.
