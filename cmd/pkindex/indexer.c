@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "catalog.h"
+#include "catmaint.h"
 #include "fields.h"
 #include "hook.h"
 #include "idx.h"
@@ -40,6 +42,7 @@ struct ofile {
 
 struct indexer {
 	char *root;
+	struct catmaint *cat;
 	struct ofile *f;
 	size_t n, cap;
 	int status;
@@ -86,6 +89,7 @@ indexer_new(const char *dir)
 	}
 	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->root = strdup(rp)) == NULL)
 		err(EX_OSERR, "calloc");
+	ix->cat = catm_new(rp);
 	return ix;
 }
 
@@ -214,6 +218,8 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 			ix->fromdisk++;
 		else
 			ix->failed++;
+		catm_indexed(ix->cat, rf->path);
+		catm_tick(ix->cat, 0);
 		return;
 	}
 	if (o->ignored) {
@@ -248,6 +254,8 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 	else
 		ix->failed++;
 	ofile_drop(ix, o);
+	catm_indexed(ix->cat, path);
+	catm_tick(ix->cat, 0);
 }
 
 static void
@@ -265,6 +273,7 @@ on_remove(struct indexer *ix, const struct rec_file *rf)
 		ix->removed++;
 	else if (errno != ENOENT)
 		warn("%s", ipath);
+	catm_removed(ix->cat, rf->path);
 }
 
 void
@@ -295,6 +304,12 @@ indexer_record(struct indexer *ix, const struct pk_rec *r)
 	}
 }
 
+void
+indexer_idle(struct indexer *ix)
+{
+	catm_tick(ix->cat, 0);
+}
+
 int
 indexer_finish(struct indexer *ix)
 {
@@ -304,6 +319,7 @@ indexer_finish(struct indexer *ix)
 		open += !ix->f[i].ignored;
 	if (open)
 		warnx("%zu file(s) still open at end of input: not indexed (pkindex --repair will)", open);
+	catm_tick(ix->cat, 1);
 	if (ix->fromdisk || ix->failed)
 		warnx("indexed %llu from the stream, %llu from disk, %llu failed",
 		    (unsigned long long)ix->indexed, (unsigned long long)ix->fromdisk, (unsigned long long)ix->failed);
@@ -319,6 +335,7 @@ indexer_free(struct indexer *ix)
 		ofile_drop(ix, &ix->f[ix->n - 1]);
 	free(ix->f);
 	free(ix->root);
+	catm_free(ix->cat);
 	free(ix);
 }
 
@@ -339,13 +356,15 @@ is_pcapng(const char *path)
 int
 indexer_files(const char *dir, char **files, int nfiles)
 {
-	char rp[PATH_MAX], *root = rp;
+	char rp[PATH_MAX], fp[PATH_MAX], *root = rp;
+	struct catmaint *cat;
 	int status = EX_OK;
 
 	if (realpath(dir, rp) == NULL) {
 		warn("%s", dir);
 		return EX_NOINPUT;
 	}
+	cat = catm_new(rp);
 	for (int i = 0; i < nfiles; i++) {
 		if (access(files[i], R_OK) < 0) {
 			warn("%s", files[i]);
@@ -356,10 +375,12 @@ indexer_files(const char *dir, char **files, int nfiles)
 		} else if (is_pcapng(files[i])) {
 			warnx("%s: pcapng cannot be indexed in place (convert it with editcap -F pcap)", files[i]);
 			set_status(&status, EX_DATAERR);
-		} else {
-			build_disk(files[i], NULL, &status);
+		} else if (build_disk(files[i], NULL, &status) == 0 && realpath(files[i], fp) != NULL) {
+			catm_indexed(cat, fp);
 		}
 	}
+	catm_tick(cat, 1);
+	catm_free(cat);
 	return status;
 }
 
@@ -436,7 +457,7 @@ int
 indexer_repair(const char *dir)
 {
 	struct arch_list l;
-	char ipath[PATH_MAX];
+	char ipath[PATH_MAX], rp[PATH_MAX];
 	uint64_t checked = 0, built = 0, rebuilt = 0, failed = 0, removed = 0;
 	int status = EX_OK, tty = isatty(2);
 
@@ -475,16 +496,49 @@ indexer_repair(const char *dir)
 		warnx("removed %llu index file(s) without a pcap or left by a dead builder", (unsigned long long)removed);
 	printf("checked %llu, built %llu, rebuilt %llu, failed %llu\n", (unsigned long long)checked,
 	    (unsigned long long)built, (unsigned long long)rebuilt, (unsigned long long)failed);
+	if (realpath(dir, rp) != NULL) {
+		struct catm_counts cn = { 0, 0, 0, 0 };
+		catm_repair(rp, &cn);
+		printf("catalogs: folders %llu, built %llu, removed %llu, failed %llu\n", (unsigned long long)cn.checked,
+		    (unsigned long long)cn.built, (unsigned long long)cn.removed, (unsigned long long)cn.failed);
+		if (cn.failed)
+			set_status(&status, EX_IOERR);
+	}
 	return status;
+}
+
+static int
+dump_catalog(const char *path)
+{
+	char e[1024];
+	struct catalog *c = cat_open(path, e, sizeof e);
+	int rc;
+
+	if (c == NULL) {
+		warnx("%s", e);
+		return access(path, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;
+	}
+	rc = cat_dump(c, stdout);
+	cat_close(c);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			warn("stdout");
+		return EX_IOERR;
+	}
+	return rc < 0 ? EX_DATAERR : EX_OK;
 }
 
 int
 indexer_dump(const char *ipath)
 {
 	char e[1024];
-	struct idx *x = idx_open(ipath, e, sizeof e);
+	struct idx *x;
+	size_t n = strlen(ipath);
 	int rc;
 
+	if (n > strlen(CAT_SUFFIX) && strcmp(ipath + n - strlen(CAT_SUFFIX), CAT_SUFFIX) == 0)
+		return dump_catalog(ipath);
+	x = idx_open(ipath, e, sizeof e);
 	if (x == NULL) {
 		warnx("%s", e);
 		return access(ipath, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;

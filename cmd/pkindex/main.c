@@ -1,6 +1,7 @@
 /* pkindex - index archived pcap files (pkindex(1)). */
 #include <err.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,22 @@ static void onsig(int sig) { (void)sig; stop = 1; }
 #define USAGE "pkindex -d dir [-z command] [file.pcap ...]\n" \
 	"pkindex --repair -d dir [-z command]\n" \
 	"pkindex --dump file.idx"
+
+/*
+ * next_record: sin_next, but while the input is quiet the catalogs that
+ * are due get written (a folder becomes still a moment after its last
+ * file), every IDLE_MS.
+ */
+#define IDLE_MS 1000
+static int
+next_record(struct stream_in *in, struct pk_rec *r, struct indexer *ix)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+
+	while (bufin_avail(&in->in) == 0 && !in->in.eof && !stop && poll(&p, 1, IDLE_MS) == 0)
+		indexer_idle(ix);
+	return sin_next(in, r);
+}
 
 int
 main(int argc, char **argv)
@@ -70,7 +87,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sin_init(&in, 0, "stdin");
-	while (!stop && (rc = sin_next(&in, &r)) != SIN_EOF && rc != SIN_ERROR)
+	while (!stop && (rc = next_record(&in, &r, ix)) != SIN_EOF && rc != SIN_ERROR)
 		if (rc == SIN_RECORD)
 			indexer_record(ix, &r);
 	status = indexer_finish(ix);
