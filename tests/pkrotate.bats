@@ -296,6 +296,78 @@ PY
 	assert_equal "$(archive_files M | xargs -n1 basename)" "$(tail -$n all.txt)"
 }
 
+# archive_bytes DIR: what -M counts: finished pcaps, their indexes, the catalogs
+archive_bytes() {
+	find "$1" -type f \( -name '*.pcap' -o -name '*.pcap.idx' -o -path '*/.catalog/*.cat' \) -printf '%s\n' |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+
+# indexed DIR: every finished pcap of DIR has its index
+indexed() {
+	local f
+	for f in $(archive_files "$1"); do [ -s "$f.idx" ] || return 1; done
+}
+
+# sizes DIR: "pcap idx cat" bytes of an archive
+sizes() {
+	local p i c
+	p=$(find "$1" -type f -name '*.pcap' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	i=$(find "$1" -type f -name '*.pcap.idx' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	c=$(find "$1" -type f -path '*/.catalog/*.cat' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	echo "$p $i $c"
+}
+
+@test "-M counts the indexes and catalogs beside the pcaps, and the index a new file will get" {
+	# an indexed archive of four days, 6 h apart, with its catalogs
+	for i in $(seq 0 13); do
+		"$PK_TOOLS/pkgen" -n 4000 -m all -s "$i" -t $((1700000000 + i * 21600)) "c$i.pcap"
+	done
+	pkread -q -r c?.pcap c1?.pcap | pkrotate -d A -C 1 2>/dev/null | pkindex -d A 2>/dev/null
+	indexed A
+	read -r p i c <<<"$(sizes A)"
+	[ "$i" -gt 0 ] && [ "$c" -gt 0 ]
+	n=$(archive_files A | wc -l)
+	# a limit the pcaps and indexes fit but not with the catalogs: files go (start-up retention)
+	m=$((p + i + c / 2))
+	pkrotate -d A -M "$(echo "$m" | awk '{ printf "%.6f", $1 / 1e6 }')" </dev/null >/dev/null 2>&1
+	read -r p2 i2 c2 <<<"$(sizes A)"
+	[ $((p2 + i2 + c2)) -le "$m" ]
+	[ "$(archive_files A | wc -l)" -lt "$n" ]
+	# a day folder whose last file went took its catalogs along
+	for f in A/.catalog/*.cat; do
+		day=$(basename "$f" | cut -c1-10)
+		[ -d "A/$day" ] || { echo "$f: its day is gone"; false; }
+	done
+	# a new file without its index yet (no pkindex here): room is left for the index to come
+	read -r p i c <<<"$(sizes A)"
+	n=$(archive_files A | wc -l)
+	"$PK_TOOLS/pkgen" -n 4000 -m all -s 99 -t $((1700000000 + 14 * 21600)) new.pcap
+	np=$(($(stat -c %s new.pcap) - 24))
+	m=$((p + i + c + np + 1000))
+	pkread -q -r new.pcap | pkrotate -d A -C 10 -M "$(echo "$m" | awk '{ printf "%.6f", $1 / 1e6 }')" >/dev/null 2>&1
+	[ "$(archive_files A | wc -l)" -eq "$n" ]   # one in, the oldest out
+	[ ! -e "$(archive_files A | tail -n 1).idx" ]
+}
+
+@test "-M at a live pace with pkindex in the pipeline: the archive stays under the limit" {
+	mkfifo in.fifo
+	pkrotate -d A -C 1 -M 10 <in.fifo 2>rot.err | pkindex -d A 2>idx.err &
+	exec 8>in.fifo
+	for i in $(seq 0 13); do
+		"$PK_TOOLS/pkgen" -n 4000 -m all -s "$i" -t $((1700000000 + i * 21600)) c.pcap
+		pkread -q -r c.pcap >&8
+		wait_for indexed A
+	done
+	exec 8>&-
+	wait
+	indexed A
+	read -r p i c <<<"$(sizes A)"
+	echo "archive: pcaps $p, indexes $i, catalogs $c bytes in $(archive_files A | wc -l) files"
+	[ $((p + i + c)) -le 10000000 ]
+	# and not much less: one file and its index (about 1.1 MB) at most
+	[ $((p + i + c)) -ge 8500000 ]
+}
+
 @test "retention -A: files whose newest packet is older than AGE are deleted" {
 	"$PK_TOOLS/pkgen" -n 100 in.pcap # packets of 2023
 	to_stream in.pcap | pkrotate -d A -c 50 >/dev/null
