@@ -528,6 +528,33 @@ snaplen_of() {
 	assert_equal "$pkcraft_snap" 262144
 }
 
+@test "pkread -i | pkrotate | pkindex: pkfind knows the drops (0), imported files' stay unknown" {
+	live
+	ip netns exec "$NS_B" sh -c 'pkread -q -i pkv1 -c 20 "udp port 9999" | pkrotate -d "$1/A" 2>/dev/null |
+	    pkindex -d "$1/A"' cap "$T" &
+	CAP=$!
+	wait_capturing $CAP
+	for ((i = 0; i < 400; i++)); do
+		kill -0 $CAP 2>/dev/null || break
+		send_udp 2 9999
+		sleep 0.05
+	done
+	reap $CAP
+	CAP=
+	# the start record precedes every packet, the final one follows them
+	run awk '{ print $5 }' "$T/A/pk-stats.log"
+	assert_line --index 0 2
+	run pkfind -c -d "$T/A" 'udp port 9999'
+	assert_line 20
+	assert_line --partial ", 0 drops; 20 packets"
+	# the same packets imported from a pcap: nothing is known of their capture
+	pkslice -w "$T/x.pcap" < <(pkfind -q -d "$T/A" '')
+	pkread -r "$T/x.pcap" | pkrotate -d "$T/B" 2>/dev/null | pkindex -d "$T/B"
+	run pkfind -c -d "$T/B" 'udp port 9999'
+	assert_line 20
+	assert_line --partial ", drops unknown; 20 packets"
+}
+
 @test "pkread -i EXPRESSION: only what the filter takes" {
 	live
 	ip netns exec "$NS_B" pkread -q -i pkv1 -c 20 'udp dst port 8888' >"$T/s" &
