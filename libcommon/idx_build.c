@@ -36,13 +36,15 @@
 
 
 struct idx_builder {
-	uint32_t linktype;
+	uint32_t linktype, snaplen;
 	int nsec;
 	uint64_t n, cap;
 	uint32_t *flow;          /* per packet: its flow */
 	/* the packet table, encoded as packets arrive (pk-index(5)) */
 	uint64_t base;           /* first packet's time rounded down to a microsecond, ns */
 	uint64_t first, last;    /* smallest and largest time, ns */
+	uint64_t runmax;         /* largest time so far (first..last in file order) */
+	uint64_t disorder;       /* largest amount a time fell below runmax */
 	uint64_t lastoff;
 	uint64_t poff[TABLE_BLOCK], pts[TABLE_BLOCK];
 	unsigned pn;             /* packets pending in poff/pts */
@@ -55,7 +57,7 @@ struct idx_builder {
 	uint32_t *ht;            /* open addressing: flow + 1, 0 = empty */
 	uint32_t mru[2];         /* the last two flows looked up, latest first */
 	uint32_t htcap;          /* power of two */
-	int bad;                 /* offsets did not increase by a whole record */
+	int bad;                 /* 1: offsets did not increase by a whole record, 2: a time beyond PCAP_TS_MAX */
 	uint64_t badoff;
 };
 
@@ -173,13 +175,14 @@ tuple_hash(const uint8_t *t)
 }
 
 struct idx_builder *
-idxb_new(uint32_t linktype, int nsec)
+idxb_new(uint32_t linktype, uint32_t snaplen, int nsec)
 {
 	struct idx_builder *b = calloc(1, sizeof *b);
 
 	if (b == NULL)
 		err(EX_OSERR, "calloc");
 	b->linktype = linktype;
+	b->snaplen = snaplen;
 	b->nsec = nsec;
 	b->first = UINT64_MAX;
 	b->htcap = 1024;
@@ -287,9 +290,12 @@ table_flush(struct idx_builder *b)
 	p = b->tab + b->tablen;
 	p += varint_put(p, (uint64_t)b->pn << 1 | (u == 1000));
 	p += varint_put(p, b->poff[0]);
+	/* times are at most PCAP_TS_MAX (< 2^63): their signed differences are defined */
 	p += varint_put(p, zigzag_enc(((int64_t)b->pts[0] - (int64_t)b->base) / (int64_t)u));
 	p += varint_put(p, (b->pts[0] - mn) / u);
 	p += varint_put(p, (mx - mn) / u);
+	/* the largest time up to the end of this block: a time search can binary-search the blocks */
+	p += varint_put(p, (b->runmax - mx + u - 1) / u);
 	for (unsigned i = 1; i < b->pn; i++) {
 		p += varint_put(p, b->poff[i] - b->poff[i - 1] - PCAP_RECHDR);
 		p += varint_put(p, zigzag_enc(((int64_t)b->pts[i] - (int64_t)b->pts[i - 1]) / (int64_t)u));
@@ -312,10 +318,24 @@ idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen
 		b->flow = nf;
 		b->cap = nc;
 	}
-	/* the table stores offset deltas minus a record header: file order, whole records */
-	if (b->n > 0 && offset < b->lastoff + PCAP_RECHDR && !b->bad) {
+	/*
+	 * The table stores offset deltas minus a record header (file order,
+	 * whole records) and time deltas as signed numbers: a packet that
+	 * breaks either (a stream can say anything) makes the index unwritable;
+	 * a time is clamped so that the signed arithmetic of table_flush stays
+	 * defined (offsets are unsigned: they may wrap, harmlessly).
+	 */
+	if (!b->bad && (offset < PCAP_FILEHDR || offset > (uint64_t)INT64_MAX ||
+	    (b->n > 0 && offset < b->lastoff + PCAP_RECHDR))) {
 		b->bad = 1;
 		b->badoff = offset;
+	}
+	if (ts_ns > PCAP_TS_MAX) {
+		if (!b->bad) {
+			b->bad = 2;
+			b->badoff = offset;
+		}
+		ts_ns = PCAP_TS_MAX;
 	}
 	(void)caplen;
 	if (!b->nsec)
@@ -324,9 +344,13 @@ idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen
 		b->base = ts_ns - ts_ns % 1000;
 	b->first = ts_ns < b->first ? ts_ns : b->first;
 	b->last = ts_ns > b->last ? ts_ns : b->last;
-	b->lastoff = offset;
 	if (b->pn == TABLE_BLOCK)
 		table_flush(b);
+	if (b->n > 0 && ts_ns < b->runmax && b->runmax - ts_ns > b->disorder)
+		b->disorder = b->runmax - ts_ns;
+	if (b->n == 0 || ts_ns > b->runmax)
+		b->runmax = ts_ns;
+	b->lastoff = offset;
 	b->poff[b->pn] = offset;
 	b->pts[b->pn++] = ts_ns;
 	tuple_make(f, t);
@@ -484,20 +508,21 @@ write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t 
 
 	memset(meta, 0, sizeof meta);
 	memcpy(meta, IDX_MAGIC, 8);
-	put32(meta + 8, IDX_VERSION);
-	put32(meta + 12, b->linktype);
-	put32(meta + 16, b->nsec ? 1 : 0);
-	put32(meta + 20, 0);
-	put64(meta + 24, pcap_size);
-	put64(meta + 32, b->n);
-	put64(meta + 40, first);
-	put64(meta + 48, last);
-	put32(meta + 56, b->nflows);
-	put32(meta + 60, TABLE_BLOCK);
-	put32(meta + 64, (IDX_RLE_KEYS ? IDX_LIST_RLE_KEYS : 0) | (IDX_RLE_FLOWS ? IDX_LIST_RLE_FLOWS : 0));
-	put64(meta + 68, b->base);
-	put64(meta + 76, pcap_mtime);
-	put32(meta + 84, crc32_update(0, meta, 84));
+	put32(meta + IDXM_VERSION, IDX_VERSION);
+	put32(meta + IDXM_LINKTYPE, b->linktype);
+	put32(meta + IDXM_NSEC, b->nsec ? 1 : 0);
+	put32(meta + IDXM_SNAPLEN, b->snaplen);
+	put64(meta + IDXM_PCAPSIZE, pcap_size);
+	put64(meta + IDXM_PACKETS, b->n);
+	put64(meta + IDXM_FIRST, first);
+	put64(meta + IDXM_LAST, last);
+	put32(meta + IDXM_FLOWS, b->nflows);
+	put32(meta + IDXM_BPK, TABLE_BLOCK);
+	put32(meta + IDXM_LISTFLAGS, (IDX_RLE_KEYS ? IDX_LIST_RLE_KEYS : 0) | (IDX_RLE_FLOWS ? IDX_LIST_RLE_FLOWS : 0));
+	put64(meta + IDXM_BASE, b->base);
+	put64(meta + IDXM_MTIME, pcap_mtime);
+	put64(meta + IDXM_DISORDER, b->disorder);
+	put32(meta + IDXM_CRC, crc32_update(0, meta, IDXM_CRC));
 	if (pl_put(w, mkey, 2, meta, sizeof meta) < 0 || write_keys(b, w) < 0 || write_flows(b, w) < 0 ||
 	    write_table(b, w) < 0)
 		return -1;
@@ -518,8 +543,8 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 	int rc;
 
 	if (b->bad) {
-		snprintf(errbuf, errlen, "%s: packet offsets not in file order (at %llu)", pcap_path,
-		    (unsigned long long)b->badoff);
+		snprintf(errbuf, errlen, b->bad == 2 ? "%s: a packet time no pcap can hold (at %llu)" :
+		    "%s: packet offsets not in file order (at %llu)", pcap_path, (unsigned long long)b->badoff);
 		errno = EINVAL;
 		return -1;
 	}
@@ -564,7 +589,7 @@ idx_build_from_pcap(const char *pcap_path, uint64_t *packets, char *errbuf, size
 	*packets = 0;
 	if (pcapf_open(&pf, pcap_path, errbuf, errlen) < 0)
 		return -1;
-	b = idxb_new(pf.linktype, pf.nsec);
+	b = idxb_new(pf.linktype, pf.snaplen, pf.nsec);
 	while ((rc = pcapf_next(&pf, &r, rerr, sizeof rerr)) == 1) {
 		decode_packet(pf.linktype, r.data, r.caplen, &f);
 		idxb_add(b, r.offset, r.ts_ns, r.caplen, &f);

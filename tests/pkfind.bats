@@ -404,6 +404,17 @@ teardown() {
 	assert_line --partial ", a window in the future: 0 files (0 from catalogs, 0 indexed, 0 scanned); 0 packets"
 }
 
+@test "a file whose packets are mostly candidates goes to pkslice as one range, not one location each" {
+	local n
+	# 'ip or ip6 or arp' is nearly every packet; 'host 10.0.0.1' a few
+	n=$(pkfind -q -d "$PF/gen" 'ip or ip6 or arp' | pkslice -o stream | pkextract -T csv -f pk.offset | wc -l)
+	[ "$n" -gt 100 ]
+	run bash -c "pkfind -q -d '$PF/gen' 'ip or ip6 or arp' | od -A n -t u2 -w8 -v | awk '\$4 == 27504 && \$3 == 11 { r++ } \$4 == 27504 && \$3 == 7 { l++ } END { print r + 0, l + 0 }'"
+	[ "${lines[0]%% *}" -ge 1 ] && [ "${lines[0]##* }" -eq 0 ]
+	same gen 'ip or ip6 or arp'
+	same gen 'not host 10.0.0.1'
+}
+
 @test "coverage goes into the stream too, after the filter record" {
 	run bash -c "pkfind -q -d '$PF/gen' 'host 10.0.0.1' | strings"
 	assert_success

@@ -158,6 +158,37 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2 9 14 20)" ]
 }
 
+@test "ranges: every record from start to end, with locations around them, each once" {
+	records "$D/a.pcap" >"$D/recs"
+	local r5 r12 r15
+	r5=$(sed -n 5p "$D/recs" | cut -d' ' -f1)
+	r12=$(sed -n 12p "$D/recs" | cut -d' ' -f1)
+	r15=$(sed -n 15p "$D/recs" | cut -d' ' -f1)
+	{
+		echo header
+		echo "note 5 0 $D"
+		echo "open 3 1 262144 0 $D/a.pcap"
+		locs 3 "$D/a.pcap" 2 7 18
+		# packets 5 to 11, and 15 to the end of the file
+		echo "range 3 $r5 $r12"
+		echo "range 3 $r15 $(stat -c %s "$D/a.pcap")"
+	} | "$CRAFT" >"$D/s.pk"
+	run pkslice <"$D/s.pk"
+	assert_success
+	pkslice <"$D/s.pk" >"$D/o.pcap"
+	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2 5-11 15-20)" ]
+	# the filter applies to ranges as to locations
+	{ echo header; echo "filter 1 0 0 tcp"; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"
+	  echo "range 1 24 $(stat -c %s "$D/a.pcap")"; } | "$CRAFT" | pkslice >"$D/t.pcap"
+	[ "$(pcap_text "$D/t.pcap")" = "$(pcap_text "$D/a.pcap" tcp)" ]
+	# a range that does not start at a record: warned, exit 65, nothing invented
+	{ echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; echo "range 1 $((r5 + 3)) $r12"; } |
+	    "$CRAFT" >"$D/b.pk"
+	run pkslice -w "$D/b.pcap" <"$D/b.pk"
+	[ "$status" -eq 65 ]
+	assert_output --partial "range that does not start at a record"
+}
+
 @test "locations: the filter record is applied (first or last), not with -x" {
 	tcpdump -r "$D/a.pcap" -w "$D/tcp.pcap" tcp 2>/dev/null
 	[ "$(tcpdump -r "$D/tcp.pcap" 2>/dev/null | wc -l)" -gt 0 ]
@@ -455,11 +486,17 @@ ng_ifaces() {
 	editcap -A 1700000000.1 -B 1700000000.15 "$D/ix/big.pcap" "$D/e.pcap"
 	[ "$(pcap_text "$D/o.pcap")" = "$(pcap_text "$D/e.pcap")" ]
 	[ "$(pcap_text "$D/o.pcap" | grep -c '^1700')" -eq 500 ]
-	# proof the packet table was used: move packet 1 into the window
-	# behind the index's back (same size, same last record): only a scan sees it
+	# proof the packet table was used: move packet 1 into the window behind
+	# the index's back (same size, same modification time): only a scan sees it
+	touch -r "$D/ix/big.pcap" "$D/ix/ref"
 	printf '\xc0\xd4\x01\x00' | dd of="$D/ix/big.pcap" bs=1 seek=28 conv=notrunc status=none
+	touch -r "$D/ix/ref" "$D/ix/big.pcap"
 	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/i.pcap"
 	[ "$(pcap_text "$D/i.pcap" | grep -c '^1700')" -eq 500 ]
+	# a modification the index can see (the file's time): the index is not believed
+	touch "$D/ix/big.pcap"
+	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/m.pcap"
+	[ "$(pcap_text "$D/m.pcap" | grep -c '^1700')" -eq 501 ]
 	rm "$D/ix/big.pcap.idx"
 	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/s.pcap"
 	[ "$(pcap_text "$D/s.pcap" | grep -c '^1700')" -eq 501 ]

@@ -132,19 +132,19 @@ in_window(const struct find_opts *o, uint64_t ts)
 	return ts >= o->start && ts < o->end;
 }
 
-/* link type, snaplen and precision from a pcap's file header, without stdio's big buffer */
+/* link type, snaplen and precision from a pcap's file header, without reading records */
 static int
 pcap_head(const char *path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
 {
-	uint8_t h[PCAP_FILEHDR];
-	int fd, swapped, rc = -1;
+	struct pcapf_hdr ph;
+	char e[256];
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (pcapf_head(path, &ph, e, sizeof e) < 0)
 		return -1;
-	if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && pcapf_parsehdr(h, &swapped, nsec, linktype, snaplen) == 0)
-		rc = 0;
-	close(fd);
-	return rc;
+	*linktype = ph.linktype;
+	*snaplen = ph.snaplen;
+	*nsec = ph.nsec;
+	return 0;
 }
 
 static void
@@ -236,6 +236,8 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 }
 
 static void scan_file(struct fctx *c, const struct arch_file *af);
+struct job;
+static void emit_range(struct fctx *c, const char *path, const struct job *j);
 
 /*
  * The .pcap.part we listed was finished while we searched: pkrotate
@@ -332,6 +334,8 @@ scan_file(struct fctx *c, const struct arch_file *af)
  */
 #define LOOKAHEAD 8
 #define MAXHELPERS 3
+#define DENSE_MIN 64            /* candidates in a file before a range can pay */
+#define DENSE_SHARE 4           /* a range when at least 1 packet in DENSE_SHARE is a candidate */
 
 enum { JOB_NEW, JOB_RUNNING, JOB_DONE };
 enum { JO_LONGPATH, JO_NOIDX, JO_MISMATCH, JO_OK, JO_CORRUPT };
@@ -349,6 +353,8 @@ struct job {
 	size_t nm, cm;
 	int bad;                /* the packet table lacks ordinal bad_ord, after the nm candidates */
 	uint32_t bad_ord;
+	int dense;              /* candidates are most of the file: one range instead of m */
+	uint64_t r_start, r_end, ncand;
 	char err[512];
 };
 
@@ -425,6 +431,27 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 		}
 		ordset_and(&cand, &tr);
 		ordset_free(&tr);
+	}
+	/*
+	 * Dense candidates: pkslice reads the span from the first to the last
+	 * in big forward reads and lets BPF decide, as tcpdump does, rather
+	 * than being told every offset (the stream, with BPF and no -n).
+	 */
+	j->ncand = ordset_count(&cand);
+	if (o->mode == FIND_STREAM && !o->limit && !o->index_only && j->ncand >= DENSE_MIN &&
+	    j->ncand * DENSE_SHARE >= n) {
+		uint32_t first = ordset_next(&cand, 0), last = first;
+		uint64_t ts;
+
+		for (i = first; i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX)
+			last = i;
+		if (idx_packet(x, first, &j->r_start, &ts) == 0 &&
+		    (last + 1 == n ? (j->r_end = j->mt.pcap_size, 1) : idx_packet(x, last + 1, &j->r_end, &ts) == 0)) {
+			j->dense = 1;
+			ordset_free(&cand);
+			idx_close(x);
+			return;
+		}
 	}
 	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
 		uint64_t off, ts;
@@ -557,6 +584,27 @@ pool_end(struct pool *p)
 	pthread_cond_destroy(&p->cv);
 }
 
+/* a dense file's candidates as one range of the stream (job_run) */
+static void
+emit_range(struct fctx *c, const char *path, const struct job *j)
+{
+	struct rec_range g;
+
+	if (c->stop)
+		return;
+	if (sout_file_open(&c->so, ++c->next_id, j->lt, j->snap, j->nsec ? FOPEN_NSEC : 0, path) < 0) {
+		out_fail(c);
+		return;
+	}
+	g.file = c->next_id;
+	g.start = j->r_start;
+	g.end = j->r_end;
+	if (sout_range(&c->so, &g) < 0)
+		out_fail(c);
+	c->found += j->ncand;
+	c->inexact = 1;
+}
+
 /* candidates from the index (job j), checked with BPF when the mode needs exact answers */
 static void
 index_file(struct fctx *c, const struct arch_file *af, struct job *j)
@@ -582,6 +630,10 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 		strlcpy(c->err, j->err, sizeof c->err);
 		goto corrupt;
 	}
+	if (j->dense) {
+		emit_range(c, af->path, j);
+		return;
+	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
 	verify = !o->index_only && !j->exact && (o->mode != FIND_STREAM || o->limit);
 	if (verify || o->mode == FIND_TEXT) {
@@ -597,8 +649,10 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 
 		if (verify) {
 			if (pcapf_read_at(&pf, off, &r, c->err, sizeof c->err) < 0) {
-				warnx("%s", c->err);
-				break;
+				/* the index names a record the pcap does not have: believe the pcap */
+				pcapf_close(&pf);
+				c->nm = 0;
+				goto corrupt;
 			}
 			if (!bpf_match(prog, &r))
 				continue;

@@ -254,16 +254,65 @@ mtime_of(const struct stat *st)
 	return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
 }
 
-/* the catalogs of one folder: whole first, then hours; NULL where none */
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the names in DIR/.catalog, sorted (one listing, not 25 tries per folder) */
+struct catnames {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+read_catnames(const char *cdir, struct catnames *cn)
+{
+	struct dirent *e;
+	DIR *d;
+
+	memset(cn, 0, sizeof *cn);
+	if ((d = opendir(cdir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (e->d_name[0] == '.' || l <= strlen(CAT_SUFFIX) || strcmp(e->d_name + l - strlen(CAT_SUFFIX), CAT_SUFFIX) != 0)
+			continue;
+		if (cn->n == cn->cap) {
+			cn->cap = cn->cap ? cn->cap * 2 : 64;
+			if ((cn->v = reallocarray(cn->v, cn->cap, sizeof *cn->v)) == NULL)
+				err(EX_OSERR, "reallocarray");
+		}
+		if ((cn->v[cn->n++] = strdup(e->d_name)) == NULL)
+			err(EX_OSERR, "strdup");
+	}
+	closedir(d);
+	qsort(cn->v, cn->n, sizeof *cn->v, str_cmp);
+}
+
+static void
+free_catnames(struct catnames *cn)
+{
+	for (size_t i = 0; i < cn->n; i++)
+		free(cn->v[i]);
+	free(cn->v);
+}
+
+/* the catalogs of one folder: whole first, then hours */
 static size_t
-open_cats(const char *root, const char *name, struct catalog **cats)
+open_cats(const char *root, const char *name, const struct catnames *cn, struct catalog **cats)
 {
 	char cpath[PATH_MAX], e[512];
 	size_t n = 0;
 
 	for (int h = CAT_WHOLE; h < 24; h++) {
 		struct catalog *c;
+		const char *base;
 		if (cat_path(root, name, h, cpath, sizeof cpath) < 0)
+			continue;
+		base = strrchr(cpath, '/') + 1;
+		if (cn->n == 0 || bsearch(&base, cn->v, cn->n, sizeof *cn->v, str_cmp) == NULL)
 			continue;
 		if ((c = cat_open(cpath, e, sizeof e)) == NULL) {
 			if (errno != ENOENT)
@@ -280,15 +329,19 @@ plan_dir(struct plan *p, const char *root, const struct query *q, uint64_t start
 {
 	struct catalog *cats[MAXCATS];
 	char path[PATH_MAX], cdir[PATH_MAX];
+	struct catnames cn;
 	struct dirent *e;
-	struct stat st, cst;
+	struct stat st;
 	int have_cats;
 	DIR *d;
 
 	if ((d = opendir(root)) == NULL)
 		return -1;
+	memset(&cn, 0, sizeof cn);
 	have_cats = snprintf(cdir, sizeof cdir, "%s/%s", root, CAT_DIRNAME) < (int)sizeof cdir &&
-	    stat(cdir, &cst) == 0 && getenv("PK_NO_CATALOG") == NULL;
+	    getenv("PK_NO_CATALOG") == NULL;
+	if (have_cats)
+		read_catnames(cdir, &cn);
 	while ((e = readdir(d)) != NULL) {
 		size_t ncats = 0;
 		int isdir;
@@ -309,8 +362,8 @@ plan_dir(struct plan *p, const char *root, const struct query *q, uint64_t start
 				(void)arch_add_file(&p->files, path, e->d_name);
 			continue;
 		}
-		if (have_cats)
-			ncats = open_cats(root, e->d_name, cats);
+		if (cn.n)
+			ncats = open_cats(root, e->d_name, &cn, cats);
 		if (ncats > 0 && cat_head(cats[0])->hour == CAT_WHOLE && cat_head(cats[0])->dir_ino == (uint64_t)st.st_ino &&
 		    cat_head(cats[0])->dir_mtime_ns == mtime_of(&st) && cat_head(cats[0])->dir_mtime_ns != 0 &&
 		    sealed(p, path, cats[0], q, start, end) == 0) {
@@ -323,6 +376,7 @@ plan_dir(struct plan *p, const char *root, const struct query *q, uint64_t start
 			cat_close(cats[i]);
 	}
 	closedir(d);
+	free_catnames(&cn);
 	return 0;
 }
 

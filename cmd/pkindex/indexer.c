@@ -141,8 +141,11 @@ build_disk(const char *path, const char *reason, int *status)
 		set_status(status, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
 		return -1;
 	}
-	if (e[0])
+	if (e[0]) {
+		/* the file is damaged there (tcpdump stops there too): indexed, but data is lost */
 		warnx("%s (indexed the %llu whole packets before it)", e, (unsigned long long)n);
+		set_status(status, EX_DATAERR);
+	}
 	indexed(path);
 	return 0;
 }
@@ -173,7 +176,7 @@ on_open(struct indexer *ix, const struct rec_file *rf)
 		o->ignored = 1;
 		return;
 	}
-	o->b = idxb_new(rf->linktype, o->nsec);
+	o->b = idxb_new(rf->linktype, rf->snaplen, o->nsec);
 }
 
 static void
@@ -339,20 +342,6 @@ indexer_free(struct indexer *ix)
 	free(ix);
 }
 
-static int
-is_pcapng(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t m[4];
-	int ng = 0;
-
-	if (fp == NULL)
-		return 0;
-	ng = fread(m, 1, 4, fp) == 4 && le32(m) == 0x0a0d0d0a;
-	fclose(fp);
-	return ng;
-}
-
 int
 indexer_files(const char *dir, char **files, int nfiles)
 {
@@ -372,10 +361,8 @@ indexer_files(const char *dir, char **files, int nfiles)
 		} else if (!arch_path_within(files[i], &root, 1)) {
 			warnx("%s: not under %s: not indexed", files[i], dir);
 			set_status(&status, EX_USAGE);
-		} else if (is_pcapng(files[i])) {
-			warnx("%s: pcapng cannot be indexed in place (convert it with editcap -F pcap)", files[i]);
-			set_status(&status, EX_DATAERR);
 		} else if (build_disk(files[i], NULL, &status) == 0 && realpath(files[i], fp) != NULL) {
+			/* pcapfile says what is not a classic pcap (pcapng: how to convert it) */
 			catm_indexed(cat, fp);
 		}
 	}

@@ -37,6 +37,7 @@ struct slice_ngif {
 
 struct slice_loc {
 	uint64_t off, ts;      /* offset of the pcap record header; time pkfind gave */
+	uint64_t end;          /* a range (REC_RANGE): every record from off to end; 0: the one at off */
 };
 
 /* a pcap file to read: named by a FILE_OPEN record or on the command line */
@@ -138,6 +139,8 @@ int slice_stream(struct slice *sl, int fd);
 void slice_add_root(struct slice *sl, const char *dir);
 struct slice_file *slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags);
 void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
+/* slice_range_add: every record whose header starts in [start, end) */
+void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end);
 
 /*
  * slice_merge.c: slice_locations reads the located packets of sl->files,
@@ -158,6 +161,14 @@ int ng_section(struct bufout *o);
 int ng_interface(struct bufout *o, uint32_t linktype, uint32_t snaplen, int nsec);
 int ng_packet(struct bufout *o, uint32_t ifid, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen,
     const uint8_t *data, int nsec);
+
+/*
+ * slice_seek.c: slice_seek_span: for a file without an index, [*from, *to)
+ * holds the time window as a binary search over the file finds it (time
+ * order assumed, within a second); 1 if found, 0 if the file is to be read
+ * whole (small, not seekable, no window).
+ */
+int slice_seek_span(struct slice *sl, struct slice_file *f, uint64_t *from, uint64_t *to);
 
 /* slice_time: a -s/-e argument (RFC 3339, epoch seconds[.frac], see timeparse.h) */
 int slice_time(const char *s, uint64_t base_ns, uint64_t *out);
