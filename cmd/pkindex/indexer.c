@@ -256,8 +256,9 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 		ix->fromdisk++;
 	else
 		ix->failed++;
-	ofile_drop(ix, o);
+	/* path may be o's: the catalog hears of it before o goes */
 	catm_indexed(ix->cat, path);
+	ofile_drop(ix, o);
 	catm_tick(ix->cat, 0);
 }
 
