@@ -42,7 +42,8 @@ words() {
 
 # synopsis PAGE: the SYNOPSIS of a man page as mandoc prints it, one line
 synopsis() {
-	mandoc -Tascii "$1" | col -bx | sed -n '/^SYNOPSIS$/,/^[A-Z][A-Z ]*$/p' | sed '1d;$d' >"$T/syn"
+	# the overstrikes (bold, underline) removed: x BS x, _ BS x
+	mandoc -Tascii "$1" | sed 's/.\x08//g' | sed -n '/^SYNOPSIS$/,/^[A-Z][A-Z ]*$/p' | sed '1d;$d' >"$T/syn"
 	words "$T/syn"
 }
 
@@ -98,7 +99,7 @@ synopsis() {
 
 @test "every installed command with a man page: the usage is the page's SYNOPSIS" {
 	local c page n=0
-	need_cmd mandoc col
+	need_cmd mandoc
 	for c in $(installed); do
 		page=$PK_ROOT/man/$c.1
 		[ -f "$page" ] || continue
