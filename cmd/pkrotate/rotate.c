@@ -21,13 +21,14 @@
 #include "pcapfile.h"
 #include "pk.h"
 #include "rotate.h"
+#include "snaps.h"
 #include "stream.h"
 
 /* the file being written */
 struct pfile {
 	int fd;                /* -1: none (state NONE) */
 	struct bufout o;       /* holds whole records only: see file_flush() */
-	uint32_t id, linktype;
+	uint32_t id, linktype, snaplen;
 	int nsec;
 	size_t dir;
 	char part[PATH_MAX];
@@ -41,6 +42,7 @@ struct rot {
 	struct stream_in in;
 	struct fwd fwd;
 	struct pfile f;
+	struct snaps snaps;    /* snaplen per upstream source */
 	uint32_t next_id;
 	uint32_t note_file;    /* a NOTE_FORWARD_GAP to send when there is room; 0 none */
 	int64_t last_flush;
@@ -346,7 +348,7 @@ file_publish(struct rot *r)
 }
 
 static void
-file_start(struct rot *r, const struct pk_pkt *p, int nsec)
+file_start(struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 {
 	struct pfile *f = &r->f;
 	char folder[PATH_MAX], t[ARCH_TIMELEN + 1];
@@ -366,17 +368,18 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec)
 	f->o.len = 0;
 	f->o.written = 0;
 	f->o.err = 0;
-	if (pcapw_header(&f->o, p->linktype, PCAP_SNAPLEN_MAX, nsec) < 0)
+	if (pcapw_header(&f->o, p->linktype, snaplen, nsec) < 0)
 		errx(EX_SOFTWARE, "pcap header");
 	f->id = r->next_id++;
 	f->linktype = p->linktype;
+	f->snaplen = snaplen;
 	f->nsec = nsec;
 	f->first_ns = f->min_ns = f->max_ns = p->ts_ns;
 	f->packets = 0;
 	f->gap = 0;
 	f->epoch = r->fwd.epoch;
 	if (ctl_room(r, 24 + strlen(f->part)))
-		(void)sout_file_open(&r->fwd.s, f->id, f->linktype, PCAP_SNAPLEN_MAX, nsec ? FOPEN_NSEC : 0,
+		(void)sout_file_open(&r->fwd.s, f->id, f->linktype, snaplen, nsec ? FOPEN_NSEC : 0,
 		    f->part);
 	else
 		fwd_lost(r, f);
@@ -384,12 +387,12 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec)
 
 /* does p belong in a new file? */
 static int
-must_rotate(const struct rot *r, const struct pk_pkt *p, int nsec)
+must_rotate(const struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 {
 	const struct pfile *f = &r->f;
 	const struct rot_conf *c = r->c;
 
-	if (p->linktype != f->linktype || nsec != f->nsec)
+	if (p->linktype != f->linktype || nsec != f->nsec || snaplen != f->snaplen)
 		return 1;
 	if (c->max_packets && f->packets >= c->max_packets)
 		return 1;
@@ -410,6 +413,7 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 	uint8_t loc[ANN_LOCATION_LEN];
 	struct pk_ann ann;
 	size_t need;
+	uint32_t snaplen;
 
 	if (p->caplen > PCAP_SNAPLEN_MAX || p->ts_ns / 1000000000u > UINT32_MAX) {
 		if (r->toobig++ == 0)
@@ -417,10 +421,11 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 			    "(counted)", p->caplen);
 		return;
 	}
-	if (f->fd >= 0 && must_rotate(r, p, nsec))
+	snaplen = snaps_for(&r->snaps, p->source, p->caplen);
+	if (f->fd >= 0 && must_rotate(r, p, nsec, snaplen))
 		file_publish(r);
 	if (f->fd < 0)
-		file_start(r, p, nsec);
+		file_start(r, p, nsec, snaplen);
 	if (f->o.cap - f->o.len < PCAP_RECHDR + (size_t)p->caplen)
 		file_flush(r);
 	off = bufout_tell(&f->o);
@@ -499,6 +504,7 @@ static void
 handle(struct rot *r, const struct pk_rec *rec)
 {
 	struct pk_pkt p;
+	struct rec_file rf;
 
 	switch (rec->type) {
 	case REC_PACKET:
@@ -513,10 +519,22 @@ handle(struct rot *r, const struct pk_rec *rec)
 		return; /* we wrote our own */
 	case REC_FILE_OPEN:
 	case REC_FILE_CLOSE:
+		/* an input file's snaplen is its packets' (pkread -r) */
+		if (rec_file_parse(rec, &rf) == 0 && (rec->type == REC_FILE_CLOSE || (rf.flags & FOPEN_INPUT))) {
+			if (rec->type == REC_FILE_OPEN)
+				snaps_set(&r->snaps, rf.id, rf.snaplen);
+			else
+				snaps_drop(&r->snaps, rf.id);
+		}
+		return;
 	case REC_FILE_REMOVE:
 	case REC_LOCATION:
 		/* upstream's files: their locations were replaced by ours */
 		return;
+	case REC_SOURCE:
+		if (rec_file_parse(rec, &rf) == 0)
+			snaps_set(&r->snaps, rf.id, rf.snaplen);
+		break;
 	case REC_STATS:
 		stats_log(r, rec);
 		break;
@@ -534,13 +552,13 @@ lock_dir(const struct rot_conf *c, const char *dir)
 	int fd;
 
 	/*
-	 * Made here, or a moment ago by the pkindex beside us in the pipeline
-	 * (which creates a missing archive too): either way the archive group
-	 * must reach it, or analysts cannot walk in.
+	 * Made here (with its missing parents), or a moment ago by the pkindex
+	 * beside us in the pipeline (which creates a missing archive too):
+	 * either way the archive group must reach it, or analysts cannot walk in.
 	 */
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	if ((fd = pk_mkdirs(dir, 0750)) < 0)
 		err(EX_CANTCREAT, "unable to create %s", dir);
-	if (c->set_gid && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+	if ((fd > 0 || c->set_gid) && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		set_owner(c, fd, dir, 0750);
 		close(fd);
 	}
@@ -748,6 +766,7 @@ rot_run(struct rot *r)
 	sin_free(&r->in);
 	sout_free(&r->fwd.s);
 	bufout_free(&r->f.o);
+	snaps_free(&r->snaps);
 	for (size_t i = 0; i < r->c->ndirs; i++)
 		free(r->c->dirs[i]); /* from realpath() in rot_open */
 	free(r);
