@@ -101,7 +101,7 @@ install: all
 	    mv -f $(DESTDIR)$(BINDIR)/$${s##*/}.tmp $(DESTDIR)$(BINDIR)/$${s##*/}; } || exit 1; done
 	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SHAREDIR)
 	[ ! -f systemd/pk.sysusers ] || install -m 0644 systemd/pk.sysusers $(DESTDIR)$(SYSUSERSDIR)/pk.conf
-	for f in systemd/pk.conf.example scripts/pk-clickhouse-schema.sql; do \
+	for f in systemd/pk.conf.example systemd/pk-trigger.conf.example scripts/pk-clickhouse-schema.sql; do \
 	    [ ! -f $$f ] || install -m 0644 $$f $(DESTDIR)$(SHAREDIR); done
 	for m in man/*.1; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1; done
 	for m in man/*.5; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5; done

@@ -695,3 +695,34 @@ snaplen_of() {
 	assert_failure 77
 	assert_output --partial "pkv1"
 }
+
+@test "pkread -i: an interface that is down 75 (try again), one that goes away mid-capture 69" {
+	live
+	# a pair of its own: the suite's pkv1 stays
+	ip -n "$NS_B" link add pkgone0 type veth peer name pkgone1
+	run ip netns exec "$NS_B" pkread -q -i pkgone0
+	assert_failure 75
+	assert_output --partial "not up"
+	ip -n "$NS_B" link set pkgone1 up
+	ip -n "$NS_B" link set pkgone0 up
+	ip netns exec "$NS_B" pkread -q -i pkgone0 >"$T/s" 2>"$T/err" &
+	CAP=$!
+	wait_capturing $CAP
+	ip -n "$NS_B" link del pkgone0
+	local st=0
+	reap $CAP || st=$?
+	CAP=
+	cat "$T/err"
+	[ "$st" -eq 69 ]
+	grep -q 'pkgone0: the interface went away' "$T/err"
+}
+
+@test "pkread -i: a reader that goes away on a quiet link ends the capture at once, status 0" {
+	live
+	# nothing is captured (no such traffic), so nothing is ever written: the
+	# pipe's end is watched (a pkrotate that exits on a bad option)
+	run timeout 20 bash -c "ip netns exec '$NS_B' pkread -q -i pkv1 'udp port 7777' | true; echo \${PIPESTATUS[0]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
+}

@@ -35,6 +35,8 @@ struct pfile {
 	uint64_t first_ns, min_ns, max_ns, packets;
 	uint64_t epoch;        /* fwd epoch when opened */
 	int gap;               /* some record of this file was not forwarded */
+	uint64_t judged;       /* packets when liveness was last judged (clock_close) */
+	int live;              /* its newest packet was stamped near the clock on arrival */
 };
 
 struct rot {
@@ -377,6 +379,8 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 	f->first_ns = f->min_ns = f->max_ns = p->ts_ns;
 	f->packets = 0;
 	f->gap = 0;
+	f->judged = 0;
+	f->live = 0;
 	f->epoch = r->fwd.epoch;
 	if (ctl_room(r, 24 + strlen(f->part)))
 		(void)sout_file_open(&r->fwd.s, f->id, f->linktype, snaplen, nsec ? FOPEN_NSEC : 0,
@@ -671,6 +675,40 @@ rot_open(const struct rot_conf *c)
 
 /* ---- the loop ---- */
 
+/*
+ * -G on live input: finish the file when the clock passes the end of its
+ * interval, so that on a quiet link the last file is published (indexed,
+ * hooked) on time instead of when the next packet comes; that packet
+ * then opens the next file.  Live means the file's newest packet was
+ * stamped within ROT_LIVE_SLACK of the clock when it arrived (judged once
+ * a tick, not per packet): a replay of old packets is cut by packet time
+ * alone, however it pauses.  ROT_CLOSE_GRACE leaves time for the
+ * interval's last packets to come through pkread's buffers; a packet
+ * later than that starts a file of its own (nothing is lost).
+ */
+#define ROT_LIVE_SLACK_NS (5 * 1000000000ull)
+#define ROT_CLOSE_GRACE_NS 1000000000ull
+
+static void
+clock_close(struct rot *r)
+{
+	struct pfile *f = &r->f;
+	uint64_t period = r->c->period_ns, now, end;
+	struct timespec ts;
+
+	if (f->fd < 0 || period == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (f->packets != f->judged) {
+		f->judged = f->packets;
+		f->live = f->max_ns <= now + ROT_LIVE_SLACK_NS && now <= f->max_ns + ROT_LIVE_SLACK_NS;
+	}
+	end = (f->first_ns / period + 1) * period;
+	if (f->live && now >= end + ROT_CLOSE_GRACE_NS)
+		file_publish(r);
+}
+
 /* a whole record is already buffered: sin_next will not read */
 static int
 record_buffered(const struct stream_in *s)
@@ -684,6 +722,7 @@ static void
 tick(struct rot *r)
 {
 	got_tick = 0;
+	clock_close(r);
 	if (r->f.fd >= 0)
 		file_flush(r); /* readable by tcpdump up to here */
 	r->last_flush = mono_ms();
