@@ -46,6 +46,19 @@ pick() {
 	pcap_text "$D/pick.pcap"
 }
 
+# reorder IN OUT MS: IN with every tenth packet's time moved back by MS milliseconds (file order kept)
+reorder() {
+	perl -e '
+	open(my $i, "<", $ARGV[0]) or die; binmode $i; open(my $o, ">", $ARGV[1]) or die; binmode $o;
+	read($i, my $h, 24) == 24 or die; print $o $h; my $n = 0;
+	while (read($i, my $r, 16) == 16) {
+		my ($s, $u, $cl, $wl) = unpack("V4", $r);
+		read($i, my $d, $cl);
+		if ($n++ % 10 == 5) { my $t = $s * 1000000 + $u - $ARGV[2] * 1000; $s = int($t / 1000000); $u = $t % 1000000 }
+		print $o pack("V4", $s, $u, $cl, $wl), $d;
+	}' "$1" "$2" "$3"
+}
+
 magic() {
 	od -A n -t x4 -N 4 "$1" | tr -d ' '
 }
@@ -158,6 +171,37 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2 9 14 20)" ]
 }
 
+@test "ranges: every record from start to end, with locations around them, each once" {
+	records "$D/a.pcap" >"$D/recs"
+	local r5 r12 r15
+	r5=$(sed -n 5p "$D/recs" | cut -d' ' -f1)
+	r12=$(sed -n 12p "$D/recs" | cut -d' ' -f1)
+	r15=$(sed -n 15p "$D/recs" | cut -d' ' -f1)
+	{
+		echo header
+		echo "note 5 0 $D"
+		echo "open 3 1 262144 0 $D/a.pcap"
+		locs 3 "$D/a.pcap" 2 7 18
+		# packets 5 to 11, and 15 to the end of the file
+		echo "range 3 $r5 $r12"
+		echo "range 3 $r15 $(stat -c %s "$D/a.pcap")"
+	} | "$CRAFT" >"$D/s.pk"
+	run pkslice <"$D/s.pk"
+	assert_success
+	pkslice <"$D/s.pk" >"$D/o.pcap"
+	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2 5-11 15-20)" ]
+	# the filter applies to ranges as to locations
+	{ echo header; echo "filter 1 0 0 tcp"; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"
+	  echo "range 1 24 $(stat -c %s "$D/a.pcap")"; } | "$CRAFT" | pkslice >"$D/t.pcap"
+	[ "$(pcap_text "$D/t.pcap")" = "$(pcap_text "$D/a.pcap" tcp)" ]
+	# a range that does not start at a record: warned, exit 65, nothing invented
+	{ echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; echo "range 1 $((r5 + 3)) $r12"; } |
+	    "$CRAFT" >"$D/b.pk"
+	run pkslice -w "$D/b.pcap" <"$D/b.pk"
+	[ "$status" -eq 65 ]
+	assert_output --partial "range that does not start at a record"
+}
+
 @test "locations: the filter record is applied (first or last), not with -x" {
 	tcpdump -r "$D/a.pcap" -w "$D/tcp.pcap" tcp 2>/dev/null
 	[ "$(tcpdump -r "$D/tcp.pcap" 2>/dev/null | wc -l)" -gt 0 ]
@@ -221,13 +265,92 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	[ "$(pcap_text "$D/o.pcap" | grep -c '^1700')" -eq 35 ]
 }
 
-@test "locations in files of two link types: refused before any packet" {
-	"$GEN" -l 113 -n 3 "$D/sll.pcap"
-	{ echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; echo "open 2 113 0 0 $D/sll.pcap"
-	  locs 1 "$D/a.pcap" 1; locs 2 "$D/sll.pcap" 1; } | "$CRAFT" >"$D/s.pk"
-	run pkslice -w "$D/o.pcap" <"$D/s.pk"
+# ng_same OUT REF: the packets of REF's link type in the pcapng OUT are
+# REF's packets, in order: times (at their precision), lengths, bytes (tshark)
+ng_same() {
+	local out=$1 ref=$2 enc
+	enc=$(tshark -r "$ref" -T fields -e frame.encap_type 2>/dev/null | head -n 1)
+	[ -n "$enc" ]
+	diff <(tshark -r "$ref" -T fields -e frame.time_epoch -e frame.len -e frame.cap_len 2>/dev/null) \
+	    <(tshark -r "$out" -Y "frame.encap_type == $enc" -T fields -e frame.time_epoch -e frame.len \
+	      -e frame.cap_len 2>/dev/null)
+	diff <(tshark -r "$ref" -x 2>/dev/null) <(tshark -r "$out" -Y "frame.encap_type == $enc" -x 2>/dev/null)
+}
+
+# ng_ifaces OUT: "encapsulation|precision|packets" per interface, from capinfos
+ng_ifaces() {
+	capinfos "$1" | awk -F' = ' '/Encapsulation =/ { e = $2 } /Time precision =/ { p = $2 }
+	    /Number of packets =/ { print e "|" p "|" $2 }'
+}
+
+@test "locations in files of two link types: pcapng, one interface per link type, said on stderr" {
+	need_cmd tshark capinfos
+	# Ethernet in microseconds, Linux cooked in nanoseconds, interleaved in time
+	"$GEN" -l 113 -N -n 15 -t 1700000000 -i 1000 -s 2 "$D/sll.pcap"
+	{ echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; echo "open 2 113 0 1 $D/sll.pcap"
+	  locs 1 "$D/a.pcap" $(seq 1 20); locs 2 "$D/sll.pcap" $(seq 1 15); } | "$CRAFT" >"$D/s.pk"
+	run pkslice -w "$D/o.pcapng" <"$D/s.pk"
+	assert_success
+	assert_output --partial "span link types"
+	assert_output --partial "writing pcapng"
+	[ "$(magic "$D/o.pcapng")" = 0a0d0d0a ]
+	run ng_ifaces "$D/o.pcapng"
+	assert_line "Linux cooked-mode capture v1 (25 - linux-sll)|nanoseconds (9)|15"
+	assert_line "Ethernet (1 - ether)|microseconds (6)|20"
+	[ "${#lines[@]}" -eq 2 ]
+	capinfos "$D/o.pcapng" | grep -q 'Strict time order: *True'
+	ng_same "$D/o.pcapng" "$D/a.pcap"
+	ng_same "$D/o.pcapng" "$D/sll.pcap"
+	# asked for a classic pcap: refused before any packet, naming both
+	run pkslice -o pcap -w "$D/o.pcap" <"$D/s.pk"
 	assert_failure 65
 	assert_output --partial "LINUX_SLL (113)"
+	assert_output --partial "-o pcapng"
+	[ ! -s "$D/o.pcap" ]
+}
+
+@test "pcapng: files cut by time, a stream of packets with -o pcapng, an empty answer" {
+	need_cmd tshark capinfos
+	"$GEN" -l 113 -N -n 15 -t 1700000000 -i 1000 -s 2 "$D/sll.pcap"
+	pkslice -w "$D/f.pcapng" "$D/a.pcap" "$D/sll.pcap" 2>"$D/err"
+	grep -q "writing pcapng" "$D/err"
+	ng_same "$D/f.pcapng" "$D/a.pcap"
+	ng_same "$D/f.pcapng" "$D/sll.pcap"
+	# a stream of packets: the link types come as they come, so pcapng is asked for
+	pkread -r "$D/a.pcap" "$D/sll.pcap" | pkslice -o pcapng -w "$D/s.pcapng"
+	ng_same "$D/s.pcapng" "$D/a.pcap"
+	ng_same "$D/s.pcapng" "$D/sll.pcap"
+	[ "$(capinfos -c -M "$D/s.pcapng" | awk '/Number of packets/ { print $NF }')" -eq 35 ]
+	# without -o pcapng the link type change ends the pcap and says what to use
+	run pkslice -w "$D/s.pcap" < <(pkread -r "$D/a.pcap" "$D/sll.pcap")
+	assert_failure 65
+	assert_output --partial "use -o pcapng"
+	# one link type: one interface; nothing at all: still a file readers open
+	pkslice -o pcapng -w "$D/one.pcapng" "$D/a.pcap"
+	run ng_ifaces "$D/one.pcapng"
+	assert_output "Ethernet (1 - ether)|microseconds (6)|20"
+	ng_same "$D/one.pcapng" "$D/a.pcap"
+	pkslice -o pcapng -s 2000000000 -w "$D/none.pcapng" "$D/a.pcap"
+	run capinfos -c -M "$D/none.pcapng"
+	assert_success
+	assert_output --partial "Number of packets:   0"
+}
+
+@test "a query over an archive of Ethernet and Linux cooked files: pkfind | pkslice gives every match" {
+	need_cmd tshark capinfos
+	mkdir -p "$D/arc"
+	"$GEN" -n 400 -t 1700000000 -i 1000 "$D/arc/eth.pcap"
+	"$GEN" -l 113 -N -n 300 -t 1700000000 -i 1000 -s 7 "$D/arc/sll.pcap"
+	pkindex -d "$D/arc" "$D/arc/eth.pcap" "$D/arc/sll.pcap"
+	pkfind -q -d "$D/arc" 'tcp port 80 or udp' | pkslice -w "$D/o.pcapng" 2>"$D/err"
+	grep -q "writing pcapng" "$D/err"
+	# the oracle: tcpdump's selection from each file
+	tcpdump -r "$D/arc/eth.pcap" -w "$D/eth.sel" 'tcp port 80 or udp' 2>/dev/null
+	tcpdump --nano -r "$D/arc/sll.pcap" -w "$D/sll.sel" 'tcp port 80 or udp' 2>/dev/null
+	[ "$(tcpdump -r "$D/eth.sel" 2>/dev/null | wc -l)" -gt 20 ]
+	[ "$(tcpdump -r "$D/sll.sel" 2>/dev/null | wc -l)" -gt 20 ]
+	ng_same "$D/o.pcapng" "$D/eth.sel"
+	ng_same "$D/o.pcapng" "$D/sll.sel"
 }
 
 @test "confinement: /etc/passwd is refused, exit 77, nothing written" {
@@ -376,14 +499,47 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	editcap -A 1700000000.1 -B 1700000000.15 "$D/ix/big.pcap" "$D/e.pcap"
 	[ "$(pcap_text "$D/o.pcap")" = "$(pcap_text "$D/e.pcap")" ]
 	[ "$(pcap_text "$D/o.pcap" | grep -c '^1700')" -eq 500 ]
-	# proof the packet table was used: move packet 1 into the window
-	# behind the index's back (same size, same last record): only a scan sees it
+	# proof the packet table was used: move packet 1 into the window behind
+	# the index's back (same size, same modification time): only a scan sees it
+	touch -r "$D/ix/big.pcap" "$D/ix/ref"
 	printf '\xc0\xd4\x01\x00' | dd of="$D/ix/big.pcap" bs=1 seek=28 conv=notrunc status=none
+	touch -r "$D/ix/ref" "$D/ix/big.pcap"
 	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/i.pcap"
 	[ "$(pcap_text "$D/i.pcap" | grep -c '^1700')" -eq 500 ]
+	# a modification the index can see (the file's time): the index is not believed
+	touch "$D/ix/big.pcap"
+	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/m.pcap"
+	[ "$(pcap_text "$D/m.pcap" | grep -c '^1700')" -eq 501 ]
 	rm "$D/ix/big.pcap.idx"
 	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/s.pcap"
 	[ "$(pcap_text "$D/s.pcap" | grep -c '^1700')" -eq 501 ]
+}
+
+@test "direct slicing of a big file: binary search without an index, the packet table with one; both exact" {
+	local w s e
+	mkdir -p "$D/bs"
+	# 30000 packets 1 ms apart (several MB), then the same shuffled by up to 0.3 s and by 5 s
+	"$GEN" -n 30000 -t 1700000000 -i 1000 "$D/bs/in.pcap"
+	[ "$(stat -c %s "$D/bs/in.pcap")" -gt 2000000 ]
+	# windows in ms from the first packet: inside, a 1 ms one, past the end, before the start, empty
+	for w in 500:2500 10000:10001 29900:40000 -5000:200 3000:3000; do
+		s=$(awk -v m="${w%%:*}" 'BEGIN { printf "%.3f", 1700000000 + m / 1000 }')
+		e=$(awk -v m="${w##*:}" 'BEGIN { printf "%.3f", 1700000000 + m / 1000 }')
+		pkslice -s "$s" -e "$e" "$D/bs/in.pcap" >"$D/bs/o.pcap"
+		editcap -A "$s" -B "$e" "$D/bs/in.pcap" "$D/bs/e.pcap"
+		[ "$(pcap_text "$D/bs/o.pcap")" = "$(pcap_text "$D/bs/e.pcap")" ] || { echo "window $w"; return 1; }
+	done
+	# packets out of time order by up to 0.3 s: still exact without an index
+	reorder "$D/bs/in.pcap" "$D/bs/sh.pcap" 300
+	pkslice -s 1700000010 -e 1700000012 "$D/bs/sh.pcap" >"$D/bs/o.pcap"
+	editcap -A 1700000010 -B 1700000012 "$D/bs/sh.pcap" "$D/bs/e.pcap"
+	[ "$(pcap_text "$D/bs/o.pcap")" = "$(pcap_text "$D/bs/e.pcap")" ]
+	# out of order by 5 s: exact with an index, whatever the order
+	reorder "$D/bs/in.pcap" "$D/bs/far.pcap" 5000
+	pkindex -d "$D/bs" "$D/bs/far.pcap"
+	pkslice -s 1700000010 -e 1700000012 "$D/bs/far.pcap" >"$D/bs/o.pcap"
+	editcap -A 1700000010 -B 1700000012 "$D/bs/far.pcap" "$D/bs/e.pcap"
+	[ "$(pcap_text "$D/bs/o.pcap" | sort)" = "$(pcap_text "$D/bs/e.pcap" | sort)" ]
 }
 
 @test "a packet longer than the header's snaplen: header mended in a file, warned in a pipe" {

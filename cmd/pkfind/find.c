@@ -31,11 +31,13 @@
 #include <pthread.h>
 
 #include "archive.h"
+#include "coverage.h"
 #include "fields.h"
 #include "find.h"
 #include "idx.h"
 #include "pcapfile.h"
 #include "pk.h"
+#include "plan.h"
 #include "print.h"
 #include "query.h"
 #include "stream.h"
@@ -43,10 +45,6 @@
 #include "varint.h"
 
 #define MAXLT 16
-
-struct ival {
-	uint64_t lo, hi;
-};
 
 struct match {
 	uint64_t offset, ts;
@@ -65,10 +63,9 @@ struct fctx {
 	uint32_t next_id;
 	uint64_t found;         /* packets written (or counted) */
 	int inexact;            /* some written candidates were not checked with BPF */
-	size_t nindexed, nscanned;
+	size_t ncatalog, nindexed, nscanned;   /* files answered by a catalog, an index, a scan */
 	int stop;               /* -n reached or the reader went away */
-	struct ival *iv;        /* time spans of the archive's files */
-	size_t niv, civ;
+	struct coverage *cov;   /* the time spans of the archive's files, for the coverage line */
 	struct bpfc bpf[MAXLT];
 	int nbpf;
 	struct match *m;        /* this file's matches */
@@ -79,17 +76,11 @@ struct fctx {
 	char err[512];
 };
 
+/* the file at path holds packets from lo to hi */
 static void
-add_ival(struct fctx *c, uint64_t lo, uint64_t hi)
+add_ival(struct fctx *c, const char *path, uint64_t lo, uint64_t hi)
 {
-	if (c->niv == c->civ) {
-		c->civ = c->civ ? c->civ * 2 : 64;
-		if ((c->iv = reallocarray(c->iv, c->civ, sizeof *c->iv)) == NULL)
-			err(EX_OSERR, "reallocarray");
-	}
-	c->iv[c->niv].lo = lo;
-	c->iv[c->niv].hi = hi < lo ? lo : hi;
-	c->niv++;
+	cov_span(c->cov, cov_dir_of(c->cov, path), lo, hi);
 }
 
 static void
@@ -141,19 +132,19 @@ in_window(const struct find_opts *o, uint64_t ts)
 	return ts >= o->start && ts < o->end;
 }
 
-/* link type, snaplen and precision from a pcap's file header, without stdio's big buffer */
+/* link type, snaplen and precision from a pcap's file header, without reading records */
 static int
 pcap_head(const char *path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
 {
-	uint8_t h[PCAP_FILEHDR];
-	int fd, swapped, rc = -1;
+	struct pcapf_hdr ph;
+	char e[256];
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (pcapf_head(path, &ph, e, sizeof e) < 0)
 		return -1;
-	if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && pcapf_parsehdr(h, &swapped, nsec, linktype, snaplen) == 0)
-		rc = 0;
-	close(fd);
-	return rc;
+	*linktype = ph.linktype;
+	*snaplen = ph.snaplen;
+	*nsec = ph.nsec;
+	return 0;
 }
 
 static void
@@ -245,6 +236,8 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 }
 
 static void scan_file(struct fctx *c, const struct arch_file *af);
+struct job;
+static void emit_range(struct fctx *c, const char *path, const struct job *j);
 
 /*
  * The .pcap.part we listed was finished while we searched: pkrotate
@@ -322,7 +315,7 @@ scan_file(struct fctx *c, const struct arch_file *af)
 		warnx("%s", c->err);
 	/* a .pcap.part's span is what it holds now */
 	if ((!af->named || af->partial) && lo <= hi)
-		add_ival(c, lo, hi);
+		add_ival(c, af->path, lo, hi);
 	emit_file(c, af->path, &pf, 1);
 	pcapf_close(&pf);
 }
@@ -341,6 +334,8 @@ scan_file(struct fctx *c, const struct arch_file *af)
  */
 #define LOOKAHEAD 8
 #define MAXHELPERS 3
+#define DENSE_MIN 64            /* candidates in a file before a range can pay */
+#define DENSE_SHARE 4           /* a range when at least 1 packet in DENSE_SHARE is a candidate */
 
 enum { JOB_NEW, JOB_RUNNING, JOB_DONE };
 enum { JO_LONGPATH, JO_NOIDX, JO_MISMATCH, JO_OK, JO_CORRUPT };
@@ -358,6 +353,8 @@ struct job {
 	size_t nm, cm;
 	int bad;                /* the packet table lacks ordinal bad_ord, after the nm candidates */
 	uint32_t bad_ord;
+	int dense;              /* candidates are most of the file: one range instead of m */
+	uint64_t r_start, r_end, ncand;
 	char err[512];
 };
 
@@ -434,6 +431,27 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 		}
 		ordset_and(&cand, &tr);
 		ordset_free(&tr);
+	}
+	/*
+	 * Dense candidates: pkslice reads the span from the first to the last
+	 * in big forward reads and lets BPF decide, as tcpdump does, rather
+	 * than being told every offset (the stream, with BPF and no -n).
+	 */
+	j->ncand = ordset_count(&cand);
+	if (o->mode == FIND_STREAM && !o->limit && !o->index_only && j->ncand >= DENSE_MIN &&
+	    j->ncand * DENSE_SHARE >= n) {
+		uint32_t first = ordset_next(&cand, 0), last = first;
+		uint64_t ts;
+
+		for (i = first; i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX)
+			last = i;
+		if (idx_packet(x, first, &j->r_start, &ts) == 0 &&
+		    (last + 1 == n ? (j->r_end = j->mt.pcap_size, 1) : idx_packet(x, last + 1, &j->r_end, &ts) == 0)) {
+			j->dense = 1;
+			ordset_free(&cand);
+			idx_close(x);
+			return;
+		}
 	}
 	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
 		uint64_t off, ts;
@@ -566,6 +584,27 @@ pool_end(struct pool *p)
 	pthread_cond_destroy(&p->cv);
 }
 
+/* a dense file's candidates as one range of the stream (job_run) */
+static void
+emit_range(struct fctx *c, const char *path, const struct job *j)
+{
+	struct rec_range g;
+
+	if (c->stop)
+		return;
+	if (sout_file_open(&c->so, ++c->next_id, j->lt, j->snap, j->nsec ? FOPEN_NSEC : 0, path) < 0) {
+		out_fail(c);
+		return;
+	}
+	g.file = c->next_id;
+	g.start = j->r_start;
+	g.end = j->r_end;
+	if (sout_range(&c->so, &g) < 0)
+		out_fail(c);
+	c->found += j->ncand;
+	c->inexact = 1;
+}
+
 /* candidates from the index (job j), checked with BPF when the mode needs exact answers */
 static void
 index_file(struct fctx *c, const struct arch_file *af, struct job *j)
@@ -578,7 +617,7 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	size_t k;
 
 	if (!af->named) {
-		add_ival(c, mt->first_ns, mt->last_ns);
+		add_ival(c, af->path, mt->first_ns, mt->last_ns);
 		if (mt->packets && (mt->last_ns < o->start || mt->first_ns >= o->end))
 			return;
 	}
@@ -590,6 +629,10 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	if (j->out == JO_CORRUPT) {
 		strlcpy(c->err, j->err, sizeof c->err);
 		goto corrupt;
+	}
+	if (j->dense) {
+		emit_range(c, af->path, j);
+		return;
 	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
 	verify = !o->index_only && !j->exact && (o->mode != FIND_STREAM || o->limit);
@@ -606,8 +649,10 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 
 		if (verify) {
 			if (pcapf_read_at(&pf, off, &r, c->err, sizeof c->err) < 0) {
-				warnx("%s", c->err);
-				break;
+				/* the index names a record the pcap does not have: believe the pcap */
+				pcapf_close(&pf);
+				c->nm = 0;
+				goto corrupt;
 			}
 			if (!bpf_match(prog, &r))
 				continue;
@@ -674,137 +719,6 @@ search_file(struct fctx *c, struct pool *p, size_t k)
 	scan_file(c, af);
 }
 
-/* ---- coverage ---- */
-
-static int
-ival_cmp(const void *a, const void *b)
-{
-	const struct ival *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-/* holes longer than gap_ns inside the window (clipped to it) */
-static void
-count_gaps(struct fctx *c, uint64_t wlo, uint64_t whi, uint64_t *ngaps, uint64_t *total)
-{
-	uint64_t cur = wlo;
-	size_t i;
-
-	*ngaps = *total = 0;
-	if (c->niv > 1)
-		qsort(c->iv, c->niv, sizeof *c->iv, ival_cmp);
-	for (i = 0; i < c->niv && cur < whi; i++) {
-		uint64_t lo = c->iv[i].lo < whi ? c->iv[i].lo : whi;
-
-		if (lo > cur && lo - cur > c->o->gap_ns) {
-			(*ngaps)++;
-			*total += lo - cur;
-		}
-		if (c->iv[i].hi + 1 > cur)
-			cur = c->iv[i].hi + 1;
-	}
-	if (cur < whi && whi - cur > c->o->gap_ns) {
-		(*ngaps)++;
-		*total += whi - cur;
-	}
-}
-
-/* capture drops in DIR/pk-stats.log within the window: per run deltas of drop + ifdrop */
-static uint64_t
-count_drops(const struct find_opts *o, const char *dir)
-{
-	char path[PATH_MAX], line[512], name[256], pname[256] = "";
-	unsigned long long ts, recv, drop, ifdrop, flags;
-	uint64_t total = 0, prev = 0, prev_ts = 0;
-	int have = 0, final = 0;
-	FILE *fp;
-
-	if (snprintf(path, sizeof path, "%s/%s", dir, ARCH_STATS) >= (int)sizeof path ||
-	    (fp = fopen(path, "r")) == NULL)
-		return 0;
-	while (fgets(line, sizeof line, fp) != NULL) {
-		uint64_t cum, delta, from;
-
-		name[0] = '\0';
-		if (sscanf(line, "%llu %llu %llu %llu %llu %255s", &ts, &recv, &drop, &ifdrop, &flags, name) < 5)
-			continue;
-		cum = drop + ifdrop;
-		/* a new run: first line, after a final line, another source, or counters went back */
-		if (!have || final || strcmp(name, pname) != 0 || cum < prev) {
-			delta = cum;
-			from = ts;
-		} else {
-			delta = cum - prev;
-			from = prev_ts;
-		}
-		if (delta && ts >= o->start && from < o->end)
-			total += delta;
-		have = 1;
-		final = (flags & STATS_FINAL) != 0;
-		prev = cum;
-		prev_ts = ts;
-		strlcpy(pname, name, sizeof pname);
-	}
-	fclose(fp);
-	return total;
-}
-
-static void
-fmt_dur(uint64_t ns, char *buf, size_t len)
-{
-	uint64_t s = ns / 1000000000u, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (d)
-		n += (size_t)snprintf(buf + n, len - n, "%llu d ", (unsigned long long)d);
-	if (h && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%llu h ", (unsigned long long)h);
-	if (m && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%llu min ", (unsigned long long)m);
-	if ((s % 60 || n == 0) && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%llu s ", (unsigned long long)(s % 60));
-	if (n > 0 && n <= len)
-		buf[n - 1] = '\0';
-}
-
-static void
-coverage(struct fctx *c, char *buf, size_t len)
-{
-	const struct find_opts *o = c->o;
-	uint64_t wlo = o->start, whi = o->end, ngaps, gapns, drops = 0, amin = UINT64_MAX, amax = 0;
-	char a[40], b[40], d[64];
-	size_t i;
-	int k;
-
-	for (i = 0; i < c->niv; i++) {
-		if (c->iv[i].lo < amin)
-			amin = c->iv[i].lo;
-		if (c->iv[i].hi > amax)
-			amax = c->iv[i].hi;
-	}
-	/* an open end of the window is the archive's end */
-	if (o->start == 0)
-		wlo = amin == UINT64_MAX ? 0 : amin;
-	if (o->end == UINT64_MAX)
-		whi = amin == UINT64_MAX || amax + 1 < wlo ? wlo : amax + 1;  /* never before the start */
-	count_gaps(c, wlo, whi, &ngaps, &gapns);
-	for (k = 0; k < o->ndirs; k++)
-		drops += count_drops(o, o->dirs[k]);
-	time_fmt_iso(wlo, 0, a, sizeof a);
-	/* an open end is shown as the archive's last packet */
-	time_fmt_iso(o->end == UINT64_MAX && whi > wlo ? whi - 1 : whi, 0, b, sizeof b);
-	fmt_dur(gapns, d, sizeof d);
-	if (amin == UINT64_MAX && o->start == 0 && o->end == UINT64_MAX)
-		strlcpy(a, "an empty archive", sizeof a), b[0] = '\0';
-	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu indexed, %zu scanned), %llu gap%s%s%s%s, %llu drop%s; "
-	    "%llu %s%s", a, b[0] ? ".." : "", b, c->nindexed + c->nscanned, c->nindexed + c->nscanned == 1 ? "" : "s", c->nindexed,
-	    c->nscanned, (unsigned long long)ngaps, ngaps == 1 ? "" : "s", ngaps ? " (" : "", ngaps ? d : "",
-	    ngaps ? ")" : "", (unsigned long long)drops, drops == 1 ? "" : "s", (unsigned long long)c->found,
-	    c->inexact ? "candidate" : "packet", c->found == 1 ? "" : "s");
-}
-
 /* ---- the whole search ---- */
 
 static uint64_t
@@ -821,15 +735,17 @@ int
 find_run(const struct find_opts *o)
 {
 	struct fctx c;
-	struct arch_list l;
+	struct plan plan;
+	struct arch_list *lp;
 	struct bpf_program prog;
 	struct pool pool;
-	char line[512], rp[PATH_MAX];
-	size_t i, k;
+	struct cov_counts n;
+	char *line, rp[PATH_MAX];
+	size_t i, k, niv;
 	int d, status = EX_OK;
 
 	memset(&c, 0, sizeof c);
-	memset(&l, 0, sizeof l);
+	memset(&plan, 0, sizeof plan);
 	c.o = o;
 	/*
 	 * Each index open allocates (and frees) Berkeley DB's private cache:
@@ -844,15 +760,26 @@ find_run(const struct find_opts *o)
 		return EX_DATAERR;
 	}
 	pcap_freecode(&prog);
-	for (d = 0; d < o->ndirs; d++)
-		if (realpath(o->dirs[d], rp) == NULL || arch_scan(rp, &l) < 0) {
+	c.q = query_parse(o->expr);
+	c.cov = cov_new(o->dirs, o->ndirs, o->windowed ? o->start : 0, o->windowed ? o->end : UINT64_MAX,
+	    o->gap_ns, o->verbose);
+	for (d = 0; d < o->ndirs; d++) {
+		niv = plan.niv;
+		if (realpath(o->dirs[d], rp) == NULL || plan_dir(&plan, rp, c.q, o->start, o->end) < 0) {
 			warn("%s", o->dirs[d]);
-			arch_list_free(&l);
+			plan_free(&plan);
+			query_free(c.q);
+			cov_free(c.cov);
 			return EX_NOINPUT;
 		}
-	arch_list_sort(&l);     /* several -d: one list in time order */
-	c.q = query_parse(o->expr);
-	pool_start(&pool, o, c.q, &l);
+		/* what the catalogs of this archive covered, unlisted */
+		for (i = niv; i < plan.niv; i++)
+			cov_span(c.cov, d, plan.iv[i].lo, plan.iv[i].hi);
+	}
+	lp = &plan.files;
+	arch_list_sort(lp);     /* one list in time order */
+	c.ncatalog = plan.ncatalog;
+	pool_start(&pool, o, c.q, lp);
 	if (o->mode == FIND_STREAM) {
 		sout_init(&c.so, STDOUT_FILENO, "pkfind", 0, "pkslice (pkfind ... | pkslice | tcpdump -r -)");
 		for (d = 0; d < o->ndirs && !c.stop; d++)
@@ -870,16 +797,17 @@ find_run(const struct find_opts *o)
 				out_fail(&c);
 		}
 	}
-	for (k = 0; k < l.n; k++) {
-		struct arch_file *af = &l.v[o->reverse ? l.n - 1 - k : k];
+	for (k = 0; k < lp->n; k++) {
+		struct arch_file *af = &lp->v[o->reverse ? lp->n - 1 - k : k];
 
 		if (af->partial && c.stop) {
 			/* not read: its span runs from its name to its last write */
 			uint64_t mt = mtime_ns(af->path);
 
-			add_ival(&c, af->min_ns, mt > af->min_ns ? mt : af->min_ns);
+			add_ival(&c, af->path, af->min_ns, mt > af->min_ns ? mt : af->min_ns);
 		} else if (af->named && !af->partial) {
-			add_ival(&c, af->min_ns, af->max_ns);
+			if (!af->ival_done)
+				add_ival(&c, af->path, af->min_ns, af->max_ns);
 			if (af->max_ns < o->start || af->min_ns >= o->end)
 				continue;
 		}
@@ -887,7 +815,12 @@ find_run(const struct find_opts *o)
 			search_file(&c, &pool, k);
 	}
 	pool_end(&pool);
-	coverage(&c, line, sizeof line);
+	n.n_catalog = c.ncatalog;
+	n.n_indexed = c.nindexed;
+	n.n_scanned = c.nscanned;
+	n.found = c.found;
+	n.inexact = c.inexact;
+	line = cov_line(c.cov, &n);
 	if (o->mode == FIND_STREAM && !c.so.dead) {
 		if (sout_note(&c.so, NOTE_COVERAGE, 0, line) < 0 || sout_flush(&c.so) < 0)
 			if (errno != EPIPE)
@@ -906,8 +839,9 @@ find_run(const struct find_opts *o)
 		if (c.bpf[i].ok)
 			pcap_freecode(&c.bpf[i].prog);
 	query_free(c.q);
-	free(c.iv);
+	cov_free(c.cov);
+	free(line);
 	free(c.m);
-	arch_list_free(&l);
+	plan_free(&plan);
 	return status;
 }

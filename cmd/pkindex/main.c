@@ -1,9 +1,12 @@
 /* pkindex - index archived pcap files (pkindex(1)). */
 #include <err.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "indexer.h"
 #include "pk.h"
@@ -13,57 +16,105 @@ static volatile sig_atomic_t stop;
 
 static void onsig(int sig) { (void)sig; stop = 1; }
 
-static void
-usage(void)
+/* pkindex(1) SYNOPSIS */
+#define USAGE "pkindex -d dir [-d dir ...] [-z command] [file.pcap ...]\n" \
+	"pkindex --repair -d dir [-d dir ...] [-z command]\n" \
+	"pkindex --dump file.idx | file.cat"
+
+/*
+ * next_record: sin_next, but while the input is quiet the catalogs that
+ * are due get written (a folder becomes still a moment after its last
+ * file), every IDLE_MS.
+ */
+#define IDLE_MS 1000
+static int
+next_record(struct stream_in *in, struct pk_rec *r, struct indexer *ix)
 {
-	fprintf(stderr, "usage: %s -d DIR [FILE.pcap ...]\n       %s --repair -d DIR\n       %s --dump FILE.idx\n",
-	    pk_progname, pk_progname, pk_progname);
-	exit(EX_USAGE);
+	struct pollfd p = { 0, POLLIN, 0 };
+
+	while (bufin_avail(&in->in) == 0 && !in->in.eof && !stop && poll(&p, 1, IDLE_MS) == 0)
+		indexer_idle(ix);
+	return sin_next(in, r);
 }
 
-int
-main(int argc, char **argv)
+/* the stream on standard input into the indexes of the files under dirs */
+static int
+index_stream(char **dirs, size_t ndirs)
 {
-	static const struct option lo[] = { { "repair", no_argument, NULL, 'R' },
-		{ "dump", required_argument, NULL, 'U' }, { NULL, 0, NULL, 0 } };
 	struct sigaction sa = { .sa_handler = onsig };   /* no SA_RESTART: sin_next returns SIN_AGAIN */
 	struct stream_in in;
 	struct pk_rec r;
 	struct indexer *ix;
-	const char *dir = NULL, *dump = NULL;
-	int c, repair = 0, rc = SIN_EOF, status;
+	uint64_t resyncs = 0;
+	int rc = SIN_EOF, status;
 
-	pk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'R': repair = 1; break;
-		case 'U': dump = optarg; break;
-		default: usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (dump)
-		return dir || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
-	if (dir == NULL || (repair && argc))
-		usage();
-	if (repair)
-		return indexer_repair(dir);
-	if (argc)
-		return indexer_files(dir, argv, argc);
-	if ((ix = indexer_new(dir)) == NULL)
+	pk_refuse_tty_in(STDIN_FILENO, "pkread -r X.pcap | pkrotate -d DIR | pkindex -d DIR");
+	if ((ix = indexer_new(dirs, ndirs)) == NULL)
 		return EX_NOINPUT;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sin_init(&in, 0, "stdin");
-	while (!stop && (rc = sin_next(&in, &r)) != SIN_EOF && rc != SIN_ERROR)
+	while (!stop && (rc = next_record(&in, &r, ix)) != SIN_EOF && rc != SIN_ERROR) {
+		if (in.resyncs != resyncs) {
+			resyncs = in.resyncs;
+			indexer_lost(ix);
+		}
 		if (rc == SIN_RECORD)
-			indexer_record(ix, &r);
+			indexer_record(ix, &r, sin_unsure(&in));
+	}
 	status = indexer_finish(ix);
 	if (sin_report(&in) || rc == SIN_ERROR)
 		status = status ? status : EX_DATAERR;
 	indexer_free(ix);
 	sin_free(&in);
 	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = { { "repair", no_argument, NULL, 'R' },
+		{ "dump", required_argument, NULL, 'U' }, PK_LONGOPTS, { NULL, 0, NULL, 0 } };
+	char **dirs = NULL;
+	size_t ndirs = 0;
+	const char *dump = NULL, *hook = NULL;
+	int c, repair = 0, rc;
+
+	pk_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "d:hz:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			/* every disk of a pkrotate -d d1 -d d2 archive */
+			if ((dirs = reallocarray(dirs, ndirs + 1, sizeof *dirs)) == NULL)
+				err(EX_OSERR, "reallocarray");
+			dirs[ndirs++] = optarg;
+			break;
+		case 'R': repair = 1; break;
+		case 'U': dump = optarg; break;
+		case 'z': hook = optarg; break;
+		default: pk_stdopt(c, USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (dump) {
+		if (ndirs || repair || hook || argc)
+			errx(EX_USAGE, "--dump prints one index or catalog: no -d, --repair, -z or files with it");
+		return indexer_dump(dump);
+	}
+	if (ndirs == 0) {
+		warnx("no archive: give -d DIR");
+		pk_usage(USAGE, 0);
+	}
+	if (repair && argc)
+		errx(EX_USAGE, "--repair walks the whole archive: no files with it");
+	indexer_hook(hook);
+	if (repair)
+		rc = indexer_repair(dirs, ndirs);
+	else if (argc)
+		rc = indexer_files(dirs, ndirs, argv, argc);
+	else
+		rc = index_stream(dirs, ndirs);
+	free(dirs);
+	return rc;
 }

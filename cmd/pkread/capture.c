@@ -153,6 +153,15 @@ capture_list(void)
 	return i == 0 ? EX_UNAVAILABLE : EX_OK;
 }
 
+static uint64_t
+now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void
 capture_open(struct capture *c, const struct cap_opts *o)
 {
@@ -171,6 +180,7 @@ capture_open(struct capture *c, const struct cap_opts *o)
 		errx(EX_SOFTWARE, "%s: cannot configure the capture handle", o->iface);
 	/* ns timestamps where the platform has them; µs otherwise */
 	(void)pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
+	c->open_ns = now_ns(CLOCK_REALTIME);
 	rc = pcap_activate(c->p);
 	if (rc < 0) {
 		const char *why = rc == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(rc);
@@ -202,15 +212,6 @@ capture_filter(struct capture *c)
 	if (pcap_setfilter(c->p, &prog) < 0)
 		errx(EX_UNAVAILABLE, "%s: cannot set the filter: %s", c->o->iface, pcap_geterr(c->p));
 	pcap_freecode(&prog);
-}
-
-static uint64_t
-now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -253,7 +254,8 @@ write_stats(struct capture *c, uint32_t flags, struct pcap_stat *ps)
 		return 0;
 	}
 	memset(&st, 0, sizeof st);
-	st.ts_ns = now_ns(CLOCK_REALTIME);
+	/* the start of the run is the start of capture, so every packet lies within it */
+	st.ts_ns = (flags & STATS_START) && c->open_ns ? c->open_ns : now_ns(CLOCK_REALTIME);
 	st.recv = ps->ps_recv;
 	st.drop = ps->ps_drop;
 	st.ifdrop = ps->ps_ifdrop;
@@ -338,6 +340,15 @@ capture_run(struct capture *c, struct stream_out *s)
 
 	c->s = s;
 	capture_signals(c->p);
+	/*
+	 * Before the first packet: the snapshot length (a reader's pcap
+	 * header says it), and a zero statistics record marking where the
+	 * drop counts begin (pkfind: drops known from here on).
+	 */
+	if (sout_source(s, 0, c->linktype, (uint32_t)pcap_snapshot(c->p), c->nsec ? SOURCE_NSEC : 0, o->iface) < 0)
+		c->werr = errno ? errno : EIO;
+	else
+		(void)write_stats(c, STATS_START, &ps);
 	/*
 	 * non-blocking + poll: limits, stats and flushes keep time without
 	 * traffic.  Without a selectable fd, stay blocking: the pcap timeout

@@ -35,6 +35,7 @@ struct capture {
 	const struct cap_opts *o;
 	struct stream_out *s;
 	int nsec;               /* timestamps from the kernel are ns */
+	uint64_t open_ns;       /* the real-time clock before activation: no packet is older */
 	uint32_t linktype;      /* LINKTYPE_ value for the stream */
 	uint64_t packets, bytes;
 	int limit_hit;          /* -c or -b reached */

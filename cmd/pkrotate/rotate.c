@@ -21,13 +21,14 @@
 #include "pcapfile.h"
 #include "pk.h"
 #include "rotate.h"
+#include "snaps.h"
 #include "stream.h"
 
 /* the file being written */
 struct pfile {
 	int fd;                /* -1: none (state NONE) */
 	struct bufout o;       /* holds whole records only: see file_flush() */
-	uint32_t id, linktype;
+	uint32_t id, linktype, snaplen;
 	int nsec;
 	size_t dir;
 	char part[PATH_MAX];
@@ -43,6 +44,7 @@ struct rot {
 	struct stream_in in;
 	struct fwd fwd;
 	struct pfile f;
+	struct snaps snaps;    /* snaplen per upstream source */
 	uint32_t next_id;
 	uint32_t note_file;    /* a NOTE_FORWARD_GAP to send when there is room; 0 none */
 	int64_t last_flush;
@@ -348,7 +350,7 @@ file_publish(struct rot *r)
 }
 
 static void
-file_start(struct rot *r, const struct pk_pkt *p, int nsec)
+file_start(struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 {
 	struct pfile *f = &r->f;
 	char folder[PATH_MAX], t[ARCH_TIMELEN + 1];
@@ -368,10 +370,11 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec)
 	f->o.len = 0;
 	f->o.written = 0;
 	f->o.err = 0;
-	if (pcapw_header(&f->o, p->linktype, PCAP_SNAPLEN_MAX, nsec) < 0)
+	if (pcapw_header(&f->o, p->linktype, snaplen, nsec) < 0)
 		errx(EX_SOFTWARE, "pcap header");
 	f->id = r->next_id++;
 	f->linktype = p->linktype;
+	f->snaplen = snaplen;
 	f->nsec = nsec;
 	f->first_ns = f->min_ns = f->max_ns = p->ts_ns;
 	f->packets = 0;
@@ -380,7 +383,7 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec)
 	f->live = 0;
 	f->epoch = r->fwd.epoch;
 	if (ctl_room(r, 24 + strlen(f->part)))
-		(void)sout_file_open(&r->fwd.s, f->id, f->linktype, PCAP_SNAPLEN_MAX, nsec ? FOPEN_NSEC : 0,
+		(void)sout_file_open(&r->fwd.s, f->id, f->linktype, snaplen, nsec ? FOPEN_NSEC : 0,
 		    f->part);
 	else
 		fwd_lost(r, f);
@@ -388,12 +391,12 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec)
 
 /* does p belong in a new file? */
 static int
-must_rotate(const struct rot *r, const struct pk_pkt *p, int nsec)
+must_rotate(const struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 {
 	const struct pfile *f = &r->f;
 	const struct rot_conf *c = r->c;
 
-	if (p->linktype != f->linktype || nsec != f->nsec)
+	if (p->linktype != f->linktype || nsec != f->nsec || snaplen != f->snaplen)
 		return 1;
 	if (c->max_packets && f->packets >= c->max_packets)
 		return 1;
@@ -414,6 +417,7 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 	uint8_t loc[ANN_LOCATION_LEN];
 	struct pk_ann ann;
 	size_t need;
+	uint32_t snaplen;
 
 	if (p->caplen > PCAP_SNAPLEN_MAX || p->ts_ns / 1000000000u > UINT32_MAX) {
 		if (r->toobig++ == 0)
@@ -421,10 +425,11 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 			    "(counted)", p->caplen);
 		return;
 	}
-	if (f->fd >= 0 && must_rotate(r, p, nsec))
+	snaplen = snaps_for(&r->snaps, p->source, p->caplen);
+	if (f->fd >= 0 && must_rotate(r, p, nsec, snaplen))
 		file_publish(r);
 	if (f->fd < 0)
-		file_start(r, p, nsec);
+		file_start(r, p, nsec, snaplen);
 	if (f->o.cap - f->o.len < PCAP_RECHDR + (size_t)p->caplen)
 		file_flush(r);
 	off = bufout_tell(&f->o);
@@ -461,6 +466,17 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 
 /* ---- other records ---- */
 
+/* the stats log as the archive's files: 0640 and the archive group (-g), set only when it differs */
+static void
+stats_owner(const struct rot_conf *c, int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) == 0640 && (!c->set_gid || st.st_gid == c->gid)))
+		return;
+	set_owner(c, fd, path, 0640);
+}
+
 static void
 stats_log(struct rot *r, const struct pk_rec *rec)
 {
@@ -479,8 +495,9 @@ stats_log(struct rot *r, const struct pk_rec *rec)
 		int fd;
 
 		snprintf(path, sizeof path, "%s/%s", r->c->dirs[i], ARCH_STATS);
-		if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0 ||
-		    writeall(fd, line, (size_t)n, NULL) < 0)
+		if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) >= 0)
+			stats_owner(r->c, fd, path);   /* readers of the archive read its drops */
+		if (fd < 0 || writeall(fd, line, (size_t)n, NULL) < 0)
 			warn("%s", path);
 		if (fd >= 0)
 			close(fd);
@@ -491,6 +508,7 @@ static void
 handle(struct rot *r, const struct pk_rec *rec)
 {
 	struct pk_pkt p;
+	struct rec_file rf;
 
 	switch (rec->type) {
 	case REC_PACKET:
@@ -505,10 +523,22 @@ handle(struct rot *r, const struct pk_rec *rec)
 		return; /* we wrote our own */
 	case REC_FILE_OPEN:
 	case REC_FILE_CLOSE:
+		/* an input file's snaplen is its packets' (pkread -r) */
+		if (rec_file_parse(rec, &rf) == 0 && (rec->type == REC_FILE_CLOSE || (rf.flags & FOPEN_INPUT))) {
+			if (rec->type == REC_FILE_OPEN)
+				snaps_set(&r->snaps, rf.id, rf.snaplen);
+			else
+				snaps_drop(&r->snaps, rf.id);
+		}
+		return;
 	case REC_FILE_REMOVE:
 	case REC_LOCATION:
 		/* upstream's files: their locations were replaced by ours */
 		return;
+	case REC_SOURCE:
+		if (rec_file_parse(rec, &rf) == 0)
+			snaps_set(&r->snaps, rf.id, rf.snaplen);
+		break;
 	case REC_STATS:
 		stats_log(r, rec);
 		break;
@@ -525,13 +555,17 @@ lock_dir(const struct rot_conf *c, const char *dir)
 	char path[PATH_MAX];
 	int fd;
 
-	if (mkdir(dir, 0750) == 0) {
-		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			set_owner(c, fd, dir, 0750);
-			close(fd);
-		}
-	} else if (errno != EEXIST)
+	/*
+	 * Made here (with its missing parents), or a moment ago by the pkindex
+	 * beside us in the pipeline (which creates a missing archive too):
+	 * either way the archive group must reach it, or analysts cannot walk in.
+	 */
+	if ((fd = pk_mkdirs(dir, 0750)) < 0)
 		err(EX_CANTCREAT, "unable to create %s", dir);
+	if ((fd > 0 || c->set_gid) && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		set_owner(c, fd, dir, 0750);
+		close(fd);
+	}
 	snprintf(path, sizeof path, "%s/%s", dir, ARCH_LOCK);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
 		err(EX_CANTCREAT, "unable to open %s", path);
@@ -567,8 +601,8 @@ recover(struct rot *r, const char *part)
 	}
 	end = PCAP_FILEHDR;
 	while ((rc = pcapf_next(&pf, &pr, e, sizeof e)) == 1) {
-		/* stricter than a reader: a torn tail must not pass for a record */
-		if (pr.wirelen < pr.caplen || (pf.snaplen && pr.caplen > pf.snaplen)) {
+		/* stricter than a reader: a torn tail must not pass for a record (nor one cut to the snaplen) */
+		if (pr.wirelen < pr.caplen || pr.disklen != pr.caplen) {
 			rc = -1;
 			break;
 		}
@@ -758,15 +792,20 @@ rot_run(struct rot *r)
 	    (unsigned long long)r->files, got_term ? " (stopped by signal)" : "");
 	if (sin_report(&r->in) && status == EX_OK)
 		status = EX_DATAERR;
-	if (r->toobig || r->malformed)
+	if (r->toobig || r->malformed) {
 		warnx("%llu packets too big for pcap, %llu malformed records: dropped",
 		    (unsigned long long)r->toobig, (unsigned long long)r->malformed);
+		/* packets were lost: the exit status says so */
+		if (status == EX_OK)
+			status = EX_DATAERR;
+	}
 	if (r->fwd.dropped || r->lost_ctl)
 		warnx("%llu packets not forwarded (their files are flagged: index them from disk), "
 		    "%llu file records lost", (unsigned long long)r->fwd.dropped, (unsigned long long)r->lost_ctl);
 	sin_free(&r->in);
 	sout_free(&r->fwd.s);
 	bufout_free(&r->f.o);
+	snaps_free(&r->snaps);
 	for (size_t i = 0; i < r->c->ndirs; i++)
 		free(r->c->dirs[i]); /* from realpath() in rot_open */
 	free(r);

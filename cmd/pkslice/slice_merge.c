@@ -34,6 +34,8 @@ struct cursor {
 	int scan;              /* every packet, not locations */
 	int open, have;        /* file open; rec holds the next packet */
 	size_t next;           /* next location */
+	uint64_t range_end;    /* reading a range: records before this offset */
+	int in_range;
 	uint64_t hint_end;     /* where the locations of the last read from disk end */
 	struct pcapf pf;
 	struct pcapf_rec rec;
@@ -101,121 +103,16 @@ locs_sort(struct slice_file *f)
 		;
 	if (i < f->n)
 		qsort(f->loc, f->n, sizeof *f->loc, loc_cmp);
-	for (i = j = 0; i < f->n; i++)
-		if (j == 0 || f->loc[i].off != f->loc[j - 1].off)
-			f->loc[j++] = f->loc[i];
+	for (i = j = 0; i < f->n; i++) {
+		if (j > 0 && f->loc[i].off == f->loc[j - 1].off) {
+			/* the same record twice: once, as the wider of the two */
+			if (f->loc[i].end > f->loc[j - 1].end)
+				f->loc[j - 1].end = f->loc[i].end;
+			continue;
+		}
+		f->loc[j++] = f->loc[i];
+	}
 	f->n = j;
-}
-
-static int
-has_dotdot(const char *p)
-{
-	size_t n = strlen(p);
-
-	return strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") != NULL ||
-	    (n >= 3 && strcmp(p + n - 3, "/..") == 0);
-}
-
-/*
- * resolved: the resolved name of path into rp when path is a regular
- * file (not a symbolic link) in a directory: its directory's resolved
- * name (the last one is remembered: located files come a directory at a
- * time) and its own name.  0, or -1: take the long way (realpath).
- */
-static int
-resolved(const char *path, char rp[PATH_MAX])
-{
-	static char last_dir[PATH_MAX], last_real[PATH_MAX];
-	char dir[PATH_MAX];
-	const char *base = strrchr(path, '/');
-	struct stat st;
-	size_t dl;
-
-	if (base == NULL || base == path || base[1] == '\0' || strcmp(base + 1, ".") == 0 ||
-	    strcmp(base + 1, "..") == 0 || (dl = (size_t)(base - path)) >= sizeof dir)
-		return -1;
-	memcpy(dir, path, dl);
-	dir[dl] = '\0';
-	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return -1;
-	if (last_dir[0] == '\0' || strcmp(dir, last_dir) != 0) {
-		last_dir[0] = '\0';
-		if (realpath(dir, last_real) == NULL)
-			return -1;
-		strlcpy(last_dir, dir, sizeof last_dir);
-	}
-	if (snprintf(rp, PATH_MAX, "%s/%s", strcmp(last_real, "/") == 0 ? "" : last_real, base + 1) >= PATH_MAX)
-		return -1;
-	return 0;
-}
-
-/* rp (resolved) lies under a root: as arch_path_within, the roots resolved once */
-static int
-under_roots(struct slice *sl, const char *rp)
-{
-	static char **real;
-	static size_t nreal;
-	size_t i, n;
-
-	if (real == NULL) {
-		char r[PATH_MAX];
-
-		if ((real = calloc(sl->nroots + 1, sizeof *real)) == NULL)
-			err(EX_OSERR, "calloc");
-		for (i = 0; i < sl->nroots; i++)
-			if (realpath(sl->roots[i], r) != NULL && (real[nreal] = strdup(r)) != NULL)
-				nreal++;
-	}
-	for (i = 0; i < nreal; i++) {
-		n = strlen(real[i]);
-		if (strcmp(real[i], "/") == 0 ||
-		    (strncmp(rp, real[i], n) == 0 && (rp[n] == '/' || rp[n] == '\0')))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * confine: 0 the file lies under a root (f->path becomes its resolved
- * name, which is what we open), 1 it does not exist (aged out since the
- * query: nothing to read), -1 refused.
- */
-static int
-confine(struct slice *sl, struct slice_file *f)
-{
-	char rp[PATH_MAX];
-	struct stat st;
-
-	if (has_dotdot(f->path)) {
-		warnx("refusing to read %s: the path has a '..' component", f->path);
-		return -1;
-	}
-	if (sl->nroots == 0) {
-		warnx("refusing to read %s: no archive root declared (no root note in the stream, no -R)",
-		    f->path);
-		return -1;
-	}
-	/* the common case without a realpath(3) per file (a readlink per component) */
-	if (resolved(f->path, rp) == 0 && under_roots(sl, rp)) {
-		free(f->path);
-		if ((f->path = strdup(rp)) == NULL)
-			err(EX_OSERR, "strdup");
-		return 0;
-	}
-	if (!arch_path_within(f->path, sl->roots, sl->nroots)) {
-		if (lstat(f->path, &st) < 0 && errno == ENOENT)
-			return 1;
-		warnx("refusing to read %s: not under the archive root%s %s%s", f->path,
-		    sl->nroots > 1 ? "s" : "", sl->roots[0], sl->nroots > 1 ? " ..." : "");
-		return -1;
-	}
-	/* XXX a directory swapped for a symlink between here and open is not caught */
-	if (realpath(f->path, rp) == NULL)
-		return 1;
-	free(f->path);
-	if ((f->path = strdup(rp)) == NULL)
-		err(EX_OSERR, "strdup");
-	return 0;
 }
 
 /*
@@ -263,39 +160,54 @@ published(struct slice_file *f)
 	return 1;
 }
 
+/* a failed slice_open: said, and counted as the caller counts it */
+static void
+open_failed(struct slice *sl, const struct slice_file *f)
+{
+	if (errno == EPERM) {
+		warnx("refusing to read %s: it changed into a link or a non-file since it was checked", f->path);
+		slice_worse(sl, EX_NOPERM);
+	} else if (errno == EINVAL) {
+		warnx("%s: not a regular file", f->path);
+		slice_worse(sl, EX_NOINPUT);
+	} else {
+		warn("%s", f->path);
+		slice_worse(sl, EX_NOINPUT);
+	}
+}
+
 /* peek: the file's own header (link type, snaplen, precision) and first time; 0 or -1 */
 static int
 peek(struct slice *sl, struct slice_file *f)
 {
 	uint8_t h[PCAP_FILEHDR + PCAP_RECHDR];
-	struct stat st;
-	int fd, swapped;
+	struct pcapf_hdr ph;
+	struct pcapf_rec r;
+	char e[256];
+	int fd;
 	ssize_t n;
 
-	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
-		warn("%s", f->path);
-		slice_worse(sl, EX_NOINPUT);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		warnx("%s: not a regular file", f->path);
-		close(fd);
-		slice_worse(sl, EX_NOINPUT);
+	if ((fd = slice_open(sl, f)) < 0) {
+		open_failed(sl, f);
 		return -1;
 	}
 	n = read(fd, h, sizeof h);
 	close(fd);
-	if (n < PCAP_FILEHDR || pcapf_parsehdr(h, &swapped, &f->nsec, &f->linktype, &f->snaplen) < 0) {
+	if (n < PCAP_FILEHDR) {
 		warnx("%s: not a classic pcap file", f->path);
 		slice_worse(sl, EX_DATAERR);
 		return -1;
 	}
-	if (n == (ssize_t)sizeof h) {
-		const uint8_t *r = h + PCAP_FILEHDR;
-		uint32_t sec = swapped ? be32(r) : le32(r), frac = swapped ? be32(r + 4) : le32(r + 4);
-
-		f->first_ts = (uint64_t)sec * 1000000000u + (f->nsec ? frac : (uint64_t)frac * 1000u);
+	if (pcapf_hdr_parse(h, &ph, e, sizeof e) < 0) {
+		warnx("%s: %s", f->path, e);
+		slice_worse(sl, EX_DATAERR);
+		return -1;
 	}
+	f->nsec = ph.nsec;
+	f->linktype = ph.linktype;
+	f->snaplen = ph.snaplen;
+	if (n == (ssize_t)sizeof h && pcapf_rechdr(&ph, h + PCAP_FILEHDR, PCAP_FILEHDR, &r, e, sizeof e) == 0)
+		f->first_ts = r.ts_ns;
 	f->usable = 1;
 	return 0;
 }
@@ -308,9 +220,16 @@ cur_next(struct slice *sl, struct cursor *c)
 	int rc;
 
 	if (!c->open) {
-		if (pcapf_open(&c->pf, c->f->path, e, sizeof e) < 0) {
+		int fd = slice_open(sl, c->f);
+
+		if (fd < 0) {
+			open_failed(sl, c->f);
+			sl->bad_locs += c->scan ? 0 : c->f->n;
+			return 0;
+		}
+		if (pcapf_fdopen(&c->pf, fd, c->f->path, NULL, 0, e, sizeof e) < 0) {
 			warnx("%s", e);
-			slice_worse(sl, EX_NOINPUT);
+			slice_worse(sl, EX_DATAERR);
 			sl->bad_locs += c->scan ? 0 : c->f->n;
 			return 0;
 		}
@@ -322,14 +241,44 @@ cur_next(struct slice *sl, struct cursor *c)
 		}
 	}
 	if (c->scan) {
-		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) < 0)
+		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) < 0) {
 			warnx("%s (the rest of the file is skipped)", e);
+			slice_worse(sl, c->pf.ioerr ? EX_IOERR : EX_DATAERR);
+		}
 		if (rc > 0)
 			return 1;
 		goto done;
 	}
+	if (c->in_range) {
+		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 && c->rec.offset < c->range_end)
+			return 1;
+		if (rc < 0) {
+			warnx("%s (the rest of the range is skipped)", e);
+			slice_worse(sl, c->pf.ioerr ? EX_IOERR : EX_DATAERR);
+		}
+		c->in_range = 0;
+		/* locations inside the range were read with it */
+		while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
+			c->next++;
+	}
 	while (c->next < c->f->n) {
 		const struct slice_loc *l = &c->f->loc[c->next++];
+
+		if (l->end) {
+			/* a range: every record from here on, read forward in big reads */
+			c->in_range = 1;
+			c->range_end = l->end;
+			rc = 0;
+			if (pcapf_seek(&c->pf, l->off) == 0 && (rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 &&
+			    c->rec.offset < c->range_end)
+				return 1;
+			c->in_range = 0;
+			while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
+				c->next++;
+			if (rc < 0 && sl->bad_locs++ < WARN_MAX)
+				warnx("%s (a range that does not start at a record)", e);
+			continue;
+		}
 
 		/*
 		 * ascending offsets: one read from disk takes a run of
@@ -379,44 +328,86 @@ cur_emit(struct slice *sl, struct cursor *c)
 	(void)slice_emit(sl, &p, NULL, c->f, c->rec.offset);
 }
 
+/* files that will be read: usable and with something to read */
+static int
+to_read(const struct slice_file *f)
+{
+	return f->usable && (f->scan || f->n > 0);
+}
+
 /*
- * merge: every usable file with something to read, by packet time.  The
- * pcap header is decided first from the files' own headers: one link
- * type, the largest snaplen, nanoseconds if any file has them.
+ * The output's form from the files' own headers, before anything is
+ * written: a classic pcap (one link type, the largest snaplen,
+ * nanoseconds if any file has them), or pcapng with one interface per
+ * link type when they differ, unless -o pcap asked for a classic pcap.
+ * 0, or -1 when the answer does not fit the format asked for.
  */
+static int
+choose_format(struct slice *sl, struct slice_file **first, uint32_t *snaplen, int *nsec)
+{
+	struct slice_file *other = NULL;
+	char a[64], b[64];
+	size_t i;
+
+	*first = NULL;
+	*snaplen = 0;
+	*nsec = 0;
+	for (i = 0; i < sl->nfiles; i++) {
+		struct slice_file *f = &sl->files[i];
+
+		if (!to_read(f))
+			continue;
+		if (*first == NULL)
+			*first = f;
+		else if (f->linktype != (*first)->linktype && other == NULL)
+			other = f;
+		if (f->snaplen > *snaplen)
+			*snaplen = f->snaplen;
+		*nsec |= f->nsec;
+	}
+	if (other != NULL && sl->fmt == SLICE_PCAP) {
+		if (sl->fmt_given) {
+			warnx("%s is %s but %s is %s: a pcap holds one link type (use -o pcapng)",
+			    (*first)->path, slice_ltname((*first)->linktype, a, sizeof a), other->path,
+			    slice_ltname(other->linktype, b, sizeof b));
+			slice_worse(sl, EX_DATAERR);
+			sl->stop = 1;
+			return -1;
+		}
+		warnx("the packets span link types (%s in %s, %s in %s): writing pcapng, "
+		    "one interface per link type", slice_ltname((*first)->linktype, a, sizeof a), (*first)->path,
+		    slice_ltname(other->linktype, b, sizeof b), other->path);
+		sl->fmt = SLICE_PCAPNG;
+	}
+	if (sl->fmt == SLICE_PCAPNG)
+		for (i = 0; i < sl->nfiles; i++)
+			if (to_read(&sl->files[i]))
+				slice_ng_plan(sl, sl->files[i].linktype, sl->files[i].snaplen, sl->files[i].nsec);
+	return 0;
+}
+
+/* merge: every file with something to read, by packet time */
 static int
 merge(struct slice *sl)
 {
 	struct cursor *cs;
 	struct heap h = { NULL, 0 };
-	struct slice_file *first = NULL;
-	uint32_t snaplen = 0;
-	int nsec = 0;
-	char a[64], b[64];
+	struct slice_file *first;
+	uint32_t snaplen;
+	int nsec;
 	size_t i;
 
 	if ((cs = calloc(sl->nfiles + 1, sizeof *cs)) == NULL ||
 	    (h.v = calloc(sl->nfiles + 1, sizeof *h.v)) == NULL)
 		err(EX_OSERR, "calloc");
+	if (choose_format(sl, &first, &snaplen, &nsec) < 0)
+		goto out;
 	for (i = 0; i < sl->nfiles; i++) {
 		struct slice_file *f = &sl->files[i];
 		struct cursor *c = &cs[i];
 
-		if (!f->usable || (!f->scan && f->n == 0))
+		if (!to_read(f))
 			continue;
-		if (first == NULL)
-			first = f;
-		else if (f->linktype != first->linktype && sl->fmt == SLICE_PCAP) {
-			warnx("%s is %s but %s is %s: a pcap holds one link type (use -o stream)",
-			    first->path, slice_ltname(first->linktype, a, sizeof a), f->path,
-			    slice_ltname(f->linktype, b, sizeof b));
-			slice_worse(sl, EX_DATAERR);
-			sl->stop = 1;
-			goto out;
-		}
-		if (f->snaplen > snaplen)
-			snaplen = f->snaplen;
-		nsec |= f->nsec;
 		c->f = f;
 		c->ord = (uint32_t)i;
 		c->scan = f->scan;
@@ -466,8 +457,8 @@ slice_locations(struct slice *sl)
 		if (f->n == 0)
 			continue;
 		locs_sort(f);
-		if ((rc = confine(sl, f)) > 0 && published(f))
-			rc = confine(sl, f);
+		if ((rc = slice_confine(sl, f)) > 0 && published(f))
+			rc = slice_confine(sl, f);
 		if (rc < 0)
 			refused = 1;
 		else if (rc > 0) {
@@ -495,10 +486,16 @@ slice_files(struct slice *sl, char **paths, int npaths)
 		const char *p = sl->fmt == SLICE_STREAM && realpath(paths[i], rp) ? rp : paths[i];
 		struct slice_file *f = slice_file_add(sl, (uint32_t)i, p, 0);
 
-		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f))
-			f->scan = 1;
-		else
+		uint64_t from, to;
+
+		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f)) {
+			if (slice_seek_span(sl, f, &from, &to))
+				slice_range_add(f, from, to);
+			else
+				f->scan = 1;
+		} else {
 			locs_sort(f);
+		}
 	}
 	return merge(sl);
 }
