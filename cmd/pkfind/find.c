@@ -32,8 +32,10 @@
 
 #include "archive.h"
 #include "fields.h"
+#include "filelist.h"
 #include "find.h"
 #include "idx.h"
+#include "output.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "print.h"
@@ -76,6 +78,7 @@ struct fctx {
 	int have_head;          /* the indexed file's own header, read when its index was checked */
 	uint32_t h_linktype, h_snaplen;
 	int h_nsec;
+	struct output *out;     /* -T json, sessions (output.h) */
 	char err[512];
 };
 
@@ -181,7 +184,7 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 
 	if (c->nm == 0 || c->stop)
 		return;
-	if (o->mode == FIND_TEXT && pf == NULL) {
+	if ((o->mode == FIND_TEXT || c->out) && pf == NULL) {
 		if (pcapf_open(&own, path, c->err, sizeof c->err) < 0) {
 			warnx("%s", c->err);
 			return;
@@ -236,6 +239,8 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 			print_summary(stdout, &f, r.wirelen, r.caplen);
 			if (putchar('\n') == EOF)
 				out_fail(c);
+		} else if (c->out && output_packet(c->out, path, pf, m->offset) < 0) {
+			out_fail(c);
 		}
 	}
 	if (o->limit && c->found >= o->limit)
@@ -593,7 +598,7 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
 	verify = !o->index_only && !j->exact && (o->mode != FIND_STREAM || o->limit);
-	if (verify || o->mode == FIND_TEXT) {
+	if (verify || o->mode == FIND_TEXT || c->out) {
 		if (pcapf_open(&pf, af->path, c->err, sizeof c->err) < 0) {
 			warnx("%s", c->err);
 			return;
@@ -851,6 +856,11 @@ find_run(const struct find_opts *o)
 			return EX_NOINPUT;
 		}
 	arch_list_sort(&l);     /* several -d: one list in time order */
+	if (o->files && filelist_apply(o, &l) < 0) {
+		arch_list_free(&l);
+		return EX_NOINPUT;
+	}
+	c.out = output_new(o);
 	c.q = query_parse(o->expr);
 	pool_start(&pool, o, c.q, &l);
 	if (o->mode == FIND_STREAM) {
@@ -894,6 +904,9 @@ find_run(const struct find_opts *o)
 				err(EX_IOERR, "stdout");
 		sout_free(&c.so);
 	}
+	if (c.out && output_end(c.out) < 0 && errno != EPIPE)
+		status = EX_IOERR;
+	output_free(c.out);
 	if (o->mode == FIND_COUNT)
 		printf("%llu\n", (unsigned long long)c.found);
 	if (o->mode != FIND_STREAM && (fflush(stdout) == EOF || ferror(stdout)) && errno != EPIPE) {

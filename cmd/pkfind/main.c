@@ -14,8 +14,10 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s -d DIR [-d DIR ...] [-s START] [-e END | -D DURATION] [-c | -l | -T text]\n"
-	    "              [-n N] [-g SECONDS] [-Eqrx] EXPRESSION\n", pk_progname);
+	fprintf(stderr, "usage: %s -d DIR [-d DIR ...] [-s START] [-e END | -D DURATION]\n"
+	    "              [-c | -l | -T text | json | sessions | sessions-json] [-F LIST | -X LIST]\n"
+	    "              [-n N] [-g SECONDS] [-qrx] EXPRESSION\n"
+	    "       %s -E [-T sql] [-s START] [-e END | -D DURATION] EXPRESSION\n", pk_progname, pk_progname);
 	exit(EX_USAGE);
 }
 
@@ -50,6 +52,46 @@ set_window(struct find_opts *o, const char *s, const char *e, const char *dur)
 		errx(EX_USAGE, "the window is empty: END is not after START");
 }
 
+/* -T: the listing (or with -E, "sql") */
+static void
+set_format(struct find_opts *o, const char *fmt, int *sql)
+{
+	static const struct { const char *name; enum find_mode mode; } f[] = {
+		{ "text", FIND_TEXT }, { "json", FIND_JSON }, { "sessions", FIND_SESSIONS },
+		{ "sessions-json", FIND_SESSIONS_JSON },
+	};
+	size_t i;
+
+	*sql = strcmp(fmt, "sql") == 0;
+	for (i = 0; i < sizeof f / sizeof f[0] && !*sql; i++)
+		if (strcmp(fmt, f[i].name) == 0) {
+			o->mode = f[i].mode;
+			return;
+		}
+	if (!*sql)
+		errx(EX_USAGE, "-T %s: text, json, sessions, sessions-json (or sql with -E)", fmt);
+}
+
+/* -E: how the index reads the expression; with -T sql, the fleet catalog's condition (pk-sessions(5)) */
+static int
+explain(struct find_opts *o, int sql, const char *s, const char *e, const char *dur)
+{
+	struct query *q = query_parse(o->expr);
+
+	if (sql) {
+		set_window(o, s, e, dur);
+		printf("start %llu\nend %llu\nwhere ", (unsigned long long)o->start, (unsigned long long)o->end);
+		query_sql(q, stdout);
+		putchar('\n');
+	} else {
+		query_print(q, stdout);
+	}
+	query_free(q);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(EX_IOERR, "stdout");
+	return EX_OK;
+}
+
 /* the expression: the arguments joined by spaces, as tcpdump does */
 static char *
 join_args(int n, char **v)
@@ -76,10 +118,10 @@ main(int argc, char **argv)
 	struct find_opts o = { .end = UINT64_MAX, .gap_ns = 60000000000ull };
 	const char *s = NULL, *e = NULL, *dur = NULL, *errstr;
 	char *expr;
-	int ch, explain = 0;
+	int ch, ex = 0, sql = 0;
 
 	pk_init(argv[0]);
-	while ((ch = getopt(argc, argv, "+cd:D:e:Eg:ln:qrs:T:x")) != -1) {
+	while ((ch = getopt(argc, argv, "+cd:D:e:EF:g:ln:qrs:T:xX:")) != -1) {
 		switch (ch) {
 		case 'c': o.mode = FIND_COUNT; break;
 		case 'd':
@@ -89,7 +131,13 @@ main(int argc, char **argv)
 			break;
 		case 'D': dur = optarg; break;
 		case 'e': e = optarg; break;
-		case 'E': explain = 1; break;
+		case 'E': ex = 1; break;
+		case 'F': case 'X':
+			if (o.files)
+				errx(EX_USAGE, "one -F or -X");
+			o.files = optarg;
+			o.files_only = ch == 'F';
+			break;
 		case 'g':
 			o.gap_ns = (uint64_t)strtonum(optarg, 1, 86400 * 365, &errstr) * 1000000000ull;
 			if (errstr)
@@ -104,26 +152,23 @@ main(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'r': o.reverse = 1; break;
 		case 's': s = optarg; break;
-		case 'T':
-			if (strcmp(optarg, "text") != 0)
-				errx(EX_USAGE, "-T %s: only 'text' is known", optarg);
-			o.mode = FIND_TEXT;
-			break;
+		case 'T': set_format(&o, optarg, &sql); break;
 		case 'x': o.index_only = 1; break;
 		default: usage();
 		}
 	}
 	expr = join_args(argc - optind, argv + optind);
 	o.expr = expr;
-	if (explain) {
-		struct query *q = query_parse(expr);
-
-		query_print(q, stdout);
-		query_free(q);
+	if (e && dur)
+		usage();
+	if (ex || sql) {
+		if (!ex)
+			errx(EX_USAGE, "-T sql goes with -E");
+		ch = explain(&o, sql, s, e, dur);
 		free(expr);
-		return EX_OK;
+		return ch;
 	}
-	if (o.ndirs == 0 || (e && dur))
+	if (o.ndirs == 0)
 		usage();
 	set_window(&o, s, e, dur);
 	ch = find_run(&o);
