@@ -141,6 +141,29 @@ sess_file(struct sess_table *t, const char *path, uint32_t linktype, uint32_t sn
 	t->cur = t->nf++;
 }
 
+void
+sess_file_update(struct sess_table *t, const char *path, uint32_t snaplen)
+{
+	struct sfile *f;
+
+	if (t->nf == 0)
+		return;
+	f = &t->f[t->cur];
+	free(f->path);
+	if ((f->path = strdup(path)) == NULL)
+		err(EX_OSERR, "strdup");
+	f->judged = query_judged(f->linktype, snaplen);
+}
+
+int
+sess_judged(const struct sess_table *t, const struct sess *s)
+{
+	for (uint32_t i = 0; i < s->nfiles; i++)
+		if (!t->f[s->files[i]].judged)
+			return 0;
+	return 1;
+}
+
 /* the packet's tuple, source first */
 static void
 key_make(const struct pk_fields *f, uint32_t linktype, uint8_t k[SESS_KEYLEN])
@@ -252,7 +275,6 @@ lookup(struct sess_table *t, const uint8_t *k, int swapped)
 	s->swapped = swapped;
 	s->flow = h;
 	s->first_ns = UINT64_MAX;
-	s->judged = 1;
 	t->ht[j] = (uint32_t)(t->n + 1);
 	t->last = ++t->n;
 	if (t->n * 2 > t->htcap) {
@@ -300,7 +322,6 @@ sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk
 				s->files = xrealloc(s->files, s->cfiles, sizeof *s->files);
 			}
 			s->files[s->nfiles++] = t->cur;
-			s->judged = s->judged && t->f[t->cur].judged;
 		}
 	}
 	t->packets++;
@@ -448,7 +469,7 @@ sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 		put_str(out, sess_file_path(t, s->files[i]));
 	}
 	fprintf(out, "],\"linktype\":%u,\"judged\":%d,\"unsure\":%d,\"first_ns\":\"%llu\",\"last_ns\":\"%llu\"",
-	    f.linktype, s->judged, f.unsure, (unsigned long long)s->first_ns, (unsigned long long)s->last_ns);
+	    f.linktype, sess_judged(t, s), f.unsure, (unsigned long long)s->first_ns, (unsigned long long)s->last_ns);
 	if (f.present & FLD_ETH) {
 		fmt_mac(a, sizeof a, f.mac_a);
 		fmt_mac(b, sizeof b, f.mac_b);

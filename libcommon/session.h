@@ -32,7 +32,6 @@ struct sess {
 	uint64_t pkts[2], bytes[2];  /* [0] a->b, [1] b->a; bytes are wire lengths */
 	uint8_t flags[2];          /* TCP flags seen, OR-ed */
 	int has_flags;
-	int judged;                /* every file of it is of a link type and snaplen the index judges */
 	uint32_t *files;           /* file numbers (sess_file), first seen first */
 	uint32_t nfiles, cfiles;
 };
@@ -65,6 +64,10 @@ void sess_clear(struct sess_table *t);
  * the same file again.
  */
 void sess_file(struct sess_table *t, const char *path, uint32_t linktype, uint32_t snaplen);
+/* sess_file_update: the current file's final path and snap length (a .part published) */
+void sess_file_update(struct sess_table *t, const char *path, uint32_t snaplen);
+/* sess_judged: 1 if the index judges every file of s (query_judged) */
+int sess_judged(const struct sess_table *t, const struct sess *s);
 /* sess_add: one packet of the current file. */
 void sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk_fields *f);
 /* sess_count, sess_get: the sessions, in the order sess_sort left them */

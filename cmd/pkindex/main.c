@@ -7,6 +7,7 @@
 
 #include "indexer.h"
 #include "pk.h"
+#include "sidecar.h"
 #include "stream.h"
 
 static volatile sig_atomic_t stop;
@@ -16,7 +17,7 @@ static void onsig(int sig) { (void)sig; stop = 1; }
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s -d DIR [FILE.pcap ...]\n       %s --repair -d DIR\n       %s --dump FILE.idx\n",
+	fprintf(stderr, "usage: %s [-S] -d DIR [FILE.pcap ...]\n       %s --repair -d DIR\n       %s --dump FILE.idx\n",
 	    pk_progname, pk_progname, pk_progname);
 	exit(EX_USAGE);
 }
@@ -30,14 +31,16 @@ main(int argc, char **argv)
 	struct stream_in in;
 	struct pk_rec r;
 	struct indexer *ix;
+	struct sidecar *sc = NULL;
 	const char *dir = NULL, *dump = NULL;
-	int c, repair = 0, rc = SIN_EOF, status;
+	int c, repair = 0, sessions = 0, rc = SIN_EOF, status;
 
 	pk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:S", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'R': repair = 1; break;
+		case 'S': sessions = 1; break;
 		case 'U': dump = optarg; break;
 		default: usage();
 		}
@@ -46,21 +49,30 @@ main(int argc, char **argv)
 	argv += optind;
 	if (dump)
 		return dir || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
-	if (dir == NULL || (repair && argc))
+	if (dir == NULL || (repair && (argc || sessions)))
 		usage();
 	if (repair)
 		return indexer_repair(dir);
-	if (argc)
-		return indexer_files(dir, argv, argc);
-	if ((ix = indexer_new(dir)) == NULL)
+	if (argc) {
+		status = indexer_files(dir, argv, argc);
+		c = sessions ? sidecar_files(argv, argc) : EX_OK;
+		return status ? status : c;
+	}
+	if ((ix = indexer_new(dir)) == NULL || (sessions && (sc = sidecar_new(dir)) == NULL))
 		return EX_NOINPUT;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sin_init(&in, 0, "stdin");
 	while (!stop && (rc = sin_next(&in, &r)) != SIN_EOF && rc != SIN_ERROR)
-		if (rc == SIN_RECORD)
+		if (rc == SIN_RECORD) {
 			indexer_record(ix, &r);
+			if (sc)
+				sidecar_record(sc, &r);
+		}
 	status = indexer_finish(ix);
+	if (sc && status == EX_OK)
+		status = sidecar_finish(sc);
+	sidecar_free(sc);
 	if (sin_report(&in) || rc == SIN_ERROR)
 		status = status ? status : EX_DATAERR;
 	indexer_free(ix);
