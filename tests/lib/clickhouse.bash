@@ -47,9 +47,10 @@ ch_config() {
 # ch_up: start the server on the configured ports and wait until it answers (bounded)
 ch_up() {
 	local i
-	clickhouse-server --config-file="$CH_DIR/config.xml" >>"$CH_DIR/stdout" 2>&1 3>&- &
-	CH_PID=$!
-	echo "$CH_PID" >"$CH_DIR/pid"
+	# not a job of the shell (whose "Killed" would clutter the output): a grandchild
+	( clickhouse-server --config-file="$CH_DIR/config.xml" >>"$CH_DIR/stdout" 2>&1 3>&- &
+	  echo $! >"$CH_DIR/pid" )
+	CH_PID=$(cat "$CH_DIR/pid")
 	for i in $(seq 1 300); do
 		curl -sf "$CH_URL/?query=SELECT%201" >/dev/null 2>&1 && return 0
 		kill -0 "$CH_PID" 2>/dev/null || break
