@@ -87,7 +87,7 @@ catalog_is() {
 	# per file: the files row matches tcpdump and the file's own sessions
 	local f
 	f=$(find "$CD/a2" -name '*.pcap' | LC_ALL=C sort | sed -n 3p)
-	[ "$(ch "SELECT packets FROM $DB.files WHERE file = '$f'")" -eq "$(tcpdump -r "$f" 2>/dev/null | wc -l)" ]
+	[ "$(ch "SELECT packets FROM $DB.files WHERE file = '$f'")" -eq "$(tcpdump -nn -r "$f" 2>/dev/null | wc -l)" ]
 	[ "$(ch "SELECT root FROM $DB.files WHERE file = '$f'")" = "$(realpath "$CD/a2")" ]
 	[ "$(ch "SELECT first_ns FROM $DB.files WHERE file = '$f'")" = "$(tcpdump -r "$f" -tt --nano -nn 2>/dev/null | head -n 1 | cut -d ' ' -f 1 | tr -d .)" ]
 	# the readable columns

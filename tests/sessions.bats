@@ -179,11 +179,11 @@ archive_inplace() {
 	files=$(find "$SD/gen" -name '*.pcap' | LC_ALL=C sort)
 	one=$(sed -n 2p <<<"$files")
 	printf '%s\n%s\n' "$one" "$SD/gen/no/such.pcap" >"$SD/list"
-	[ "$(pkfind -q -d "$SD/gen" -F "$SD/list" -c '')" -eq "$(tcpdump -r "$one" 2>/dev/null | wc -l)" ]
-	[ "$(pkfind -q -d "$SD/gen" -X "$SD/list" -c '')" -eq $((3000 - $(tcpdump -r "$one" 2>/dev/null | wc -l))) ]
+	[ "$(pkfind -q -d "$SD/gen" -F "$SD/list" -c '')" -eq "$(tcpdump -nn -r "$one" 2>/dev/null | wc -l)" ]
+	[ "$(pkfind -q -d "$SD/gen" -X "$SD/list" -c '')" -eq $((3000 - $(tcpdump -nn -r "$one" 2>/dev/null | wc -l))) ]
 	# from standard input, and through pkslice
-	[ "$(printf '%s\n' "$one" | pkfind -q -d "$SD/gen" -F - udp | pkslice | tcpdump -r - 2>/dev/null | wc -l)" -eq \
-	    "$(tcpdump -r "$one" udp 2>/dev/null | wc -l)" ]
+	[ "$(printf '%s\n' "$one" | pkfind -q -d "$SD/gen" -F - udp | pkslice | tcpdump -nn -r - 2>/dev/null | wc -l)" -eq \
+	    "$(tcpdump -nn -r "$one" udp 2>/dev/null | wc -l)" ]
 	run pkfind -d "$SD/gen" -F "$SD/list" -X "$SD/list" ''
 	[ "$status" -eq 64 ]
 	run pkfind -d "$SD/gen" -F "$SD/nosuchlist" ''

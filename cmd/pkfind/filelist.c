@@ -84,3 +84,19 @@ filelist_apply(const struct find_opts *o, struct arch_list *l)
 	free(v);
 	return 0;
 }
+
+void
+filelist_unique(struct arch_list *l)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < l->n; i++) {
+		/* arch_list_sort orders by time, then path: copies are neighbours */
+		if (k > 0 && l->v[k - 1].min_ns == l->v[i].min_ns && strcmp(l->v[k - 1].path, l->v[i].path) == 0) {
+			free(l->v[i].path);
+			continue;
+		}
+		l->v[k++] = l->v[i];
+	}
+	l->n = k;
+}

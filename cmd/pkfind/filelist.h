@@ -17,4 +17,7 @@
  */
 int filelist_apply(const struct find_opts *o, struct arch_list *l);
 
+/* filelist_unique: drop the second listing of a file (a -d given twice, or under two names) from a sorted l */
+void filelist_unique(struct arch_list *l);
+
 #endif

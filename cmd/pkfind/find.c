@@ -856,6 +856,7 @@ find_run(const struct find_opts *o)
 			return EX_NOINPUT;
 		}
 	arch_list_sort(&l);     /* several -d: one list in time order */
+	filelist_unique(&l);    /* a directory given twice is searched once */
 	if (o->files && filelist_apply(o, &l) < 0) {
 		arch_list_free(&l);
 		return EX_NOINPUT;

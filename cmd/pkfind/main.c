@@ -76,8 +76,15 @@ set_format(struct find_opts *o, const char *fmt, int *sql)
 static int
 explain(struct find_opts *o, int sql, const char *s, const char *e, const char *dur)
 {
-	struct query *q = query_parse(o->expr);
+	struct bpf_program prog;
+	struct query *q;
+	char ebuf[512];
 
+	/* what the search would refuse is not explained either */
+	if (query_compile(o->expr, 1, 0, &prog, ebuf, sizeof ebuf) < 0)
+		errx(EX_DATAERR, "bad expression: %s", ebuf);
+	pcap_freecode(&prog);
+	q = query_parse(o->expr);
 	if (sql) {
 		set_window(o, s, e, dur);
 		printf("start %llu\nend %llu\nwhere ", (unsigned long long)o->start, (unsigned long long)o->end);

@@ -31,15 +31,16 @@ conv_pk() {
 	END { for (k in fl) print k, fl[k], fmt(bl[k]), fh[k], fmt(bh[k]) }' | LC_ALL=C sort
 }
 
-# tcp_conv_pcap FILE: two TCP connections with replies, written by hand (pkgen's
-# flows go one way): 10.1.0.1.40000 > 10.1.0.2.80 opens, exchanges data and
-# closes (4 packets each way, 100 and 300 payload bytes); then 10.1.0.2.80
-# sends first to 10.1.0.1.40001 (a RST-ACK answered by nothing), and
-# 10.1.0.1.40001 sends it one ACK.
+# tcp_conv_pcap FILE [CLIENT SERVER START]: two TCP connections with replies,
+# written by hand (pkgen's flows go one way): CLIENT.40000 > SERVER.80 opens,
+# exchanges data and closes (4 packets each way, 100 and 300 payload bytes);
+# then SERVER.80 sends first to CLIENT.40001 (a RST-ACK), and CLIENT.40001
+# sends it one ACK.  One packet a second from START (default 1700000000);
+# CLIENT and SERVER default to 10.1.0.1 and 10.1.0.2.
 tcp_conv_pcap() {
-	python3 - "$1" <<'PY'
+	python3 - "$1" "${2:-10.1.0.1}" "${3:-10.1.0.2}" "${4:-1700000000}" <<'PY'
 import struct, sys
-c, s = "10.1.0.1", "10.1.0.2"
+c, s, t0 = sys.argv[2], sys.argv[3], int(sys.argv[4])
 def pkt(src, dst, sport, dport, flags, payload=b""):
     tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, flags, 65535, 0, 0) + payload
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0,
@@ -55,6 +56,6 @@ pkts = [pkt(c, s, 40000, 80, S), pkt(s, c, 80, 40000, SA), pkt(c, s, 40000, 80, 
 with open(sys.argv[1], "wb") as f:
     f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
     for i, p in enumerate(pkts):
-        f.write(struct.pack("<IIII", 1700000000 + i, 0, len(p), len(p)) + p)
+        f.write(struct.pack("<IIII", t0 + i, 0, len(p), len(p)) + p)
 PY
 }
