@@ -1,6 +1,7 @@
-/* pcapfile.c - classic pcap writing and offset-addressed reading. */
+/* pcapfile.c - classic pcap writing and reading (pcapfile.h). */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +45,14 @@ pcapw_record(struct bufout *o, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen
 	put32(p + 4, (uint32_t)(nsec ? frac : frac / 1000u));
 	put32(p + 8, caplen);
 	put32(p + 12, wirelen);
-	memcpy(p + PCAP_RECHDR, data, caplen);
+	/* a caplen-0 record may come with no data pointer at all */
+	if (caplen > 0)
+		memcpy(p + PCAP_RECHDR, data, caplen);
 	bufout_commit(o, PCAP_RECHDR + (size_t)caplen);
 	return 0;
 }
+
+/* ---- the file header ---- */
 
 static uint32_t
 rd32(const uint8_t *p, int swapped)
@@ -55,234 +60,312 @@ rd32(const uint8_t *p, int swapped)
 	return swapped ? be32(p) : le32(p);
 }
 
+static uint16_t
+rd16(const uint8_t *p, int swapped)
+{
+	return swapped ? be16(p) : le16(p);
+}
+
+/* libpcap's max_snaplen_for_dlt (these LINKTYPE_ values equal their DLT_) */
+static uint32_t
+max_caplen(uint32_t linktype)
+{
+	switch (linktype) {
+	case 231: return 128u << 20;   /* DBUS */
+	case 279: return 8u << 20;     /* EBHSCR */
+	case 249: return 1u << 20;     /* USBPCAP */
+	default: return PCAP_SNAPLEN_MAX;
+	}
+}
+
+/* link types whose pseudo-header libpcap rewrites when the file is byte-swapped */
+static int
+swapped_pseudo(uint32_t linktype)
+{
+	return linktype == 113 || linktype == 276 || linktype == 189 || linktype == 220 || linktype == 239;
+}
+
 int
-pcapf_parsehdr(const uint8_t *h, int *swapped, int *nsec, uint32_t *linktype, uint32_t *snaplen)
+pcapf_hdr_parse(const uint8_t *h, struct pcapf_hdr *ph, char *errbuf, size_t errlen)
 {
 	uint32_t m = le32(h);
 
+	memset(ph, 0, sizeof *ph);
 	switch (m) {
-	case PCAP_MAGIC_US: *swapped = 0; *nsec = 0; break;
-	case PCAP_MAGIC_NS: *swapped = 0; *nsec = 1; break;
+	case PCAP_MAGIC_US: break;
+	case PCAP_MAGIC_NS: ph->nsec = 1; break;
 	default:
 		m = be32(h);
-		if (m == PCAP_MAGIC_US) { *swapped = 1; *nsec = 0; }
-		else if (m == PCAP_MAGIC_NS) { *swapped = 1; *nsec = 1; }
-		else return -1;
+		if (m == PCAP_MAGIC_US)
+			ph->swapped = 1;
+		else if (m == PCAP_MAGIC_NS)
+			ph->swapped = ph->nsec = 1;
+		else if (le32(h) == 0x0a0d0d0au) {
+			snprintf(errbuf, errlen, "a pcapng file, not a classic pcap (convert it with editcap -F pcap)");
+			return -1;
+		} else {
+			snprintf(errbuf, errlen, "not a classic pcap file");
+			return -1;
+		}
 	}
-	*snaplen = rd32(h + 16, *swapped);
-	/* upper 16 bits of the link-type field carry FCS info; keep the type */
-	*linktype = rd32(h + 20, *swapped) & 0x03ffffffu;
+	ph->major = rd16(h + 4, ph->swapped);
+	ph->minor = rd16(h + 6, ph->swapped);
+	if (ph->major < 2) {
+		snprintf(errbuf, errlen, "not a classic pcap file: archaic pcap savefile format");
+		return -1;
+	}
+	if (!((ph->major == 2 && ph->minor <= 4) || (ph->major == 543 && ph->minor == 0))) {
+		snprintf(errbuf, errlen, "not a classic pcap file: unsupported pcap savefile version %u.%u",
+		    ph->major, ph->minor);
+		return -1;
+	}
+	ph->snaplen = rd32(h + 16, ph->swapped);
+	/* the upper bits of the link-type field carry FCS information; keep the type */
+	ph->linktype = rd32(h + 20, ph->swapped) & 0x03ffffffu;
+	ph->maxcap = max_caplen(ph->linktype);
+	ph->snapshot = ph->snaplen == 0 || ph->snaplen > ph->maxcap ? ph->maxcap : ph->snaplen;
+	/* the fields were exchanged at 2.3, and not by every writer of 2.3 (DG/UX wrote 543.0) */
+	ph->lenswap = ph->major == 543 || ph->minor < 3 ? 1 : ph->minor == 3 ? 2 : 0;
+	if (ph->swapped && swapped_pseudo(ph->linktype)) {
+		snprintf(errbuf, errlen, "a byte-swapped pcap of link type %u: pk does not repair its pseudo-headers "
+		    "as libpcap does (rewrite it with editcap)", ph->linktype);
+		return -1;
+	}
 	return 0;
 }
 
+int
+pcapf_parsehdr(const uint8_t *h, int *swapped, int *nsec, uint32_t *linktype, uint32_t *snaplen)
+{
+	struct pcapf_hdr ph;
+	char e[160];
+
+	if (pcapf_hdr_parse(h, &ph, e, sizeof e) < 0)
+		return -1;
+	*swapped = ph.swapped;
+	*nsec = ph.nsec;
+	*linktype = ph.linktype;
+	*snaplen = ph.snaplen;
+	return 0;
+}
+
+int
+pcapf_head(const char *path, struct pcapf_hdr *ph, char *errbuf, size_t errlen)
+{
+	uint8_t h[PCAP_FILEHDR];
+	char e[160];
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = pread(fd, h, sizeof h, 0);
+	saved = errno;
+	close(fd);
+	if (n < 0) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (n < (ssize_t)sizeof h) {
+		snprintf(errbuf, errlen, "%s: not a classic pcap file (%zd bytes)", path, n);
+		errno = EINVAL;
+		return -1;
+	}
+	if (pcapf_hdr_parse(h, ph, e, sizeof e) < 0) {
+		snprintf(errbuf, errlen, "%s: %s", path, e);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- records ---- */
+
+int
+pcapf_rechdr(const struct pcapf_hdr *ph, const uint8_t *p, uint64_t off, struct pcapf_rec *r, char *errbuf,
+    size_t errlen)
+{
+	uint32_t sec = rd32(p, ph->swapped), frac = rd32(p + 4, ph->swapped), t;
+
+	r->offset = off;
+	r->caplen = rd32(p + 8, ph->swapped);
+	r->wirelen = rd32(p + 12, ph->swapped);
+	if (ph->lenswap == 1 || (ph->lenswap == 2 && r->caplen > r->wirelen)) {
+		t = r->caplen;
+		r->caplen = r->wirelen;
+		r->wirelen = t;
+	}
+	r->disklen = r->caplen;
+	if (r->caplen > ph->maxcap) {
+		if (r->caplen > ph->snapshot)
+			snprintf(errbuf, errlen, "invalid packet capture length %u, bigger than snaplen of %u "
+			    "(record at offset %llu)", r->caplen, ph->snapshot, (unsigned long long)off);
+		else
+			snprintf(errbuf, errlen, "invalid packet capture length %u, bigger than maximum of %u "
+			    "(record at offset %llu)", r->caplen, ph->maxcap, (unsigned long long)off);
+		return -1;
+	}
+	if (r->caplen > ph->snapshot)
+		r->caplen = ph->snapshot;      /* libpcap reads the snapshot and skips the rest */
+	/* unsigned seconds; a fraction out of range is taken as it is (at most PCAP_TS_MAX) */
+	r->ts_ns = (uint64_t)sec * 1000000000u + (ph->nsec ? (uint64_t)frac : (uint64_t)frac * 1000u);
+	return 0;
+}
+
+/* ---- reading ---- */
+
+#define SEQ_READ (1u << 20)     /* pcapf_next: bytes read at once */
 /*
- * Random access (pcapf_read_at) reads with pread(2) into a window that
- * starts at the requested record: WIN_MIN bytes after a jump, doubling up
- * to WIN_MAX while requests keep running forward (dense answers read like
- * a scan).  A record already in the window costs no call at all.
+ * pcapf_read_at reads WIN_MIN bytes after a jump, doubling up to WIN_MAX
+ * while requests keep running forward (dense answers read like a scan).
  */
 #define WIN_MIN 8192u
 #define WIN_MAX (256u * 1024u)
 #define NEAR_GAP 512u
 
+static void
+win_room(struct pcapf *f, size_t n)
+{
+	if (n > f->win_cap) {
+		uint8_t *nw = realloc(f->win, n);
+		if (nw == NULL)
+			err(EX_OSERR, "realloc");
+		f->win = nw;
+		f->win_cap = n;
+	}
+}
+
+static int
+setup(struct pcapf *f, const char *name, char *errbuf, size_t errlen)
+{
+	struct stat st;
+	char e[200];
+	ssize_t n;
+
+	if (fstat(f->fd, &st) < 0) {
+		snprintf(errbuf, errlen, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(errbuf, errlen, "%s: is a directory", name);
+		errno = EISDIR;
+		return -1;
+	}
+	f->seekable = S_ISREG(st.st_mode);
+	f->size = f->seekable ? (uint64_t)st.st_size : 0;
+	if ((f->path = strdup(name)) == NULL)
+		err(EX_OSERR, "strdup");
+	if (f->win_len < PCAP_FILEHDR) {
+		/* the header alone: the window is filled when records are read */
+		uint8_t h[PCAP_FILEHDR];
+		size_t have = f->win_len;
+
+		if (have > 0)
+			memcpy(h, f->win, have);
+		while (have < sizeof h) {
+			n = f->seekable ? pread(f->fd, h + have, sizeof h - have, (off_t)have) :
+			    read(f->fd, h + have, sizeof h - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				snprintf(errbuf, errlen, "%s: %s", name, strerror(errno));
+				return -1;
+			}
+			if (n == 0)
+				break;
+			have += (size_t)n;
+		}
+		if (have < sizeof h) {
+			snprintf(errbuf, errlen, "%s: not a classic pcap file (%zu bytes)", name, have);
+			errno = EINVAL;
+			return -1;
+		}
+		win_room(f, WIN_MIN);
+		memcpy(f->win, h, sizeof h);
+		f->win_len = sizeof h;
+		f->rd_off = f->seekable ? 0 : sizeof h;
+	}
+	if (pcapf_hdr_parse(f->win, &f->h, e, sizeof e) < 0) {
+		snprintf(errbuf, errlen, "%s: %s", name, e);
+		errno = EINVAL;
+		return -1;
+	}
+	f->swapped = f->h.swapped;
+	f->nsec = f->h.nsec;
+	f->linktype = f->h.linktype;
+	f->snaplen = f->h.snaplen;
+	f->next = PCAP_FILEHDR;
+	return 0;
+}
+
+int
+pcapf_fdopen(struct pcapf *f, int fd, const char *name, const uint8_t *pre, size_t prelen, char *errbuf,
+    size_t errlen)
+{
+	int saved;
+
+	memset(f, 0, sizeof *f);
+	f->fd = fd;
+	f->own_fd = 1;
+	if (prelen > 0) {
+		if ((f->win = malloc(prelen > WIN_MIN ? prelen : WIN_MIN)) == NULL)
+			err(EX_OSERR, "malloc");
+		f->win_cap = prelen > WIN_MIN ? prelen : WIN_MIN;
+		memcpy(f->win, pre, prelen);
+		f->win_len = prelen;
+		f->rd_off = prelen;
+	}
+	if (setup(f, name, errbuf, errlen) < 0) {
+		saved = errno;
+		pcapf_close(f);
+		errno = saved;
+		return -1;
+	}
+	/* a regular file is read with pread from anywhere: what was read before is read again */
+	if (f->seekable && prelen > 0)
+		f->rd_off = 0;
+	return 0;
+}
+
 int
 pcapf_open(struct pcapf *f, const char *path, char *errbuf, size_t errlen)
 {
-	uint8_t h[PCAP_FILEHDR];
-	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	memset(f, 0, sizeof *f);
-	if ((f->fp = fopen(path, "rb")) == NULL) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+	if (fd < 0) {
+		int saved = errno;
+
+		memset(f, 0, sizeof *f);
+		f->fd = -1;
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(saved));
+		errno = saved;
 		return -1;
 	}
-	if (fstat(fileno(f->fp), &st) == 0)
-		f->size = (uint64_t)st.st_size;
-	/* large stdio buffer: sequential scans make one read per 256 KiB */
-	setvbuf(f->fp, NULL, _IOFBF, 256 * 1024);
-	/* the header by pread: stdio fills its buffer only if pcapf_next is used */
-	if (pread(fileno(f->fp), h, sizeof h, 0) != (ssize_t)sizeof h ||
-	    pcapf_parsehdr(h, &f->swapped, &f->nsec, &f->linktype, &f->snaplen) < 0) {
-		snprintf(errbuf, errlen, "%s: not a classic pcap file", path);
-		fclose(f->fp);
-		f->fp = NULL;
-		return -1;
-	}
-	if ((f->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
-	f->next = PCAP_FILEHDR;
-	f->fp_off = 0;
-	return 0;
+	return pcapf_fdopen(f, fd, path, NULL, 0, errbuf, errlen);
 }
 
 void
 pcapf_close(struct pcapf *f)
 {
-	if (f->fp)
-		fclose(f->fp);
+	if (f->own_fd && f->fd >= 0)
+		close(f->fd);
 	free(f->path);
-	free(f->buf);
 	free(f->win);
 	memset(f, 0, sizeof *f);
+	f->fd = -1;
 }
 
 int
 pcapf_seek(struct pcapf *f, uint64_t offset)
 {
-	if (fseeko(f->fp, (off_t)offset, SEEK_SET) < 0) {
-		f->fp_off = UINT64_MAX;
+	if (!f->seekable && offset < f->win_off) {
+		errno = ESPIPE;
 		return -1;
 	}
 	f->next = offset;
-	f->fp_off = offset;
-	return 0;
-}
-
-/*
- * After a short read, put the stream back on the record's start: a file
- * still being written (a .pcap.part) may have the rest later, and stdio's
- * end-of-file flag would otherwise stick.
- */
-static int
-rewind_partial(struct pcapf *f)
-{
-	clearerr(f->fp);
-	(void)fseeko(f->fp, (off_t)f->next, SEEK_SET);
-	return -1;
-}
-
-/* check a record header h (at f->next) into r; 0, or -1 with err */
-static int
-parse_rechdr(struct pcapf *f, const uint8_t *h, struct pcapf_rec *r, char *errbuf, size_t errlen)
-{
-	uint32_t frac;
-
-	r->offset = f->next;
-	frac = rd32(h + 4, f->swapped);
-	r->caplen = rd32(h + 8, f->swapped);
-	r->wirelen = rd32(h + 12, f->swapped);
-	if (r->caplen > PCAP_SNAPLEN_MAX || frac >= (f->nsec ? 1000000000u : 1000000u)) {
-		snprintf(errbuf, errlen, "%s: bad record header at offset %llu (caplen %u)", f->path,
-		    (unsigned long long)f->next, r->caplen);
-		return -1;
-	}
-	r->ts_ns = (uint64_t)rd32(h, f->swapped) * 1000000000u + (f->nsec ? frac : (uint64_t)frac * 1000u);
-	return 0;
-}
-
-static void
-buf_need(struct pcapf *f, size_t n)
-{
-	if (n > f->bufcap) {
-		uint8_t *nb = realloc(f->buf, n);
-		if (nb == NULL)
-			err(EX_OSERR, "realloc");
-		f->buf = nb;
-		f->bufcap = n;
-	}
-}
-
-/* read the record at the current stream position, which is f->next */
-static int
-read_here(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
-{
-	uint8_t h[PCAP_RECHDR];
-	size_t n = fread(h, 1, sizeof h, f->fp);
-
-	if (n == 0 && feof(f->fp)) {
-		clearerr(f->fp);
-		return 0;
-	}
-	if (n != sizeof h) {
-		snprintf(errbuf, errlen, "%s: partial record header at offset %llu", f->path,
-		    (unsigned long long)f->next);
-		return rewind_partial(f);
-	}
-	if (parse_rechdr(f, h, r, errbuf, errlen) < 0)
-		return rewind_partial(f);
-	buf_need(f, r->caplen);
-	if (fread(f->buf, 1, r->caplen, f->fp) != r->caplen) {
-		snprintf(errbuf, errlen, "%s: partial record at offset %llu", f->path,
-		    (unsigned long long)f->next);
-		return rewind_partial(f);
-	}
-	r->data = f->buf;
-	f->next += PCAP_RECHDR + (uint64_t)r->caplen;
-	return 1;
-}
-
-int
-pcapf_next(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
-{
-	int rc;
-
-	/* pcapf_read_at does not move the stream: catch up with f->next */
-	if (f->fp_off != f->next) {
-		if (fseeko(f->fp, (off_t)f->next, SEEK_SET) < 0) {
-			snprintf(errbuf, errlen, "%s: cannot seek to %llu: %s", f->path,
-			    (unsigned long long)f->next, strerror(errno));
-			f->fp_off = UINT64_MAX;
-			return -1;
-		}
-		f->fp_off = f->next;
-	}
-	rc = read_here(f, r, errbuf, errlen);
-	/* read_here leaves the stream at f->next, whatever happened */
-	f->fp_off = f->next;
-	return rc;
-}
-
-/* pread up to len bytes at off into dst; the count, or -1 */
-static ssize_t
-pread_full(int fd, uint8_t *dst, size_t len, uint64_t off)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, dst + got, len - got, (off_t)(off + got));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
-/* fill the window from off: at least need bytes wanted; 0 or -1 (errno) */
-static int
-win_fill(struct pcapf *f, uint64_t off, size_t need)
-{
-	uint64_t end = f->win_off + f->win_len;
-	size_t want;
-	ssize_t n;
-
-	/* the caller said how far its next records go; else forward and close to the last read: more at once */
-	if (f->hint_end > off)
-		want = f->hint_end - off > WIN_MAX ? WIN_MAX : (size_t)(f->hint_end - off);
-	else if (f->win_len > 0 && off >= f->win_off && off <= end + NEAR_GAP)
-		want = f->win_want * 2 > WIN_MAX ? WIN_MAX : f->win_want * 2;
-	else
-		want = WIN_MIN;
-	if (want < need)
-		want = need;
-	if (want > f->win_cap) {
-		uint8_t *nw = realloc(f->win, want);
-		if (nw == NULL)
-			err(EX_OSERR, "realloc");
-		f->win = nw;
-		f->win_cap = want;
-	}
-	f->win_want = want;
-	f->win_off = off;
-	f->win_len = 0;
-	if ((n = pread_full(fileno(f->fp), f->win, want, off)) < 0)
-		return -1;
-	f->win_len = (size_t)n;
 	return 0;
 }
 
@@ -292,23 +375,238 @@ pcapf_hint(struct pcapf *f, uint64_t end)
 	f->hint_end = end;
 }
 
+/* read into dst from the file at off (a pipe: from where it stands); count, or -1 (errno) */
+static ssize_t
+get_bytes(struct pcapf *f, uint8_t *dst, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = f->seekable ? pread(f->fd, dst + got, len - got, (off_t)(off + got)) :
+		    read(f->fd, dst + got, len - got);
+
+		if (n < 0) {
+			/* a signal on a pipe is the caller's to look at (a stop flag, a flush) */
+			if (errno == EINTR && (f->seekable || got == 0)) {
+				if (f->seekable)
+					continue;
+				return -1;
+			}
+			if (errno == EINTR)
+				break;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (!f->seekable) {
+			f->rd_off += (uint64_t)n;
+			break;      /* a pipe gives what it has: do not wait for more than needed */
+		}
+	}
+	return (ssize_t)got;
+}
+
+/* a pipe: read and drop what lies between where it stands and off */
+static int
+pipe_skip(struct pcapf *f, uint64_t off)
+{
+	uint8_t junk[65536];
+
+	while (f->rd_off < off) {
+		size_t k = off - f->rd_off < sizeof junk ? (size_t)(off - f->rd_off) : sizeof junk;
+		ssize_t n = get_bytes(f, junk, k, f->rd_off);
+
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+	}
+	return 1;
+}
+
+/*
+ * win_get: make [off, off + need) available in the window, reading want
+ * bytes (at least need) when the window must be refilled.  The window's
+ * address, or NULL with *avail the bytes there are (fewer: end of file)
+ * and errno set for a read error (else 0).  Arithmetic is checked: off
+ * comes from indexes and streams, which may lie.
+ */
+static const uint8_t *
+win_get(struct pcapf *f, uint64_t off, size_t need, size_t want, size_t *avail)
+{
+	size_t keep = 0;
+
+	errno = 0;
+	*avail = 0;
+	if (off >= f->win_off && off - f->win_off <= f->win_len) {
+		keep = f->win_len - (size_t)(off - f->win_off);
+		if (keep >= need)
+			return f->win + (off - f->win_off);
+	}
+	if (off > (uint64_t)INT64_MAX - need) {
+		errno = 0;
+		*avail = 0;
+		return NULL;    /* no file is that long */
+	}
+	if (want < need)
+		want = need;
+	if (!f->seekable) {
+		/* forward only: what the window held before off is gone, and so is what was skipped */
+		if (off < f->win_off || (keep == 0 && off < f->rd_off) ||
+		    (keep > 0 && f->rd_off != f->win_off + f->win_len)) {
+			errno = ESPIPE;
+			return NULL;
+		}
+		if (keep == 0 && off >= f->rd_off) {
+			int rc = pipe_skip(f, off);
+			if (rc <= 0)
+				return NULL;
+		}
+	}
+	win_room(f, want);
+	f->win_want = want;
+	if (keep > 0 && off != f->win_off)
+		memmove(f->win, f->win + (off - f->win_off), keep);
+	f->win_off = off;
+	f->win_len = keep;
+	while (f->win_len < need) {
+		ssize_t n = get_bytes(f, f->win + f->win_len, want - f->win_len, off + f->win_len);
+
+		if (n < 0)
+			return NULL;
+		if (n == 0)
+			break;
+		f->win_len += (size_t)n;
+	}
+	*avail = f->win_len;
+	if (f->win_len < need) {
+		errno = 0;
+		return NULL;
+	}
+	return f->win;
+}
+
+static int
+read_fail(struct pcapf *f, char *errbuf, size_t errlen, uint64_t off)
+{
+	f->ioerr = errno ? errno : EIO;
+	snprintf(errbuf, errlen, "%s: error reading dump file at offset %llu: %s", f->path,
+	    (unsigned long long)off, strerror(f->ioerr));
+	return -1;
+}
+
+/*
+ * The part of a record beyond its snapshot (cut records only) must be in
+ * the file, or libpcap calls the record truncated.  1 whole, 0 short, -1
+ * read error.
+ */
+static int
+rest_there(struct pcapf *f, const struct pcapf_rec *r, size_t *got)
+{
+	uint64_t end = pcapf_rec_end(r), wend = f->win_off + f->win_len;
+	uint8_t b;
+	ssize_t n;
+
+	if (end <= wend)
+		return 1;
+	if (f->seekable) {
+		struct stat st;
+
+		do
+			n = pread(f->fd, &b, 1, (off_t)(end - 1));
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -1;
+		if (n == 1)
+			return 1;
+		*got = fstat(f->fd, &st) == 0 && (uint64_t)st.st_size > r->offset + PCAP_RECHDR ?
+		    (size_t)((uint64_t)st.st_size - r->offset - PCAP_RECHDR) : 0;
+		return 0;
+	}
+	/* a pipe: consume the rest now; the window keeps the record's data */
+	f->win_len = (size_t)(r->offset + PCAP_RECHDR + r->caplen - f->win_off);
+	n = pipe_skip(f, end);
+	if (n <= 0) {
+		*got = (size_t)(f->rd_off - r->offset - PCAP_RECHDR);
+		return n < 0 ? -1 : 0;
+	}
+	return 1;
+}
+
+int
+pcapf_next(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
+{
+	uint64_t off = f->next;
+	const uint8_t *p;
+	size_t avail, got = 0;
+	int rc;
+
+	f->ioerr = 0;
+	if ((p = win_get(f, off, PCAP_RECHDR, SEQ_READ, &avail)) == NULL) {
+		if (errno)
+			return read_fail(f, errbuf, errlen, off);
+		if (avail == 0)
+			return 0;
+		snprintf(errbuf, errlen, "%s: truncated dump file; tried to read %u header bytes, only got %zu "
+		    "(record at offset %llu)", f->path, PCAP_RECHDR, avail, (unsigned long long)off);
+		return -1;
+	}
+	if (pcapf_rechdr(&f->h, p, off, r, errbuf, errlen) < 0) {
+		char e[256];
+
+		snprintf(e, sizeof e, "%s", errbuf);
+		snprintf(errbuf, errlen, "%s: %s", f->path, e);
+		return -1;
+	}
+	if ((p = win_get(f, off, PCAP_RECHDR + (size_t)r->caplen, SEQ_READ, &avail)) == NULL) {
+		if (errno)
+			return read_fail(f, errbuf, errlen, off);
+		snprintf(errbuf, errlen, "%s: truncated dump file; tried to read %u captured bytes, only got %zu "
+		    "(record at offset %llu)", f->path, r->disklen, avail - PCAP_RECHDR, (unsigned long long)off);
+		return -1;
+	}
+	if (r->disklen > r->caplen && (rc = rest_there(f, r, &got)) <= 0) {
+		if (rc < 0)
+			return read_fail(f, errbuf, errlen, off);
+		snprintf(errbuf, errlen, "%s: truncated dump file; tried to read %u captured bytes, only got %zu "
+		    "(record at offset %llu)", f->path, r->disklen, got, (unsigned long long)off);
+		return -1;
+	}
+	r->data = p + PCAP_RECHDR;
+	f->next = pcapf_rec_end(r);
+	return 1;
+}
+
+/* how much pcapf_read_at reads when it must go to the file at off */
+static size_t
+at_want(struct pcapf *f, uint64_t off)
+{
+	uint64_t end = f->win_off + f->win_len;
+
+	/* the caller said how far its next records go; else forward and close to the last read: more at once */
+	if (f->hint_end > off)
+		return f->hint_end - off > WIN_MAX ? WIN_MAX : (size_t)(f->hint_end - off);
+	if (f->win_len > 0 && off >= f->win_off && off <= end + NEAR_GAP && f->win_want > 0)
+		return f->win_want * 2 > WIN_MAX ? WIN_MAX : f->win_want * 2;
+	return WIN_MIN;
+}
+
 int
 pcapf_read_at(struct pcapf *f, uint64_t offset, struct pcapf_rec *r, char *errbuf, size_t errlen)
 {
-	uint64_t end = f->win_off + f->win_len;
-	size_t need;
+	const uint8_t *p;
+	size_t avail, want = at_want(f, offset), got = 0;
+	int rc;
 
-	f->next = offset;
-	if (f->win_len == 0 || offset < f->win_off || offset + PCAP_RECHDR > end) {
-		if (win_fill(f, offset, PCAP_RECHDR) < 0) {
-			snprintf(errbuf, errlen, "%s: cannot read at %llu: %s", f->path,
-			    (unsigned long long)offset, strerror(errno));
-			return -1;
-		}
-		end = f->win_off + f->win_len;
+	f->ioerr = 0;
+	if (offset < PCAP_FILEHDR) {
+		snprintf(errbuf, errlen, "%s: no record at offset %llu (inside the file header)", f->path,
+		    (unsigned long long)offset);
+		return -1;
 	}
-	if (offset + PCAP_RECHDR > end) {
-		if (offset >= end)
+	if ((p = win_get(f, offset, PCAP_RECHDR, want, &avail)) == NULL) {
+		if (errno)
+			return read_fail(f, errbuf, errlen, offset);
+		if (avail == 0)
 			snprintf(errbuf, errlen, "%s: no record at offset %llu (end of file)", f->path,
 			    (unsigned long long)offset);
 		else
@@ -316,36 +614,26 @@ pcapf_read_at(struct pcapf *f, uint64_t offset, struct pcapf_rec *r, char *errbu
 			    (unsigned long long)offset);
 		return -1;
 	}
-	if (parse_rechdr(f, f->win + (offset - f->win_off), r, errbuf, errlen) < 0)
-		return -1;
-	need = PCAP_RECHDR + (size_t)r->caplen;
-	if (offset + need > end) {
-		if (need <= WIN_MAX) {
-			/* again from the record's start, with room for all of it */
-			if (win_fill(f, offset, need) < 0) {
-				snprintf(errbuf, errlen, "%s: cannot read at %llu: %s", f->path,
-				    (unsigned long long)offset, strerror(errno));
-				return -1;
-			}
-			end = f->win_off + f->win_len;
-		}
-		if (offset + need > end) {
-			ssize_t n;
+	if (pcapf_rechdr(&f->h, p, offset, r, errbuf, errlen) < 0) {
+		char e[256];
 
-			/* bigger than a window (or the window ends early): its own read */
-			buf_need(f, r->caplen);
-			if ((n = pread_full(fileno(f->fp), f->buf, r->caplen, offset + PCAP_RECHDR)) < 0 ||
-			    (size_t)n != r->caplen) {
-				snprintf(errbuf, errlen, "%s: partial record at offset %llu", f->path,
-				    (unsigned long long)offset);
-				return -1;
-			}
-			r->data = f->buf;
-			f->next = offset + need;
-			return 1;
-		}
+		snprintf(e, sizeof e, "%s", errbuf);
+		snprintf(errbuf, errlen, "%s: %s", f->path, e);
+		return -1;
 	}
-	r->data = f->win + (offset - f->win_off) + PCAP_RECHDR;
-	f->next = offset + need;
+	if ((p = win_get(f, offset, PCAP_RECHDR + (size_t)r->caplen, want, &avail)) == NULL) {
+		if (errno)
+			return read_fail(f, errbuf, errlen, offset);
+		snprintf(errbuf, errlen, "%s: partial record at offset %llu", f->path, (unsigned long long)offset);
+		return -1;
+	}
+	if (r->disklen > r->caplen && (rc = rest_there(f, r, &got)) <= 0) {
+		if (rc < 0)
+			return read_fail(f, errbuf, errlen, offset);
+		snprintf(errbuf, errlen, "%s: partial record at offset %llu", f->path, (unsigned long long)offset);
+		return -1;
+	}
+	r->data = p + PCAP_RECHDR;
+	f->next = pcapf_rec_end(r);
 	return 1;
 }

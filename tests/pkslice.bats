@@ -376,11 +376,17 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	editcap -A 1700000000.1 -B 1700000000.15 "$D/ix/big.pcap" "$D/e.pcap"
 	[ "$(pcap_text "$D/o.pcap")" = "$(pcap_text "$D/e.pcap")" ]
 	[ "$(pcap_text "$D/o.pcap" | grep -c '^1700')" -eq 500 ]
-	# proof the packet table was used: move packet 1 into the window
-	# behind the index's back (same size, same last record): only a scan sees it
+	# proof the packet table was used: move packet 1 into the window behind
+	# the index's back (same size, same modification time): only a scan sees it
+	touch -r "$D/ix/big.pcap" "$D/ix/ref"
 	printf '\xc0\xd4\x01\x00' | dd of="$D/ix/big.pcap" bs=1 seek=28 conv=notrunc status=none
+	touch -r "$D/ix/ref" "$D/ix/big.pcap"
 	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/i.pcap"
 	[ "$(pcap_text "$D/i.pcap" | grep -c '^1700')" -eq 500 ]
+	# a modification the index can see (the file's time): the index is not believed
+	touch "$D/ix/big.pcap"
+	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/m.pcap"
+	[ "$(pcap_text "$D/m.pcap" | grep -c '^1700')" -eq 501 ]
 	rm "$D/ix/big.pcap.idx"
 	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/s.pcap"
 	[ "$(pcap_text "$D/s.pcap" | grep -c '^1700')" -eq 501 ]

@@ -38,6 +38,7 @@
 #include "output.h"
 #include "pcapfile.h"
 #include "pk.h"
+#include "plan.h"
 #include "print.h"
 #include "query.h"
 #include "stream.h"
@@ -67,7 +68,7 @@ struct fctx {
 	uint32_t next_id;
 	uint64_t found;         /* packets written (or counted) */
 	int inexact;            /* some written candidates were not checked with BPF */
-	size_t nindexed, nscanned;
+	size_t ncatalog, nindexed, nscanned;   /* files answered by a catalog, an index, a scan */
 	int stop;               /* -n reached or the reader went away */
 	struct ival *iv;        /* time spans of the archive's files */
 	size_t niv, civ;
@@ -144,19 +145,19 @@ in_window(const struct find_opts *o, uint64_t ts)
 	return ts >= o->start && ts < o->end;
 }
 
-/* link type, snaplen and precision from a pcap's file header, without stdio's big buffer */
+/* link type, snaplen and precision from a pcap's file header, without reading records */
 static int
 pcap_head(const char *path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
 {
-	uint8_t h[PCAP_FILEHDR];
-	int fd, swapped, rc = -1;
+	struct pcapf_hdr ph;
+	char e[256];
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (pcapf_head(path, &ph, e, sizeof e) < 0)
 		return -1;
-	if (pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h && pcapf_parsehdr(h, &swapped, nsec, linktype, snaplen) == 0)
-		rc = 0;
-	close(fd);
-	return rc;
+	*linktype = ph.linktype;
+	*snaplen = ph.snaplen;
+	*nsec = ph.nsec;
+	return 0;
 }
 
 static void
@@ -611,8 +612,10 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 
 		if (verify) {
 			if (pcapf_read_at(&pf, off, &r, c->err, sizeof c->err) < 0) {
-				warnx("%s", c->err);
-				break;
+				/* the index names a record the pcap does not have: believe the pcap */
+				pcapf_close(&pf);
+				c->nm = 0;
+				goto corrupt;
 			}
 			if (!bpf_match(prog, &r))
 				continue;
@@ -780,7 +783,7 @@ coverage(struct fctx *c, char *buf, size_t len)
 	const struct find_opts *o = c->o;
 	uint64_t wlo = o->start, whi = o->end, ngaps, gapns, drops = 0, amin = UINT64_MAX, amax = 0;
 	char a[40], b[40], d[64];
-	size_t i;
+	size_t i, nfiles;
 	int k;
 
 	for (i = 0; i < c->niv; i++) {
@@ -803,8 +806,9 @@ coverage(struct fctx *c, char *buf, size_t len)
 	fmt_dur(gapns, d, sizeof d);
 	if (amin == UINT64_MAX && o->start == 0 && o->end == UINT64_MAX)
 		strlcpy(a, "an empty archive", sizeof a), b[0] = '\0';
-	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu indexed, %zu scanned), %llu gap%s%s%s%s, %llu drop%s; "
-	    "%llu %s%s", a, b[0] ? ".." : "", b, c->nindexed + c->nscanned, c->nindexed + c->nscanned == 1 ? "" : "s", c->nindexed,
+	nfiles = c->ncatalog + c->nindexed + c->nscanned;
+	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu from catalogs, %zu indexed, %zu scanned), %llu gap%s%s%s%s, "
+	    "%llu drop%s; %llu %s%s", a, b[0] ? ".." : "", b, nfiles, nfiles == 1 ? "" : "s", c->ncatalog, c->nindexed,
 	    c->nscanned, (unsigned long long)ngaps, ngaps == 1 ? "" : "s", ngaps ? " (" : "", ngaps ? d : "",
 	    ngaps ? ")" : "", (unsigned long long)drops, drops == 1 ? "" : "s", (unsigned long long)c->found,
 	    c->inexact ? "candidate" : "packet", c->found == 1 ? "" : "s");
@@ -826,7 +830,8 @@ int
 find_run(const struct find_opts *o)
 {
 	struct fctx c;
-	struct arch_list l;
+	struct plan plan;
+	struct arch_list *lp;
 	struct bpf_program prog;
 	struct pool pool;
 	char line[512], rp[PATH_MAX];
@@ -834,7 +839,7 @@ find_run(const struct find_opts *o)
 	int d, status = EX_OK;
 
 	memset(&c, 0, sizeof c);
-	memset(&l, 0, sizeof l);
+	memset(&plan, 0, sizeof plan);
 	c.o = o;
 	/*
 	 * Each index open allocates (and frees) Berkeley DB's private cache:
@@ -849,21 +854,27 @@ find_run(const struct find_opts *o)
 		return EX_DATAERR;
 	}
 	pcap_freecode(&prog);
+	c.q = query_parse(o->expr);
 	for (d = 0; d < o->ndirs; d++)
-		if (realpath(o->dirs[d], rp) == NULL || arch_scan(rp, &l) < 0) {
+		if (realpath(o->dirs[d], rp) == NULL || plan_dir(&plan, rp, c.q, o->start, o->end) < 0) {
 			warn("%s", o->dirs[d]);
-			arch_list_free(&l);
+			plan_free(&plan);
+			query_free(c.q);
 			return EX_NOINPUT;
 		}
-	arch_list_sort(&l);     /* several -d: one list in time order */
-	filelist_unique(&l);    /* a directory given twice is searched once */
-	if (o->files && filelist_apply(o, &l) < 0) {
-		arch_list_free(&l);
+	lp = &plan.files;
+	arch_list_sort(lp);     /* one list in time order */
+	filelist_unique(lp);    /* a directory given twice is searched once */
+	if (o->files && filelist_apply(o, lp) < 0) {
+		plan_free(&plan);
+		query_free(c.q);
 		return EX_NOINPUT;
 	}
 	c.out = output_new(o);
-	c.q = query_parse(o->expr);
-	pool_start(&pool, o, c.q, &l);
+	for (i = 0; i < plan.niv; i++)
+		add_ival(&c, plan.iv[i].lo, plan.iv[i].hi);
+	c.ncatalog = plan.ncatalog;
+	pool_start(&pool, o, c.q, lp);
 	if (o->mode == FIND_STREAM) {
 		sout_init(&c.so, STDOUT_FILENO, "pkfind", 0, "pkslice (pkfind ... | pkslice | tcpdump -r -)");
 		for (d = 0; d < o->ndirs && !c.stop; d++)
@@ -881,8 +892,8 @@ find_run(const struct find_opts *o)
 				out_fail(&c);
 		}
 	}
-	for (k = 0; k < l.n; k++) {
-		struct arch_file *af = &l.v[o->reverse ? l.n - 1 - k : k];
+	for (k = 0; k < lp->n; k++) {
+		struct arch_file *af = &lp->v[o->reverse ? lp->n - 1 - k : k];
 
 		if (af->partial && c.stop) {
 			/* not read: its span runs from its name to its last write */
@@ -890,7 +901,8 @@ find_run(const struct find_opts *o)
 
 			add_ival(&c, af->min_ns, mt > af->min_ns ? mt : af->min_ns);
 		} else if (af->named && !af->partial) {
-			add_ival(&c, af->min_ns, af->max_ns);
+			if (!af->ival_done)
+				add_ival(&c, af->min_ns, af->max_ns);
 			if (af->max_ns < o->start || af->min_ns >= o->end)
 				continue;
 		}
@@ -922,6 +934,6 @@ find_run(const struct find_opts *o)
 	query_free(c.q);
 	free(c.iv);
 	free(c.m);
-	arch_list_free(&l);
+	plan_free(&plan);
 	return status;
 }

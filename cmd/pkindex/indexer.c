@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "catalog.h"
+#include "catmaint.h"
 #include "fields.h"
 #include "idx.h"
 #include "indexer.h"
@@ -39,6 +41,7 @@ struct ofile {
 
 struct indexer {
 	char *root;
+	struct catmaint *cat;
 	struct ofile *f;
 	size_t n, cap;
 	int status;
@@ -69,6 +72,7 @@ indexer_new(const char *dir)
 	}
 	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->root = strdup(rp)) == NULL)
 		err(EX_OSERR, "calloc");
+	ix->cat = catm_new(rp);
 	return ix;
 }
 
@@ -120,8 +124,11 @@ build_disk(const char *path, const char *reason, int *status)
 		set_status(status, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
 		return -1;
 	}
-	if (e[0])
+	if (e[0]) {
+		/* the file is damaged there (tcpdump stops there too): indexed, but data is lost */
 		warnx("%s (indexed the %llu whole packets before it)", e, (unsigned long long)n);
+		set_status(status, EX_DATAERR);
+	}
 	return 0;
 }
 
@@ -151,7 +158,7 @@ on_open(struct indexer *ix, const struct rec_file *rf)
 		o->ignored = 1;
 		return;
 	}
-	o->b = idxb_new(rf->linktype, o->nsec);
+	o->b = idxb_new(rf->linktype, rf->snaplen, o->nsec);
 }
 
 static void
@@ -196,6 +203,8 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 			ix->fromdisk++;
 		else
 			ix->failed++;
+		catm_indexed(ix->cat, rf->path);
+		catm_tick(ix->cat, 0);
 		return;
 	}
 	if (o->ignored) {
@@ -229,6 +238,8 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 	else
 		ix->failed++;
 	ofile_drop(ix, o);
+	catm_indexed(ix->cat, path);
+	catm_tick(ix->cat, 0);
 }
 
 static void
@@ -246,6 +257,7 @@ on_remove(struct indexer *ix, const struct rec_file *rf)
 		ix->removed++;
 	else if (errno != ENOENT)
 		warn("%s", ipath);
+	catm_removed(ix->cat, rf->path);
 }
 
 void
@@ -276,6 +288,12 @@ indexer_record(struct indexer *ix, const struct pk_rec *r)
 	}
 }
 
+void
+indexer_idle(struct indexer *ix)
+{
+	catm_tick(ix->cat, 0);
+}
+
 int
 indexer_finish(struct indexer *ix)
 {
@@ -285,6 +303,7 @@ indexer_finish(struct indexer *ix)
 		open += !ix->f[i].ignored;
 	if (open)
 		warnx("%zu file(s) still open at end of input: not indexed (pkindex --repair will)", open);
+	catm_tick(ix->cat, 1);
 	if (ix->fromdisk || ix->failed)
 		warnx("indexed %llu from the stream, %llu from disk, %llu failed",
 		    (unsigned long long)ix->indexed, (unsigned long long)ix->fromdisk, (unsigned long long)ix->failed);
@@ -300,33 +319,22 @@ indexer_free(struct indexer *ix)
 		ofile_drop(ix, &ix->f[ix->n - 1]);
 	free(ix->f);
 	free(ix->root);
+	catm_free(ix->cat);
 	free(ix);
-}
-
-static int
-is_pcapng(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	uint8_t m[4];
-	int ng = 0;
-
-	if (fp == NULL)
-		return 0;
-	ng = fread(m, 1, 4, fp) == 4 && le32(m) == 0x0a0d0d0a;
-	fclose(fp);
-	return ng;
 }
 
 int
 indexer_files(const char *dir, char **files, int nfiles)
 {
-	char rp[PATH_MAX], *root = rp;
+	char rp[PATH_MAX], fp[PATH_MAX], *root = rp;
+	struct catmaint *cat;
 	int status = EX_OK;
 
 	if (realpath(dir, rp) == NULL) {
 		warn("%s", dir);
 		return EX_NOINPUT;
 	}
+	cat = catm_new(rp);
 	for (int i = 0; i < nfiles; i++) {
 		if (access(files[i], R_OK) < 0) {
 			warn("%s", files[i]);
@@ -334,13 +342,13 @@ indexer_files(const char *dir, char **files, int nfiles)
 		} else if (!arch_path_within(files[i], &root, 1)) {
 			warnx("%s: not under %s: not indexed", files[i], dir);
 			set_status(&status, EX_USAGE);
-		} else if (is_pcapng(files[i])) {
-			warnx("%s: pcapng cannot be indexed in place (convert it with editcap -F pcap)", files[i]);
-			set_status(&status, EX_DATAERR);
-		} else {
-			build_disk(files[i], NULL, &status);
+		} else if (build_disk(files[i], NULL, &status) == 0 && realpath(files[i], fp) != NULL) {
+			/* pcapfile says what is not a classic pcap (pcapng: how to convert it) */
+			catm_indexed(cat, fp);
 		}
 	}
+	catm_tick(cat, 1);
+	catm_free(cat);
 	return status;
 }
 
@@ -417,7 +425,7 @@ int
 indexer_repair(const char *dir)
 {
 	struct arch_list l;
-	char ipath[PATH_MAX];
+	char ipath[PATH_MAX], rp[PATH_MAX];
 	uint64_t checked = 0, built = 0, rebuilt = 0, failed = 0, removed = 0;
 	int status = EX_OK, tty = isatty(2);
 
@@ -456,16 +464,49 @@ indexer_repair(const char *dir)
 		warnx("removed %llu index file(s) without a pcap or left by a dead builder", (unsigned long long)removed);
 	printf("checked %llu, built %llu, rebuilt %llu, failed %llu\n", (unsigned long long)checked,
 	    (unsigned long long)built, (unsigned long long)rebuilt, (unsigned long long)failed);
+	if (realpath(dir, rp) != NULL) {
+		struct catm_counts cn = { 0, 0, 0, 0 };
+		catm_repair(rp, &cn);
+		printf("catalogs: folders %llu, built %llu, removed %llu, failed %llu\n", (unsigned long long)cn.checked,
+		    (unsigned long long)cn.built, (unsigned long long)cn.removed, (unsigned long long)cn.failed);
+		if (cn.failed)
+			set_status(&status, EX_IOERR);
+	}
 	return status;
+}
+
+static int
+dump_catalog(const char *path)
+{
+	char e[1024];
+	struct catalog *c = cat_open(path, e, sizeof e);
+	int rc;
+
+	if (c == NULL) {
+		warnx("%s", e);
+		return access(path, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;
+	}
+	rc = cat_dump(c, stdout);
+	cat_close(c);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			warn("stdout");
+		return EX_IOERR;
+	}
+	return rc < 0 ? EX_DATAERR : EX_OK;
 }
 
 int
 indexer_dump(const char *ipath)
 {
 	char e[1024];
-	struct idx *x = idx_open(ipath, e, sizeof e);
+	struct idx *x;
+	size_t n = strlen(ipath);
 	int rc;
 
+	if (n > strlen(CAT_SUFFIX) && strcmp(ipath + n - strlen(CAT_SUFFIX), CAT_SUFFIX) == 0)
+		return dump_catalog(ipath);
+	x = idx_open(ipath, e, sizeof e);
 	if (x == NULL) {
 		warnx("%s", e);
 		return access(ipath, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;

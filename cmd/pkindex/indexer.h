@@ -15,6 +15,8 @@ struct indexer;
 struct indexer *indexer_new(const char *dir);
 /* indexer_record: consume one stream record. */
 void indexer_record(struct indexer *ix, const struct pk_rec *r);
+/* indexer_idle: the input is quiet: write the catalogs that are due. */
+void indexer_idle(struct indexer *ix);
 /* indexer_finish: end of input: drop unfinished files; returns the exit status so far. */
 int indexer_finish(struct indexer *ix);
 void indexer_free(struct indexer *ix);

@@ -1,6 +1,7 @@
 /* pkindex - index archived pcap files (pkindex(1)). */
 #include <err.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,22 @@
 static volatile sig_atomic_t stop;
 
 static void onsig(int sig) { (void)sig; stop = 1; }
+
+/*
+ * next_record: sin_next, but while the input is quiet the catalogs that
+ * are due get written (a folder becomes still a moment after its last
+ * file), every IDLE_MS.
+ */
+#define IDLE_MS 1000
+static int
+next_record(struct stream_in *in, struct pk_rec *r, struct indexer *ix)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+
+	while (bufin_avail(&in->in) == 0 && !in->in.eof && !stop && poll(&p, 1, IDLE_MS) == 0)
+		indexer_idle(ix);
+	return sin_next(in, r);
+}
 
 static void
 usage(void)
@@ -63,7 +80,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sin_init(&in, 0, "stdin");
-	while (!stop && (rc = sin_next(&in, &r)) != SIN_EOF && rc != SIN_ERROR)
+	while (!stop && (rc = next_record(&in, &r, ix)) != SIN_EOF && rc != SIN_ERROR)
 		if (rc == SIN_RECORD) {
 			indexer_record(ix, &r);
 			if (sc)

@@ -15,6 +15,7 @@
 #include "pcapfile.h"
 #include "pcapin.h"
 #include "pk.h"
+#include "query.h"
 
 /* How far into an input we look for its interface descriptions. */
 #define PEEK_MAX (1u << 20)
@@ -120,8 +121,9 @@ ng_walk(struct ngwalk *w, const uint8_t *b, size_t len)
 static int
 peek_kind(struct pcapin_file *f, struct ngwalk *w, const uint8_t *b, size_t len)
 {
-	int swapped, nsec;
-	uint32_t lt, snap;
+	struct pcapf_hdr ph;
+	char e[160];
+	uint32_t m;
 
 	if (len < 4)
 		return WALK_MORE;
@@ -135,14 +137,16 @@ peek_kind(struct pcapin_file *f, struct ngwalk *w, const uint8_t *b, size_t len)
 	}
 	if (len < PCAP_FILEHDR)
 		return WALK_MORE;
-	if (pcapf_parsehdr(b, &swapped, &nsec, &lt, &snap) == 0) {
-		uint16_t major = rd16(b + 4, swapped), minor = rd16(b + 6, swapped);
+	m = le32(b);
+	f->classic_magic = m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS || be32(b) == PCAP_MAGIC_US ||
+	    be32(b) == PCAP_MAGIC_NS || m == 0xa1b2cd34u || be32(b) == 0xa1b2cd34u;
+	if (pcapf_hdr_parse(b, &ph, e, sizeof e) == 0) {
+		/* pcapfile reads it, as libpcap would */
 		f->classic = 1;
-		f->exact = major == 2 && minor >= 4;
-		f->nsec = nsec;
+		f->nsec = ph.nsec;
 		f->have_linktype = 1;
-		f->linktype = lt;
-		f->snaplen = snap;
+		f->linktype = ph.linktype;
+		f->snaplen = ph.snaplen;
 	}
 	/* other formats: libpcap decides, µs, no offsets */
 	return WALK_DONE;
@@ -304,46 +308,37 @@ peek_fopen(struct pcapin_file *f)
 /* ---- one input ---- */
 
 /*
- * Our own reads for a plain classic file.  libpcap reads every record
- * through stdio into a buffer of its own: two freads and two copies a
- * packet.  For a regular v2.4 pcap file in this host's byte order, with a
- * link type libpcap hands over untouched, whole records within the
- * snaplen are parsed here from large pread()s.  Anything else (the end of
- * the file, a partial or damaged record, a caplen above the snaplen, a
- * read error) is left to libpcap at its offset, one record at a time, so
- * the packets, errors and messages stay libpcap's.
+ * Classic pcap (a file or a pipe) is read by pcapfile.c, which reads it
+ * as libpcap does but from large reads into one buffer, with no copy of
+ * a record, and knows each record's offset.  Everything else (pcapng, the
+ * variants pcapfile does not read) is read by libpcap, without offsets.
  */
-#define FAST_BUF (2u << 20)
-
-struct fastin {
-	int fd;                 /* -1: libpcap reads everything */
-	uint8_t *buf;
-	size_t len;             /* buf[0..len) is the file from off */
-	uint64_t off;
-	uint32_t snap;          /* libpcap's snapshot: longer records go to it */
-	int nsec;
-	struct pcap_pkthdr h;
-};
-
 struct filerun {
 	struct pcapin *r;
 	struct pcapin_file *f;
 	uint32_t id;
-	pcap_t *p;
+	struct pcapf pf;        /* classic */
+	int classic;
+	pcap_t *p;              /* libpcap reads it */
 	FILE *fp;
 	char *iobuf;            /* fp's buffer */
+	int classic_magic;      /* libpcap reads a classic variant: 32-bit seconds */
 	struct bpf_program prog;
 	int filtered;
 	int located;
 	uint32_t linktype;
-	uint64_t next;          /* offset of the next record header */
+	uint64_t next;          /* offset just past the last record read */
 	struct rec_file close;  /* counts for REC_FILE_CLOSE */
-	struct fastin fast;
-	int seek;               /* libpcap's FILE is not at next */
+};
+
+struct inrec {
+	uint64_t ts_ns, off;
+	uint32_t caplen, wirelen;
+	const uint8_t *data;
 };
 
 static int
-emit(struct filerun *fr, const struct pcap_pkthdr *h, const u_char *data, uint64_t off)
+emit(struct filerun *fr, const struct inrec *in)
 {
 	struct pcapin *r = fr->r;
 	struct pk_pkt pkt;
@@ -351,25 +346,25 @@ emit(struct filerun *fr, const struct pcap_pkthdr *h, const u_char *data, uint64
 	uint8_t loc[ANN_LOCATION_LEN];
 
 	memset(&pkt, 0, sizeof pkt);
-	pkt.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-	pkt.caplen = h->caplen;
-	pkt.wirelen = h->len;
+	pkt.ts_ns = in->ts_ns;
+	pkt.caplen = in->caplen;
+	pkt.wirelen = in->wirelen;
 	pkt.linktype = fr->linktype;
 	pkt.source = fr->id;
 	pkt.flags = fr->f->nsec ? PKT_NSEC : 0;
-	pkt.data = data;
+	pkt.data = in->data;
 	ann.tag = ANN_LOCATION;
 	ann.len = ANN_LOCATION_LEN;
 	ann.val = loc;
 	put32(loc, fr->id);
 	put32(loc + 4, 0);
-	put64(loc + 8, off);
+	put64(loc + 8, in->off);
 	if (sout_packet(r->s, &pkt, &ann, fr->located ? 1 : 0) < 0) {
 		r->werr = errno ? errno : EIO;
 		return -1;
 	}
 	r->packets++;
-	r->bytes += h->caplen;
+	r->bytes += in->caplen;
 	if (!fr->located) {
 		/*
 		 * A pipe (pkread -r - behind a live tcpdump -w -) may pause for
@@ -391,11 +386,20 @@ emit(struct filerun *fr, const struct pcap_pkthdr *h, const u_char *data, uint64
 	return 0;
 }
 
-/* the worst problem wins: cannot open (66) over damaged (65) */
+/* the worst problem wins: cannot open (66) over an I/O error (74) over damaged (65) */
 static void
 set_status(struct pcapin *r, int st)
 {
-	if (st > r->status)
+	static const int rank[] = { EX_OK, EX_DATAERR, EX_IOERR, EX_NOINPUT };
+	int a = 0, b = 0;
+
+	for (int i = 0; i < (int)(sizeof rank / sizeof rank[0]); i++) {
+		if (rank[i] == r->status)
+			a = i;
+		if (rank[i] == st)
+			b = i;
+	}
+	if (b > a)
 		r->status = st;
 }
 
@@ -406,121 +410,68 @@ limit_reached(const struct pcapin *r)
 	    (r->max_bytes && r->bytes >= r->max_bytes);
 }
 
-/* link types whose records libpcap passes through as they are in the file */
+/* the next record: 1, 0 at the end, -1 an error (said; status set), -2 stopped by a signal */
 static int
-fast_linktype(uint32_t lt)
+next_record(struct filerun *fr, struct inrec *in)
 {
-	return lt == 0 || lt == 1 || lt == 101 || lt == 108 || lt == 228 || lt == 229;
-}
-
-static void
-fast_setup(struct filerun *fr)
-{
-	struct fastin *s = &fr->fast;
-	uint8_t h[PCAP_FILEHDR];
-	int swapped, nsec, snap = pcap_snapshot(fr->p);
-	uint32_t lt, snaplen;
-
-	s->fd = -1;
-	if (!fr->located || !fr->f->exact || snap <= 0 ||
-	    pread(fileno(fr->fp), h, sizeof h, 0) != (ssize_t)sizeof h ||
-	    pcapf_parsehdr(h, &swapped, &nsec, &lt, &snaplen) < 0 || swapped ||
-	    !fast_linktype(le32(h + 20)))
-		return;
-	if ((s->buf = malloc(FAST_BUF)) == NULL)
-		err(EX_OSERR, "malloc");
-	s->fd = fileno(fr->fp);
-	s->nsec = nsec;
-	s->snap = (uint32_t)snap < PCAP_SNAPLEN_MAX ? (uint32_t)snap : PCAP_SNAPLEN_MAX;
-	s->off = PCAP_FILEHDR;
-	s->len = 0;
-	fr->seek = 1;  /* libpcap's stdio buffer is ahead of the header */
-}
-
-/* the file's bytes [off, off + need), or NULL at its end or on an error */
-static const uint8_t *
-fast_get(struct fastin *s, uint64_t off, size_t need)
-{
-	if (off >= s->off && off - s->off <= s->len && s->len - (off - s->off) >= need)
-		return s->buf + (off - s->off);
-	if (need > FAST_BUF)
-		return NULL;
-	if (off >= s->off && off - s->off < s->len) {
-		size_t keep = s->len - (size_t)(off - s->off);
-		memmove(s->buf, s->buf + (off - s->off), keep);
-		s->len = keep;
-	} else
-		s->len = 0;
-	s->off = off;
-	while (s->len < need) {
-		ssize_t got = pread(s->fd, s->buf + s->len, FAST_BUF - s->len, (off_t)(off + s->len));
-		if (got < 0 && errno == EINTR && !capture_stop)
-			continue;
-		if (got <= 0)
-			return NULL;
-		s->len += (size_t)got;
-	}
-	return s->buf;
-}
-
-/* a whole plain record at fr->next: 1, else 0 (libpcap is to read it) */
-static int
-fast_next(struct filerun *fr, struct pcap_pkthdr **hp, const u_char **data)
-{
-	struct fastin *s = &fr->fast;
-	const uint8_t *p;
-	uint32_t caplen;
-
-	if ((p = fast_get(s, fr->next, PCAP_RECHDR)) == NULL)
-		return 0;
-	caplen = le32(p + 8);
-	if (caplen > s->snap || (p = fast_get(s, fr->next, PCAP_RECHDR + (size_t)caplen)) == NULL)
-		return 0;
-	/* as libpcap 1.10 fills it (signed 32-bit fields), ns precision asked for */
-	s->h.ts.tv_sec = (time_t)(int32_t)le32(p);
-	s->h.ts.tv_usec = (suseconds_t)(int32_t)le32(p + 4);
-	if (!s->nsec)
-		s->h.ts.tv_usec *= 1000;
-	s->h.caplen = caplen;
-	s->h.len = le32(p + 12);
-	*hp = &s->h;
-	*data = p + PCAP_RECHDR;
-	fr->next += PCAP_RECHDR + (uint64_t)caplen;
-	return 1;
-}
-
-/*
- * The next record, as pcap_next_ex() says; *offp is where it starts and
- * fr->next moves past it (located inputs only).
- */
-static int
-next_record(struct filerun *fr, struct pcap_pkthdr **h, const u_char **data, uint64_t *offp)
-{
-	uint64_t off = fr->next;
+	char e[PATH_MAX + 256];
 	int rc;
 
-	*offp = off;
-	if (fr->fast.fd >= 0) {
-		if (fast_next(fr, h, data)) {
-			fr->seek = 1;
-			return 1;
+	if (fr->classic) {
+		struct pcapf_rec rec;
+
+		while ((rc = pcapf_next(&fr->pf, &rec, e, sizeof e)) < 0 && fr->pf.ioerr == EINTR)
+			if (capture_stop)
+				return -2;
+		if (rc < 0) {
+			warnx("%s", e);
+			set_status(fr->r, fr->pf.ioerr ? EX_IOERR : EX_DATAERR);
+			return -1;
 		}
-		if (fr->seek && fseeko(fr->fp, (off_t)off, SEEK_SET) < 0) {
-			/* cannot happen on a regular file; libpcap reads on from where it is */
-			warn("%s: seek", fr->f->name);
-			fr->fast.fd = -1;
+		if (rc == 0)
+			return 0;
+		in->ts_ns = rec.ts_ns;
+		in->off = rec.offset;
+		in->caplen = rec.caplen;
+		in->wirelen = rec.wirelen;
+		in->data = rec.data;
+		fr->next = pcapf_rec_end(&rec);
+		return 1;
+	} else {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		uint64_t sec;
+
+		rc = pcap_next_ex(fr->p, &h, &data);
+		if (rc == PCAP_ERROR_BREAK)
+			return 0;
+		if (rc != 1) {
+			if (capture_stop)
+				return -2;  /* a signal while reading a pipe reads as an I/O error: it is not one */
+			warnx("%s: %s", fr->f->name, pcap_geterr(fr->p));
+			set_status(fr->r, EX_DATAERR);
+			return -1;
 		}
-		fr->seek = 0;
+		/* libpcap 1.10 takes a classic file's seconds as signed: they are not */
+		sec = fr->classic_magic ? (uint32_t)h->ts.tv_sec : (uint64_t)h->ts.tv_sec;
+		in->ts_ns = sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+		in->off = 0;
+		in->caplen = h->caplen;
+		in->wirelen = h->len;
+		in->data = data;
+		return 1;
 	}
-	if ((rc = pcap_next_ex(fr->p, h, data)) != 1 || !fr->located)
-		return rc;
-	/* libpcap cuts records longer than the snaplen: ask the file then */
-	if (fr->fast.fd >= 0 || !fr->f->exact || (*h)->caplen >= (bpf_u_int32)pcap_snapshot(fr->p)) {
-		off_t pos = ftello(fr->fp);
-		fr->next = pos >= 0 ? (uint64_t)pos : off + PCAP_RECHDR + (*h)->caplen;
-	} else
-		fr->next = off + PCAP_RECHDR + (*h)->caplen;
-	return rc;
+}
+
+static int
+filter_match(const struct filerun *fr, const struct inrec *in)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof h);
+	h.caplen = in->caplen;
+	h.len = in->wirelen;
+	return pcap_offline_filter(&fr->prog, &h, in->data) != 0;
 }
 
 /* Read every record of fr; sets r->done when the run must end early. */
@@ -528,48 +479,125 @@ static void
 file_loop(struct filerun *fr)
 {
 	struct pcapin *r = fr->r;
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	uint64_t off;
+	struct inrec in;
 	int rc;
 
-	fast_setup(fr);
-	while ((rc = next_record(fr, &h, &data, &off)) == 1) {
-		uint64_t ts;
-
-		ts = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
+	while ((rc = next_record(fr, &in)) == 1) {
 		/* smallest and largest time, as pk-stream(5) says: files go back in time */
-		if (fr->close.packets++ == 0 || ts < fr->close.first_ns)
-			fr->close.first_ns = ts;
-		if (ts > fr->close.last_ns)
-			fr->close.last_ns = ts;
+		if (fr->close.packets++ == 0 || in.ts_ns < fr->close.first_ns)
+			fr->close.first_ns = in.ts_ns;
+		if (in.ts_ns > fr->close.last_ns)
+			fr->close.last_ns = in.ts_ns;
 		fr->close.bytes = fr->next;
-		if (fr->filtered && !pcap_offline_filter(&fr->prog, h, data)) {
+		if (fr->filtered && !filter_match(fr, &in)) {
 			fr->close.flags |= FCLOSE_GAP;
 			continue;
 		}
-		if (emit(fr, h, data, off) < 0 || capture_stop) {
+		if (emit(fr, &in) < 0 || capture_stop) {
 			r->done = 1;
 			break;
 		}
 		if (limit_reached(r)) {
 			r->done = 1;
 			/* a gap only if the file had more */
-			if (next_record(fr, &h, &data, &off) == 1)
+			if (next_record(fr, &in) == 1)
 				fr->close.flags |= FCLOSE_GAP;
 			return;
 		}
 	}
-	if (r->done || capture_stop) {
-		/* a signal while reading a pipe reads as an I/O error: it is not one */
+	if (r->done || capture_stop || rc == -2) {
 		r->done = 1;
 		fr->close.flags |= FCLOSE_GAP;
-		return;
 	}
-	if (rc == PCAP_ERROR) {
-		warnx("%s: %s", fr->f->name, pcap_geterr(fr->p));
+}
+
+/* open f for reading: pcapfile for classic pcap, else libpcap; 0 or -1 (said) */
+static int
+file_open(struct filerun *fr)
+{
+	struct pcapin_file *f = fr->f;
+	char ebuf[PCAP_ERRBUF_SIZE + PATH_MAX];
+	int rc;
+
+	if (f->classic) {
+		fr->classic = 1;
+		if (f->regular)
+			rc = pcapf_open(&fr->pf, f->name, ebuf, sizeof ebuf);
+		else {
+			rc = pcapf_fdopen(&fr->pf, f->fd, f->name, f->prefix, f->prefixlen, ebuf, sizeof ebuf);
+			f->fd = -1;     /* the pcap owns it now */
+		}
+		if (rc < 0) {
+			warnx("%s", ebuf);
+			set_status(fr->r, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
+			return -1;
+		}
+		fr->linktype = fr->pf.linktype;
+		return 0;
+	}
+	if (f->regular) {
+		if ((fr->fp = fopen(f->name, "rb")) == NULL) {
+			warn("%s", f->name);
+			set_status(fr->r, EX_NOINPUT);
+			return -1;
+		}
+	} else
+		fr->fp = peek_fopen(f);
+	/* large reads: stdio's default is a read(2) every 4 KiB (glibc needs the buffer given) */
+	if ((fr->iobuf = malloc(PEEK_MAX)) == NULL)
+		err(EX_OSERR, "malloc");
+	(void)setvbuf(fr->fp, fr->iobuf, _IOFBF, PEEK_MAX);
+	ebuf[0] = '\0';
+	fr->p = pcap_fopen_offline_with_tstamp_precision(fr->fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (fr->p == NULL) {
+		warnx("%s: %s", f->name, ebuf);
+		fclose(fr->fp);
+		free(fr->iobuf);
+		fr->iobuf = NULL;
+		set_status(fr->r, EX_DATAERR);
+		return -1;
+	}
+	fr->classic_magic = f->classic_magic;
+	fr->linktype = f->have_linktype ? f->linktype : capture_linktype(pcap_datalink(fr->p));
+	return 0;
+}
+
+static void
+file_close(struct filerun *fr)
+{
+	if (fr->filtered)
+		pcap_freecode(&fr->prog);
+	if (fr->classic)
+		pcapf_close(&fr->pf);
+	else
+		pcap_close(fr->p);  /* closes fr->fp */
+	free(fr->iobuf);
+}
+
+/* compile the filter for this file, as tcpdump -r does (netmask 0); 0 or -1 (said) */
+static int
+file_filter(struct filerun *fr)
+{
+	struct pcapin *r = fr->r;
+	char e[PCAP_ERRBUF_SIZE + 64];
+	int rc;
+
+	if (r->filter == NULL)
+		return 0;
+	if (fr->classic)
+		rc = query_compile(r->filter, fr->pf.linktype, fr->pf.snaplen, &fr->prog, e, sizeof e);
+	else if ((rc = pcap_compile(fr->p, &fr->prog, r->filter, 1, 0)) < 0)
+		snprintf(e, sizeof e, "%s", pcap_geterr(fr->p));
+	if (rc < 0) {
+		/* wrong everywhere, most likely: stop before any output */
+		if (!r->compiled)
+			errx(EX_DATAERR, "%s: bad filter expression: %s", fr->f->name, e);
+		warnx("%s: bad filter expression: %s", fr->f->name, e);
 		set_status(r, EX_DATAERR);
+		return -1;
 	}
+	fr->filtered = 1;
+	return 0;
 }
 
 static void
@@ -577,47 +605,16 @@ file_run(struct pcapin *r, int i)
 {
 	struct pcapin_file *f = &r->f[i];
 	struct filerun fr;
-	char ebuf[PCAP_ERRBUF_SIZE];
 
 	memset(&fr, 0, sizeof fr);
-	fr.fast.fd = -1;
 	fr.r = r;
 	fr.f = f;
 	fr.id = (uint32_t)i;
-	if (f->regular) {
-		if ((fr.fp = fopen(f->name, "rb")) == NULL) {
-			warn("%s", f->name);
-			set_status(r, EX_NOINPUT);
-			return;
-		}
-	} else
-		fr.fp = peek_fopen(f);
-	/* large reads: stdio's default is a read(2) every 4 KiB (glibc needs the buffer given) */
-	if ((fr.iobuf = malloc(PEEK_MAX)) == NULL)
-		err(EX_OSERR, "malloc");
-	(void)setvbuf(fr.fp, fr.iobuf, _IOFBF, PEEK_MAX);
-	ebuf[0] = '\0';
-	fr.p = pcap_fopen_offline_with_tstamp_precision(fr.fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-	if (fr.p == NULL) {
-		warnx("%s: %s", f->name, ebuf);
-		fclose(fr.fp);
-		free(fr.iobuf);
-		set_status(r, EX_DATAERR);
+	if (file_open(&fr) < 0)
 		return;
-	}
-	fr.linktype = f->have_linktype ? f->linktype : capture_linktype(pcap_datalink(fr.p));
-	if (r->filter != NULL) {
-		if (pcap_compile(fr.p, &fr.prog, r->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			/* wrong everywhere, most likely: stop before any output */
-			if (!r->compiled)
-				errx(EX_DATAERR, "%s: bad filter expression: %s", f->name, pcap_geterr(fr.p));
-			warnx("%s: bad filter expression: %s", f->name, pcap_geterr(fr.p));
-			pcap_close(fr.p);
-			free(fr.iobuf);
-			set_status(r, EX_DATAERR);
-			return;
-		}
-		fr.filtered = 1;
+	if (file_filter(&fr) < 0) {
+		file_close(&fr);
+		return;
 	}
 	r->compiled = 1;
 	fr.located = f->regular && f->classic && f->path != NULL;
@@ -632,11 +629,7 @@ file_run(struct pcapin *r, int i)
 		file_loop(&fr);
 	if (fr.located && !r->werr && sout_file_close(r->s, &fr.close) < 0)
 		r->werr = errno;
-	if (fr.filtered)
-		pcap_freecode(&fr.prog);
-	pcap_close(fr.p);  /* closes fr.fp */
-	free(fr.iobuf);
-	free(fr.fast.buf);
+	file_close(&fr);
 }
 
 int

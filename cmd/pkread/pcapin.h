@@ -1,11 +1,13 @@
 /*
  * pcapin.h - pcap and pcapng files into the pk stream (pkread -r).
  *
- * libpcap reads the packets; this module decides what libpcap does not
- * say: the file's native timestamp resolution (classic magic, pcapng
- * if_tsresol), its LINKTYPE_ value, and, for seekable classic pcap files,
- * the byte offset of every record (ANN_LOCATION) between a REC_FILE_OPEN
- * and a REC_FILE_CLOSE, so the stream can index the file in place.
+ * Classic pcap is read by pcapfile.c (as libpcap reads it, faster, with
+ * each record's offset); pcapng and other formats by libpcap.  This module
+ * decides what libpcap does not say: the file's native timestamp
+ * resolution (classic magic, pcapng if_tsresol), its LINKTYPE_ value,
+ * and, for seekable classic pcap files, the byte offset of every record
+ * (ANN_LOCATION) between a REC_FILE_OPEN and a REC_FILE_CLOSE, so the
+ * stream can index the file in place.
  */
 #ifndef PK_PCAPIN_H
 #define PK_PCAPIN_H
@@ -23,8 +25,8 @@ struct pcapin_file {
 	size_t prefixlen;
 	int failed;             /* could not be opened (already reported) */
 	int regular;            /* a regular file: seekable, has offsets */
-	int classic;            /* classic pcap (not pcapng, not a variant) */
-	int exact;              /* record lengths can be trusted for offsets (v2.4) */
+	int classic;            /* classic pcap that pcapfile reads (not pcapng, not a variant) */
+	int classic_magic;      /* classic or a variant of it (libpcap: 32-bit seconds) */
 	int nsec;               /* native resolution finer than a microsecond */
 	int have_linktype;
 	uint32_t linktype, snaplen;
@@ -38,7 +40,7 @@ struct pcapin {
 	uint64_t max_packets;   /* stop after this many packets (0 = no limit) */
 	uint64_t max_bytes;     /* stop once this many captured bytes were written */
 	uint64_t packets, bytes;/* written */
-	int status;             /* EX_OK, EX_DATAERR (damage, bad filter), EX_NOINPUT */
+	int status;             /* EX_OK, EX_DATAERR (damage, bad filter), EX_IOERR, EX_NOINPUT */
 	int werr;               /* errno of a failed stream write */
 	int done;               /* a limit, a signal or the reader ended the run */
 	int compiled;           /* the filter compiled for some input already */

@@ -563,8 +563,8 @@ recover(struct rot *r, const char *part)
 	}
 	end = PCAP_FILEHDR;
 	while ((rc = pcapf_next(&pf, &pr, e, sizeof e)) == 1) {
-		/* stricter than a reader: a torn tail must not pass for a record */
-		if (pr.wirelen < pr.caplen || (pf.snaplen && pr.caplen > pf.snaplen)) {
+		/* stricter than a reader: a torn tail must not pass for a record (nor one cut to the snaplen) */
+		if (pr.wirelen < pr.caplen || pr.disklen != pr.caplen) {
 			rc = -1;
 			break;
 		}

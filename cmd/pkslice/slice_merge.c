@@ -268,8 +268,11 @@ static int
 peek(struct slice *sl, struct slice_file *f)
 {
 	uint8_t h[PCAP_FILEHDR + PCAP_RECHDR];
+	struct pcapf_hdr ph;
+	struct pcapf_rec r;
+	char e[256];
 	struct stat st;
-	int fd, swapped;
+	int fd;
 	ssize_t n;
 
 	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
@@ -285,17 +288,21 @@ peek(struct slice *sl, struct slice_file *f)
 	}
 	n = read(fd, h, sizeof h);
 	close(fd);
-	if (n < PCAP_FILEHDR || pcapf_parsehdr(h, &swapped, &f->nsec, &f->linktype, &f->snaplen) < 0) {
+	if (n < PCAP_FILEHDR) {
 		warnx("%s: not a classic pcap file", f->path);
 		slice_worse(sl, EX_DATAERR);
 		return -1;
 	}
-	if (n == (ssize_t)sizeof h) {
-		const uint8_t *r = h + PCAP_FILEHDR;
-		uint32_t sec = swapped ? be32(r) : le32(r), frac = swapped ? be32(r + 4) : le32(r + 4);
-
-		f->first_ts = (uint64_t)sec * 1000000000u + (f->nsec ? frac : (uint64_t)frac * 1000u);
+	if (pcapf_hdr_parse(h, &ph, e, sizeof e) < 0) {
+		warnx("%s: %s", f->path, e);
+		slice_worse(sl, EX_DATAERR);
+		return -1;
 	}
+	f->nsec = ph.nsec;
+	f->linktype = ph.linktype;
+	f->snaplen = ph.snaplen;
+	if (n == (ssize_t)sizeof h && pcapf_rechdr(&ph, h + PCAP_FILEHDR, PCAP_FILEHDR, &r, e, sizeof e) == 0)
+		f->first_ts = r.ts_ns;
 	f->usable = 1;
 	return 0;
 }
@@ -322,8 +329,10 @@ cur_next(struct slice *sl, struct cursor *c)
 		}
 	}
 	if (c->scan) {
-		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) < 0)
+		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) < 0) {
 			warnx("%s (the rest of the file is skipped)", e);
+			slice_worse(sl, c->pf.ioerr ? EX_IOERR : EX_DATAERR);
+		}
 		if (rc > 0)
 			return 1;
 		goto done;
