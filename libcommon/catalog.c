@@ -1011,7 +1011,8 @@ catb_write(struct cat_builder *b, const char *path, int hour, uint64_t dir_ino, 
 	size_t niv;
 	int rc, untimed = 0;
 
-	qsort(b->p, b->np, sizeof *b->p, pair_cmp);
+	if (b->np > 1)      /* qsort(NULL, 0, ...) is undefined */
+		qsort(b->p, b->np, sizeof *b->p, pair_cmp);
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct cat_file *f = &b->f[i];
 		packets += f->packets;

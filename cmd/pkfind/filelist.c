@@ -73,7 +73,8 @@ filelist_apply(const struct find_opts *o, struct arch_list *l)
 		return -1;
 	for (i = 0; i < l->n; i++) {
 		key = l->v[i].path;
-		if ((bsearch(&key, v, nv, sizeof *v, cmp_str) != NULL) == o->files_only)
+		/* (an empty list is no array at all: bsearch must not see it) */
+		if ((nv > 0 && bsearch(&key, v, nv, sizeof *v, cmp_str) != NULL) == o->files_only)
 			l->v[k++] = l->v[i];
 		else
 			free(l->v[i].path);

@@ -237,9 +237,10 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 		ix->fromdisk++;
 	else
 		ix->failed++;
-	ofile_drop(ix, o);
+	/* path may be o's: drop it only after the catalog has it */
 	catm_indexed(ix->cat, path);
 	catm_tick(ix->cat, 0);
+	ofile_drop(ix, o);
 }
 
 static void
