@@ -181,12 +181,32 @@ bdb_fsync_dir(const char *path)
 	}
 }
 
+/*
+ * An index or a catalog is read by whoever may read the archive: the
+ * archive group (pkrotate -g) that its pcap or folder has, mode 0640
+ * whatever the umask.  A group this process may not give is said once:
+ * analysts would find the file unreadable and every search would scan.
+ */
+static void
+give_group(const char *path, const char *like)
+{
+	static int warned;
+	struct stat ls, st;
+
+	(void)chmod(path, 0640);
+	if (stat(like, &ls) < 0 || stat(path, &st) < 0 || st.st_gid == ls.st_gid)
+		return;
+	if (chown(path, (uid_t)-1, ls.st_gid) < 0 && !warned++)
+		warn("unable to give %s the group of %s (%lu)", path, like, (unsigned long)ls.st_gid);
+}
+
 int
 bdb_create(struct bdb_out *o, const char *dst, unsigned pagesize, char *errbuf, size_t errlen)
 {
 	int rc;
 
 	o->db = NULL;
+	o->group_of = NULL;
 	if (strlcpy(o->dst, dst, sizeof o->dst) >= sizeof o->dst ||
 	    (size_t)snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", dst, (long)getpid()) >= sizeof o->tmp) {
 		snprintf(errbuf, errlen, "%s: path too long", dst);
@@ -232,6 +252,8 @@ bdb_commit(struct bdb_out *o, int ok, char *errbuf, size_t errlen)
 		rc = -1;
 		e = errno;
 	}
+	if (rc == 0 && o->group_of != NULL)
+		give_group(o->tmp, o->group_of);
 	if (rc == 0 && rename(o->tmp, o->dst) < 0) {
 		rc = -1;
 		e = errno;

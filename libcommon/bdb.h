@@ -28,6 +28,7 @@ int bdb_open_ro(const char *path, DB **dbp, char *err, size_t errlen);
 struct bdb_out {
 	DB *db;
 	char dst[4096], tmp[4096 + 32];
+	const char *group_of;      /* NULL, or a file whose group the new one gets (mode 0640) */
 };
 /* bdb_create: a new B-tree with page checksums and pagesize pages at dst.tmp.PID. 0, or -1 + message. */
 int bdb_create(struct bdb_out *o, const char *dst, unsigned pagesize, char *err, size_t errlen);

@@ -566,6 +566,7 @@ struct cat_builder {
 	struct csrc *src;
 	size_t nsrc;
 	uint32_t cur;            /* the file whose keys are being collected */
+	char folder[4096];       /* of the files read: the catalog gets its group */
 };
 
 struct cat_builder *
@@ -589,6 +590,12 @@ catb_free(struct cat_builder *b)
 	free(b->f);
 	free(b->p);
 	free(b);
+}
+
+void
+catb_folder(struct cat_builder *b, const char *folder)
+{
+	strlcpy(b->folder, folder, sizeof b->folder);
 }
 
 uint32_t
@@ -689,6 +696,7 @@ catb_add_file(struct cat_builder *b, const char *folder, const char *name, char 
 		snprintf(errbuf, errlen, "%s: %s", pcap, strerror(errno));
 		return -1;
 	}
+	strlcpy(b->folder, folder, sizeof b->folder);
 	f = new_file(b);
 	b->cur = b->n - 1;
 	strlcpy(f->name, name, sizeof f->name);
@@ -985,7 +993,8 @@ intervals(const struct cat_builder *b, struct ival **out)
 			iv[n].hi = b->f[i].last_ns;
 			n++;
 		}
-	qsort(iv, n, sizeof *iv, ival_cmp);
+	if (n > 1)
+		qsort(iv, n, sizeof *iv, ival_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (m > 0 && (iv[i].lo <= iv[m - 1].hi || iv[i].lo - iv[m - 1].hi <= CAT_HOLE_NS)) {
 			if (iv[i].hi > iv[m - 1].hi)
@@ -1011,7 +1020,7 @@ catb_write(struct cat_builder *b, const char *path, int hour, uint64_t dir_ino, 
 	size_t niv;
 	int rc, untimed = 0;
 
-	if (b->np > 1)      /* qsort(NULL, 0, ...) is undefined */
+	if (b->np > 1)
 		qsort(b->p, b->np, sizeof *b->p, pair_cmp);
 	for (uint32_t i = 0; i < b->n; i++) {
 		const struct cat_file *f = &b->f[i];
@@ -1049,6 +1058,8 @@ catb_write(struct cat_builder *b, const char *path, int hour, uint64_t dir_ino, 
 		return -1;
 	}
 	errbuf[0] = '\0';
+	if (b->folder[0])
+		o.group_of = b->folder;
 	pl_init(&w, o.db, CAT_PAGESIZE / 10);
 	rc = pl_put(&w, mkey, 2, meta, sizeof meta) == 0 && write_lists(b, &w, errbuf, errlen) == 0 &&
 	    write_tables(b, &w, iv, niv) == 0 ? 0 : -1;

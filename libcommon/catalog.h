@@ -113,6 +113,8 @@ int catb_add_file(struct cat_builder *b, const char *folder, const char *name, c
 int catb_add_catalog(struct cat_builder *b, struct catalog *c, int (*keep)(void *arg, const struct cat_file *f),
     void *arg, char *err, size_t errlen);
 uint32_t catb_count(const struct cat_builder *b);
+/* catb_folder: the folder catalogued: the catalog gets its group (the archive's) */
+void catb_folder(struct cat_builder *b, const char *folder);
 /* catb_has: 1 if a file of that name was added */
 int catb_has(const struct cat_builder *b, const char *name);
 /*

@@ -51,15 +51,17 @@ struct pk_fields {
 
 /*
  * fields_unsure: 1 if the fields cannot stand for what BPF would see in
- * the packet — decoding stopped at a cut or malformed header, or never
+ * the packet — decoding stopped at a cut or malformed header, never
  * reached a network layer (a link type the decoder does not know, 802.3
- * without SNAP).  The index lists such packets apart, and a search always
- * keeps them as candidates, so that BPF decides (exactness over speed).
+ * without SNAP), or met more VLAN tags than are kept (a "vlan N" for the
+ * fifth would find no key).  The index lists such packets apart, and a
+ * search always keeps them as candidates, so that BPF decides (exactness
+ * over speed).
  */
 static inline int
 fields_unsure(const struct pk_fields *f)
 {
-	return (f->present & FLD_TRUNC) || !(f->present & FLD_ETHERTYPE);
+	return (f->present & FLD_TRUNC) || !(f->present & FLD_ETHERTYPE) || f->nvlan > FLD_MAXVLAN;
 }
 
 void fields_encode(const struct pk_fields *f, uint8_t out[FIELDS_WIRELEN]);

@@ -21,7 +21,7 @@
 #include "fields.h"
 
 #define IDX_SUFFIX ".idx"
-#define IDX_VERSION 1
+#define IDX_VERSION 2
 
 /* Field tags (first key byte).  Value lengths are fixed per tag. */
 enum idx_tag {
@@ -50,7 +50,8 @@ struct idx_meta {
 	uint32_t linktype;
 	uint64_t pcap_size;     /* bytes of pcap covered (file size when built) */
 	uint64_t pcap_mtime;    /* its modification time then, ns; 0: not recorded (older indexes) */
-	uint32_t snaplen;       /* the pcap's snap length (when pcap_mtime is recorded) */
+	uint32_t snaplen;       /* the pcap's snap length */
+	uint64_t disorder;      /* no packet's time is more than this below an earlier packet's, ns */
 	uint64_t packets;
 	uint64_t first_ns, last_ns;   /* smallest and largest packet time (not file order) */
 	int nsec;
@@ -134,6 +135,14 @@ int idx_flows_packets(struct idx *x, const struct ordset *fs, struct ordset *out
  * (exact per packet; file order need not be time order).  0 or -1.
  */
 int idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset *out, char *err,
+    size_t errlen);
+/*
+ * idx_time_span: [*from, *to) is the part of the pcap (whole records)
+ * that holds every packet with start_ns <= ts < end_ns, found by binary
+ * search over the packet table (a superset when the file's order is not
+ * time order; empty: *from == *to).  0 or -1.
+ */
+int idx_time_span(struct idx *x, uint64_t start_ns, uint64_t end_ns, uint64_t *from, uint64_t *to, char *err,
     size_t errlen);
 /* idx_packet: offset and time of packet ordinal.  0 or -1. */
 int idx_packet(struct idx *x, uint32_t ordinal, uint64_t *offset, uint64_t *ts_ns);

@@ -43,6 +43,8 @@ struct idx_builder {
 	/* the packet table, encoded as packets arrive (pk-index(5)) */
 	uint64_t base;           /* first packet's time rounded down to a microsecond, ns */
 	uint64_t first, last;    /* smallest and largest time, ns */
+	uint64_t runmax;         /* largest time so far (first..last in file order) */
+	uint64_t disorder;       /* largest amount a time fell below runmax */
 	uint64_t lastoff;
 	uint64_t poff[TABLE_BLOCK], pts[TABLE_BLOCK];
 	unsigned pn;             /* packets pending in poff/pts */
@@ -292,6 +294,8 @@ table_flush(struct idx_builder *b)
 	p += varint_put(p, zigzag_enc(((int64_t)b->pts[0] - (int64_t)b->base) / (int64_t)u));
 	p += varint_put(p, (b->pts[0] - mn) / u);
 	p += varint_put(p, (mx - mn) / u);
+	/* the largest time up to the end of this block: a time search can binary-search the blocks */
+	p += varint_put(p, (b->runmax - mx + u - 1) / u);
 	for (unsigned i = 1; i < b->pn; i++) {
 		p += varint_put(p, b->poff[i] - b->poff[i - 1] - PCAP_RECHDR);
 		p += varint_put(p, zigzag_enc(((int64_t)b->pts[i] - (int64_t)b->pts[i - 1]) / (int64_t)u));
@@ -340,9 +344,13 @@ idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen
 		b->base = ts_ns - ts_ns % 1000;
 	b->first = ts_ns < b->first ? ts_ns : b->first;
 	b->last = ts_ns > b->last ? ts_ns : b->last;
-	b->lastoff = offset;
 	if (b->pn == TABLE_BLOCK)
 		table_flush(b);
+	if (b->n > 0 && ts_ns < b->runmax && b->runmax - ts_ns > b->disorder)
+		b->disorder = b->runmax - ts_ns;
+	if (b->n == 0 || ts_ns > b->runmax)
+		b->runmax = ts_ns;
+	b->lastoff = offset;
 	b->poff[b->pn] = offset;
 	b->pts[b->pn++] = ts_ns;
 	tuple_make(f, t);
@@ -500,20 +508,21 @@ write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t 
 
 	memset(meta, 0, sizeof meta);
 	memcpy(meta, IDX_MAGIC, 8);
-	put32(meta + 8, IDX_VERSION);
-	put32(meta + 12, b->linktype);
-	put32(meta + 16, b->nsec ? 1 : 0);
-	put32(meta + 20, b->snaplen);
-	put64(meta + 24, pcap_size);
-	put64(meta + 32, b->n);
-	put64(meta + 40, first);
-	put64(meta + 48, last);
-	put32(meta + 56, b->nflows);
-	put32(meta + 60, TABLE_BLOCK);
-	put32(meta + 64, (IDX_RLE_KEYS ? IDX_LIST_RLE_KEYS : 0) | (IDX_RLE_FLOWS ? IDX_LIST_RLE_FLOWS : 0));
-	put64(meta + 68, b->base);
-	put64(meta + 76, pcap_mtime);
-	put32(meta + 84, crc32_update(0, meta, 84));
+	put32(meta + IDXM_VERSION, IDX_VERSION);
+	put32(meta + IDXM_LINKTYPE, b->linktype);
+	put32(meta + IDXM_NSEC, b->nsec ? 1 : 0);
+	put32(meta + IDXM_SNAPLEN, b->snaplen);
+	put64(meta + IDXM_PCAPSIZE, pcap_size);
+	put64(meta + IDXM_PACKETS, b->n);
+	put64(meta + IDXM_FIRST, first);
+	put64(meta + IDXM_LAST, last);
+	put32(meta + IDXM_FLOWS, b->nflows);
+	put32(meta + IDXM_BPK, TABLE_BLOCK);
+	put32(meta + IDXM_LISTFLAGS, (IDX_RLE_KEYS ? IDX_LIST_RLE_KEYS : 0) | (IDX_RLE_FLOWS ? IDX_LIST_RLE_FLOWS : 0));
+	put64(meta + IDXM_BASE, b->base);
+	put64(meta + IDXM_MTIME, pcap_mtime);
+	put64(meta + IDXM_DISORDER, b->disorder);
+	put32(meta + IDXM_CRC, crc32_update(0, meta, IDXM_CRC));
 	if (pl_put(w, mkey, 2, meta, sizeof meta) < 0 || write_keys(b, w) < 0 || write_flows(b, w) < 0 ||
 	    write_table(b, w) < 0)
 		return -1;
@@ -554,6 +563,7 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 	pgsize = b->n < IDX_SMALL_FILE ? 1024 : 4096;
 	if (bdb_create(&o, dst, pgsize, errbuf, errlen) < 0)
 		return -1;
+	o.group_of = pcap_path;        /* read by whoever may read the pcap */
 	/*
 	 * Records of about a tenth of a page pack pages well and stay far
 	 * below the overflow-page threshold.

@@ -32,6 +32,7 @@ struct idx {
 	uint32_t nflows, bpk, nblocks, listflags;
 	uint64_t base;           /* first packet's time in units: table times are relative to it */
 	uint64_t records;
+	uint64_t crunmax;        /* the cached block's largest time so far (its own and earlier blocks') */
 	uint32_t metacrc;        /* CRC-32 of the whole metadata value: the index's identity */
 	uint32_t cblock;         /* cached block, UINT32_MAX: none */
 	uint32_t ccount;
@@ -99,27 +100,34 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 		goto bad;
 	}
 	m = d.data;
-	if (d.size != IDX_META_LEN || memcmp(m, IDX_MAGIC, 8) != 0 || le32(m + 84) != crc32_update(0, m, 84)) {
-		fail(x, errbuf, errlen, "bad metadata", 0);
+	if (d.size != IDX_META_LEN || memcmp(m, IDX_MAGIC, 8) != 0 ||
+	    le32(m + IDXM_CRC) != crc32_update(0, m, IDXM_CRC)) {
+		/* an index of the first version says so: it is rebuilt like any other that does not fit */
+		if (d.size >= 12 && memcmp(m, IDX_MAGIC, 8) == 0 && le32(m + IDXM_VERSION) != IDX_VERSION)
+			snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + IDXM_VERSION),
+			    IDX_VERSION);
+		else
+			fail(x, errbuf, errlen, "bad metadata", 0);
 		goto bad;
 	}
-	if (le32(m + 8) != IDX_VERSION) {
-		snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + 8), IDX_VERSION);
+	if (le32(m + IDXM_VERSION) != IDX_VERSION) {
+		snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + IDXM_VERSION), IDX_VERSION);
 		goto bad;
 	}
-	x->meta.version = le32(m + 8);
-	x->meta.linktype = le32(m + 12);
-	x->meta.nsec = le32(m + 16) & 1;
-	x->meta.pcap_size = le64(m + 24);
-	x->meta.packets = le64(m + 32);
-	x->meta.first_ns = le64(m + 40);
-	x->meta.last_ns = le64(m + 48);
-	x->nflows = le32(m + 56);
-	x->bpk = le32(m + 60);
-	x->listflags = le32(m + 64);
-	x->base = le64(m + 68);
-	x->meta.pcap_mtime = le64(m + 76);
-	x->meta.snaplen = le32(m + 20);
+	x->meta.version = le32(m + IDXM_VERSION);
+	x->meta.linktype = le32(m + IDXM_LINKTYPE);
+	x->meta.nsec = le32(m + IDXM_NSEC) & 1;
+	x->meta.snaplen = le32(m + IDXM_SNAPLEN);
+	x->meta.pcap_size = le64(m + IDXM_PCAPSIZE);
+	x->meta.packets = le64(m + IDXM_PACKETS);
+	x->meta.first_ns = le64(m + IDXM_FIRST);
+	x->meta.last_ns = le64(m + IDXM_LAST);
+	x->nflows = le32(m + IDXM_FLOWS);
+	x->bpk = le32(m + IDXM_BPK);
+	x->listflags = le32(m + IDXM_LISTFLAGS);
+	x->base = le64(m + IDXM_BASE);
+	x->meta.pcap_mtime = le64(m + IDXM_MTIME);
+	x->meta.disorder = le64(m + IDXM_DISORDER);
 	if (x->bpk == 0 || x->bpk > IDX_BLOCK_MAX ||
 	    x->meta.packets > UINT32_MAX - 1 || x->nflows > x->meta.packets) {
 		fail(x, errbuf, errlen, "bad metadata values", 0);
@@ -188,51 +196,19 @@ int
 idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
 {
 	struct stat st;
-	struct pcapf_hdr ph;
-	struct pcapf_rec rec;
-	uint8_t h[PCAP_FILEHDR], r[PCAP_RECHDR];
-	char e[256];
-	int fd, ok = 0;
-	uint64_t off = 0, ts = 0;
 
-	if (x->meta.packets == 0) {
-		*linktype = x->meta.linktype;
-		*snaplen = 0;
-		*nsec = x->meta.nsec;
-		return stat(pcap_path, &st) == 0 && (uint64_t)st.st_size == x->meta.pcap_size &&
-		    st.st_size == PCAP_FILEHDR;
-	}
 	/*
-	 * An index that recorded its pcap's size, modification time and
-	 * header: one stat tells whether the pcap is still the one it
-	 * indexed.  Older indexes: one open for the size, the file header and
-	 * the last record.
+	 * The index recorded its pcap's size, modification time and header:
+	 * one stat tells whether the pcap is still the one it indexed (pk
+	 * only ever renames files into place; a pcap replaced or written to
+	 * has another time).
 	 */
-	if (x->meta.pcap_mtime) {
-		*linktype = x->meta.linktype;
-		*snaplen = x->meta.snaplen;
-		*nsec = x->meta.nsec;
-		return stat(pcap_path, &st) == 0 && (uint64_t)st.st_size == x->meta.pcap_size &&
-		    x->meta.pcap_mtime == (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-	}
-	if ((fd = open(pcap_path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != x->meta.pcap_size ||
-	    pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h || pcapf_hdr_parse(h, &ph, e, sizeof e) < 0) {
-		close(fd);
-		return 0;
-	}
-	*linktype = ph.linktype;
-	*snaplen = ph.snaplen;
-	*nsec = ph.nsec;
-	/* the last packet must be where the index says, with the same time, and end inside the file */
-	if (idx_packet((struct idx *)x, (uint32_t)(x->meta.packets - 1), &off, &ts) == 0 &&
-	    *linktype == x->meta.linktype && off >= PCAP_FILEHDR && off <= (uint64_t)st.st_size &&
-	    (uint64_t)st.st_size - off >= PCAP_RECHDR &&
-	    pread(fd, r, sizeof r, (off_t)off) == (ssize_t)sizeof r && pcapf_rechdr(&ph, r, off, &rec, e, sizeof e) == 0)
-		ok = rec.ts_ns == ts && rec.disklen <= (uint64_t)st.st_size - off - PCAP_RECHDR;
-	close(fd);
-	return ok;
+	*linktype = x->meta.linktype;
+	*snaplen = x->meta.snaplen;
+	*nsec = x->meta.nsec;
+	return stat(pcap_path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == x->meta.pcap_size &&
+	    x->meta.pcap_mtime == (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec &&
+	    (x->meta.packets > 0 || st.st_size == PCAP_FILEHDR);
 }
 
 int
@@ -251,7 +227,7 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 {
 	uint8_t key[5] = { IDXK_BLOCK };
 	const uint8_t *p, *end;
-	uint64_t cnt, off, t, dmin, span, v, u, room;
+	uint64_t cnt, off, t, dmin, span, rmax, v, u, room;
 	uint32_t want;
 	DBT d;
 	int rc;
@@ -268,7 +244,7 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 	want = blk + 1 < x->nblocks ? x->bpk : (uint32_t)(x->meta.packets - (uint64_t)blk * x->bpk);
 	if (blk >= x->nblocks || varint_get(&p, end, &cnt) < 0 || (u = cnt & 1 ? 1000 : 1, cnt >>= 1) != want ||
 	    varint_get(&p, end, &off) < 0 || varint_get(&p, end, &t) < 0 || varint_get(&p, end, &dmin) < 0 ||
-	    varint_get(&p, end, &span) < 0)
+	    varint_get(&p, end, &span) < 0 || varint_get(&p, end, &rmax) < 0)
 		return fail(x, errbuf, errlen, "bad packet table block", 0);
 	/* every record header lies inside the pcap the index covers, in file order */
 	if (off < PCAP_FILEHDR || x->meta.pcap_size < PCAP_FILEHDR + PCAP_RECHDR ||
@@ -280,6 +256,7 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 		*mn = t - dmin * u;
 		*mx = *mn + span * u;
 	}
+	x->crunmax = t - dmin * u + span * u + rmax * u;
 	x->cblock = UINT32_MAX;
 	x->coff[0] = off;
 	x->cts[0] = t;
@@ -317,6 +294,72 @@ idx_packet(struct idx *x, uint32_t ordinal, uint64_t *offset, uint64_t *ts_ns)
 	return 0;
 }
 
+/*
+ * time_blocks: the blocks *b0..*b1 that can hold a time in [start, end)
+ * (*b0 > *b1: none), by binary search over the running maximum each block
+ * records: a packet at or after start lies in a block whose running
+ * maximum is at least start, and a packet before end in a block whose
+ * predecessor's running maximum is below end + the file's disorder (the
+ * most any time falls below an earlier one; one microsecond more for
+ * maxima rounded up to their block's unit).  0, or -1 (corrupt).
+ */
+static int
+time_blocks(struct idx *x, uint64_t start, uint64_t end, uint32_t *b0, uint32_t *b1, char *errbuf, size_t errlen)
+{
+	uint64_t stop = end > UINT64_MAX - x->meta.disorder - 1000 ? UINT64_MAX : end + x->meta.disorder + 1000;
+	uint32_t lo, hi;
+
+	*b0 = 1;
+	*b1 = 0;
+	if (x->meta.packets == 0 || start >= end || x->meta.last_ns < start || x->meta.first_ns >= end)
+		return 0;
+	for (lo = 0, hi = x->nblocks; lo < hi;) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (load_block(x, mid, errbuf, errlen, NULL, NULL, NULL) < 0)
+			return -1;
+		if (x->crunmax >= start)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*b0 = lo;
+	for (lo = *b0, hi = x->nblocks; lo < hi;) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (load_block(x, mid, errbuf, errlen, NULL, NULL, NULL) < 0)
+			return -1;
+		if (x->crunmax >= stop)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*b1 = lo < x->nblocks ? lo : x->nblocks - 1;
+	return 0;
+}
+
+int
+idx_time_span(struct idx *x, uint64_t start_ns, uint64_t end_ns, uint64_t *from, uint64_t *to, char *errbuf,
+    size_t errlen)
+{
+	uint32_t b0, b1;
+
+	*from = *to = 0;
+	if (time_blocks(x, start_ns, end_ns, &b0, &b1, errbuf, errlen) < 0)
+		return -1;
+	if (b0 > b1)
+		return 0;
+	if (load_block(x, b0, errbuf, errlen, NULL, NULL, NULL) < 0)
+		return -1;
+	*from = x->coff[0];
+	if (b1 + 1 >= x->nblocks) {
+		*to = x->meta.pcap_size;
+	} else {
+		if (load_block(x, b1 + 1, errbuf, errlen, NULL, NULL, NULL) < 0)
+			return -1;
+		*to = x->coff[0];
+	}
+	return *from <= *to ? 0 : fail(x, errbuf, errlen, "packet table out of order", 0);
+}
+
 int
 idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset *out, char *errbuf,
     size_t errlen)
@@ -324,19 +367,22 @@ idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset 
 	uint8_t key[5] = { IDXK_BLOCK };
 	DBC *c;
 	DBT k, d;
-	uint32_t blk = 0;
+	uint32_t blk, b0, b1;
 	int rc;
 
-	if (x->meta.packets == 0 || start_ns >= end_ns || x->meta.last_ns < start_ns || x->meta.first_ns >= end_ns)
+	if (time_blocks(x, start_ns, end_ns, &b0, &b1, errbuf, errlen) < 0)
+		return -1;
+	if (b0 > b1)
 		return 0;
 	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)
 		return fail(x, errbuf, errlen, "cursor", rc);
 	memset(&k, 0, sizeof k);
 	memset(&d, 0, sizeof d);
-	putbe32(key + 1, 0);
+	putbe32(key + 1, b0);
 	k.data = key;
 	k.size = 5;
-	for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0 && blk < x->nblocks; rc = c->get(c, &k, &d, DB_NEXT), blk++) {
+	blk = b0;
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0 && blk <= b1; rc = c->get(c, &k, &d, DB_NEXT), blk++) {
 		uint64_t mn, mx, base = (uint64_t)blk * x->bpk;
 		if (k.size != 5 || ((uint8_t *)k.data)[0] != IDXK_BLOCK || be32(k.data + 1) != blk)
 			break;
@@ -351,7 +397,7 @@ idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset 
 				ordset_add(out, (uint32_t)(base + i));
 	}
 	c->close(c);
-	if (blk != x->nblocks)
+	if (blk != b1 + 1)
 		return fail(x, errbuf, errlen, "packet table incomplete", rc == DB_NOTFOUND ? 0 : rc);
 	return 0;
 }

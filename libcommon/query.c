@@ -331,6 +331,14 @@ ip6_ext(unsigned n)
 
 /* ---- ids ---- */
 
+/*
+ * Numbers as libpcap's scanner reads them.  A number token (a port, a
+ * protocol, a VLAN id, a prefix length, a lone "net 10") is C-like:
+ * 0x hex, a leading 0 octal (8 and 9 are errors there), else decimal.
+ * The octets of a dotted address are decimal (__pcap_atoin), and so are
+ * the bounds of a portrange (sscanf "%d-%d"): "10.0.0.010" is 10.0.0.10,
+ * "portrange 0440-0450" is 440-450.
+ */
 static int
 parse_uint(const char *s, unsigned long max, unsigned long *v)
 {
@@ -343,25 +351,47 @@ parse_uint(const char *s, unsigned long max, unsigned long *v)
 	return (*end != '\0' || errno || *v > max) ? -1 : 0;
 }
 
+/* decimal digits only, up to maxdigits of them */
+static int
+parse_dec(const char *s, size_t maxdigits, unsigned long max, unsigned long *v)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > maxdigits || strspn(s, "0123456789") != n)
+		return -1;
+	*v = strtoul(s, NULL, 10);
+	return *v > max ? -1 : 0;
+}
+
 /* IPv4, possibly abbreviated ("10", "10.1"): *parts = how many were given */
 static int
 parse_ip4(const char *s, uint8_t a[4], int *parts)
 {
 	unsigned long v;
-	char buf[64], *p, *save = NULL;
+	char buf[64], *p, *dot;
 	int n = 0;
 
-	if (strlen(s) >= sizeof buf || *s == '\0' || s[strlen(s) - 1] == '.')
+	if (strlen(s) >= sizeof buf || *s == '\0')
 		return -1;
 	strlcpy(buf, s, sizeof buf);
 	memset(a, 0, 4);
-	for (p = strtok_r(buf, ".", &save); p; p = strtok_r(NULL, ".", &save)) {
-		if (n == 4 || strspn(p, "0123456789") != strlen(p) || parse_uint(p, 255, &v) < 0)
+	/* a lone number is a number token; dotted, each octet is decimal (leading zeros too) */
+	if (strchr(buf, '.') == NULL) {
+		if (parse_uint(buf, 255, &v) < 0)
+			return -1;
+		a[0] = (uint8_t)v;
+		*parts = 1;
+		return 0;
+	}
+	for (p = buf; p != NULL; p = dot) {
+		if ((dot = strchr(p, '.')) != NULL)
+			*dot++ = '\0';
+		if (n == 4 || parse_dec(p, sizeof buf, 255, &v) < 0)
 			return -1;
 		a[n++] = (uint8_t)v;
 	}
 	*parts = n;
-	return n > 0 ? 0 : -1;
+	return 0;
 }
 
 static int
@@ -541,7 +571,7 @@ id_leaf(struct parser *p, int pq, int d, int a, const char *s)
 				return maybe();
 			memcpy(buf, s, (size_t)(dash - s));
 			buf[dash - s] = '\0';
-			if (parse_uint(buf, 65535, &x) < 0 || parse_uint(dash + 1, 65535, &y) < 0)
+			if (parse_dec(buf, 5, 65535, &x) < 0 || parse_dec(dash + 1, 5, 65535, &y) < 0)
 				return maybe();
 			if (x > y) {
 				unsigned long t = x;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pk.h"
@@ -20,6 +21,7 @@ static const uint32_t min_body[REC_TYPE_MAX_KNOWN + 1] = {
 	[REC_LOCATION] = 24,
 	[REC_FILTER] = 25,
 	[REC_NOTE] = 9,
+	[REC_RANGE] = 24,
 };
 
 static int
@@ -37,18 +39,52 @@ hdr_plausible(const uint8_t *h, int need_known)
 	return !need_known;
 }
 
+/*
+ * A named FIFO (not a pipe made for this reader) may have had a writer
+ * and another reader before us: a restarted pkindex on the FIFO systemd
+ * holds.  Linux names a pipe "pipe:[inode]" in /proc, a FIFO by its path.
+ */
+static int
+named_fifo(int fd)
+{
+	struct stat st;
+	char proc[64], target[16];
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return 0;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if ((n = readlink(proc, target, sizeof target - 1)) < 0)
+		return 1;        /* no /proc: assume the careful case */
+	target[n] = '\0';
+	return strncmp(target, "pipe:", 5) != 0;
+}
+
 void
 sin_init(struct stream_in *s, int fd, const char *name)
 {
 	memset(s, 0, sizeof *s);
 	bufin_init(&s->in, fd, BUFIO_SIZE);
 	s->name = name ? name : "stdin";
+	s->joining = named_fifo(fd);
+}
+
+void
+sin_join(struct stream_in *s)
+{
+	s->joining = 1;
 }
 
 void
 sin_free(struct stream_in *s)
 {
 	bufin_free(&s->in);
+}
+
+int
+sin_unsure(const struct stream_in *s)
+{
+	return s->rec_pos < s->sure_from;
 }
 
 /* The first bytes of a pcap or pcapng file, in either byte order. */
@@ -67,35 +103,213 @@ capture_magic(const uint8_t *p)
 	return NULL;
 }
 
+static void
+consume(struct stream_in *s, size_t n)
+{
+	bufin_consume(&s->in, n);
+	s->pos += n;
+}
+
+/* the bytes from off to the end of a body of len are zero (writers pad with zeros) */
+static int
+zero_tail(const uint8_t *b, size_t off, size_t len)
+{
+	for (; off < len; off++)
+		if (b[off] != 0)
+			return 0;
+	return 1;
+}
+
 /*
- * Skip to the next plausible record header.  A candidate is accepted when
- * the header after it is plausible too, or, at the end of what can be
- * read, when its own type is known.  Returns 1 when positioned on a
- * header, 0 at EOF.
+ * rec_valid: the whole record at p (its length already plausible) is one
+ * a writer could have written: the body of a known type parses, its
+ * strings are terminated, its padding is zero.  Resynchronisation trusts
+ * only such records; the ordinary reading path parses them anyway.
  */
+static int
+rec_valid(const uint8_t *p)
+{
+	struct pk_rec r;
+	struct pk_pkt pk;
+	struct rec_file rf;
+	struct rec_stats st;
+	struct rec_loc l;
+	struct rec_filter fl;
+	struct rec_note no;
+	const char *str = NULL;
+
+	r.len = le32(p);
+	r.type = le16(p + 4);
+	r.raw = p;
+	r.body = p + STREAM_HDRLEN;
+	r.bodylen = r.len - STREAM_HDRLEN;
+	switch (r.type) {
+	case REC_HEADER:
+		return memcmp(r.body, STREAM_MAGIC, 8) == 0;
+	case REC_PACKET:
+		return pkt_parse(&r, &pk) == 0 && zero_tail(pk.data, pk.caplen, PK_ALIGN8(pk.caplen));
+	case REC_FILE_OPEN:
+	case REC_FILE_CLOSE:
+	case REC_FILE_REMOVE:
+		if (rec_file_parse(&r, &rf) < 0 || (rf.path != NULL && rf.path[0] != '/'))
+			return 0;
+		str = rf.path;
+		break;
+	case REC_STATS:
+		if (rec_stats_parse(&r, &st) < 0)
+			return 0;
+		str = r.bodylen > 40 ? st.name : NULL;
+		break;
+	case REC_LOCATION:
+		return rec_loc_parse(&r, &l) == 0 && zero_tail(r.body, 24, r.bodylen);
+	case REC_FILTER:
+		if (rec_filter_parse(&r, &fl) < 0)
+			return 0;
+		str = fl.expr;
+		break;
+	case REC_NOTE:
+		if (rec_note_parse(&r, &no) < 0)
+			return 0;
+		str = no.text;
+		break;
+	default:
+		return 0;   /* a type this reader does not know proves nothing */
+	}
+	if (str == NULL)
+		return zero_tail(r.body, r.type == REC_FILE_CLOSE ? 40 : r.bodylen, r.bodylen);
+	return zero_tail(r.body, (size_t)((const uint8_t *)str - r.body) + strlen(str) + 1, r.bodylen);
+}
+
+/*
+ * n bytes that are not records: garbage, unless we joined in the middle
+ * of a stream and have not yet read far enough to be past the record we
+ * joined inside (the rest of it, and bytes that merely look like records).
+ */
+static void
+not_records(struct stream_in *s, uint64_t n)
+{
+	if (s->joining && (s->records == 0 || s->pos <= s->join_end))
+		s->join_skip += n;
+	else
+		s->garbage += n;
+}
+
+static void
+skipped(struct stream_in *s, size_t n)
+{
+	consume(s, n);
+	not_records(s, n);
+}
+
+/*
+ * resync: skip to the next record that proves itself: a plausible header
+ * of a known type whose whole record is valid (rec_valid), followed by
+ * another such record (or by the end of the input, exactly or inside the
+ * follower: a writer killed).  A candidate
+ * whose follower has not arrived yet is waited for, never taken on trust.
+ * Records that start within STREAM_REC_MAX bytes of where it lands may
+ * still lie inside a record the reader lost (a packet carrying bytes that
+ * look like pk records): they are "unsure" (sin_unsure).
+ * SIN_RECORD positioned on a record, SIN_EOF, SIN_AGAIN (a signal: call
+ * sin_next again, the search resumes), SIN_ERROR (read error).
+ */
+static void
+start_resync(struct stream_in *s)
+{
+	if (!s->resyncing) {
+		s->resyncing = 1;
+		s->resyncs++;
+	}
+}
+
 static int
 resync(struct stream_in *s)
 {
-	s->resyncs++;
 	for (;;) {
-		size_t avail = bufin_fill(&s->in, STREAM_HDRLEN);
+		size_t avail = bufin_fill(&s->in, STREAM_HDRLEN), need;
 		const uint8_t *p = bufin_ptr(&s->in);
+		uint32_t len;
 
 		if (avail < STREAM_HDRLEN) {
-			s->garbage += avail;
-			bufin_consume(&s->in, avail);
-			return 0;
+			if (s->in.err)
+				return SIN_ERROR;
+			if (!s->in.eof)
+				return SIN_AGAIN;
+			skipped(s, avail);
+			s->resyncing = 0;
+			return SIN_EOF;
 		}
-		if (hdr_plausible(p, 0)) {
-			uint32_t len = le32(p);
-			avail = bufin_fill(&s->in, len + STREAM_HDRLEN);
-			p = bufin_ptr(&s->in);
-			if (avail >= len + STREAM_HDRLEN ? hdr_plausible(p + len, 0) : hdr_plausible(p, 1))
-				return 1;
+		if (!hdr_plausible(p, 1)) {
+			skipped(s, 1);
+			continue;
 		}
-		bufin_consume(&s->in, 1);
-		s->garbage++;
+		len = le32(p);
+		need = (size_t)len + STREAM_HDRLEN;
+		/* the candidate, and its follower's header: wait for them */
+		if ((avail = bufin_fill(&s->in, need)) < need && !s->in.eof) {
+			if (s->in.err)
+				return SIN_ERROR;
+			return SIN_AGAIN;
+		}
+		p = bufin_ptr(&s->in);
+		if (avail >= len && rec_valid(p)) {
+			int ok = 0;
+
+			if (avail == len && s->in.eof)
+				ok = 1;         /* it ends exactly where the input does */
+			else if (avail >= need && hdr_plausible(p + len, 1)) {
+				uint32_t nlen = le32(p + len);
+
+				if ((avail = bufin_fill(&s->in, (size_t)len + nlen)) < (size_t)len + nlen && !s->in.eof) {
+					if (s->in.err)
+						return SIN_ERROR;
+					return SIN_AGAIN;
+				}
+				p = bufin_ptr(&s->in);
+				/* a follower cut by the end of input: a writer killed, its last record torn */
+				ok = avail >= (size_t)len + nlen ? rec_valid(p + len) : s->in.eof;
+			}
+			if (ok) {
+				s->resyncing = 0;
+				s->sure_from = s->pos + STREAM_REC_MAX;
+				if (s->joining && s->records == 0) {
+					s->join_end = s->sure_from;
+					warnx("%s: joined a stream in its middle: skipped %llu bytes to the first records "
+					    "that prove themselves", s->name, (unsigned long long)s->join_skip);
+				}
+				return SIN_RECORD;
+			}
+		}
+		skipped(s, 1);
 	}
+}
+
+/* a header record of another version: payload, or a writer we cannot read */
+static int
+other_version(struct stream_in *s, const struct pk_rec *r)
+{
+	uint16_t v = le16(r->body + 8);
+
+	if (sin_unsure(s)) {
+		not_records(s, r->len);    /* most likely bytes of a packet we joined inside */
+		return 0;
+	}
+	if (!s->joining && s->records == 1) {
+		warnx("%s: stream version %u, this program reads version %u", s->name, v, STREAM_VERSION);
+		return SIN_ERROR;
+	}
+	/*
+	 * A reader that may join a stream (pkindex on a FIFO) never stops for
+	 * good on it: it skips that writer's records until one it can read
+	 * starts again with a header.
+	 */
+	if (!s->warned_version)
+		warnx("%s: a writer of stream version %u (this program reads %u): skipping until a "
+		    "version %u header", s->name, v, STREAM_VERSION, STREAM_VERSION);
+	s->warned_version = 1;
+	s->skipping = 1;
+	s->garbage += r->len;
+	return 0;
 }
 
 int
@@ -104,8 +318,16 @@ sin_next(struct stream_in *s, struct pk_rec *r)
 	size_t avail;
 	const uint8_t *p;
 	uint32_t len;
+	int rc;
 
 	for (;;) {
+		if (s->resyncing) {
+			if ((rc = resync(s)) != SIN_RECORD) {
+				if (rc == SIN_ERROR)
+					warnc(s->in.err, "read error on %s", s->name);
+				return rc;
+			}
+		}
 		avail = bufin_fill(&s->in, STREAM_HDRLEN);
 		if (avail < STREAM_HDRLEN) {
 			if (s->in.err) {
@@ -116,29 +338,40 @@ sin_next(struct stream_in *s, struct pk_rec *r)
 				return SIN_AGAIN;
 			if (avail > 0) {
 				s->truncated = 1;
-				bufin_consume(&s->in, avail);
+				consume(s, avail);
 			}
 			return SIN_EOF;
 		}
 		p = bufin_ptr(&s->in);
 		if (!s->started) {
 			const char *what = capture_magic(p);
+
 			s->started = 1;
-			if (what != NULL) {
+			if (what != NULL && !s->joining) {
 				warnx("%s is a %s file, not a pk stream: read it with pkread -r", s->name, what);
 				return SIN_ERROR;
 			}
+			if (what != NULL) {
+				/* on a FIFO that is as likely the bytes of a packet as a pcap file */
+				warnx("%s starts like a %s file, not a pk stream (a pcap is read with pkread -r); "
+				    "resynchronising", s->name, what);
+				start_resync(s);
+				continue;
+			}
 			if (!hdr_plausible(p, 1)) {
-				warnx("%s: stream does not start with a record header; resynchronising",
-				    s->name);
-				if (!resync(s))
-					return SIN_EOF;
+				if (!s->joining)
+					warnx("%s: stream does not start with a record header; resynchronising", s->name);
+				start_resync(s);
+				continue;
+			}
+			/* a stream starts with its header: joining one, anything else is its middle */
+			if (s->joining && le16(p + 4) != REC_HEADER) {
+				start_resync(s);
 				continue;
 			}
 		}
 		if (!hdr_plausible(p, 0)) {
-			if (!resync(s))
-				return SIN_EOF;
+			start_resync(s);
 			continue;
 		}
 		len = le32(p);
@@ -151,7 +384,7 @@ sin_next(struct stream_in *s, struct pk_rec *r)
 			if (!s->in.eof)
 				return SIN_AGAIN;
 			s->truncated = 1;
-			bufin_consume(&s->in, avail);
+			consume(s, avail);
 			return SIN_EOF;
 		}
 		p = bufin_ptr(&s->in);
@@ -160,21 +393,31 @@ sin_next(struct stream_in *s, struct pk_rec *r)
 		r->raw = p;
 		r->body = p + STREAM_HDRLEN;
 		r->bodylen = len - STREAM_HDRLEN;
-		bufin_consume(&s->in, len);
+		s->rec_pos = s->pos;
+		consume(s, len);
 		s->records++;
 		if (r->type == REC_HEADER) {
 			if (memcmp(r->body, STREAM_MAGIC, 8) != 0) {
 				/* a header type without the magic: treat as garbage */
-				s->garbage += len;
+				not_records(s, len);
 				continue;
 			}
 			if (le16(r->body + 8) != STREAM_VERSION) {
-				warnx("%s: stream version %u, this program reads version %u",
-				    s->name, le16(r->body + 8), STREAM_VERSION);
-				return SIN_ERROR;
+				if ((rc = other_version(s, r)) != 0)
+					return rc;
+				continue;
 			}
+			/*
+			 * A writer we can read starts here (or bytes that look like
+			 * one: a header alone proves no alignment, so what was unsure
+			 * stays unsure).
+			 */
+			s->skipping = 0;
 			s->saw_header = 1;
 			s->hdr_flags |= le32(r->body + 12);
+		} else if (s->skipping) {
+			s->garbage += len;
+			continue;
 		}
 		return SIN_RECORD;
 	}
@@ -312,6 +555,17 @@ rec_stats_parse(const struct pk_rec *r, struct rec_stats *s)
 	s->flags = le32(b + 36);
 	s->name = r->bodylen > 40 ? body_str(r, 40) : "";
 	return s->name ? 0 : -1;
+}
+
+int
+rec_range_parse(const struct pk_rec *r, struct rec_range *g)
+{
+	if (r->type != REC_RANGE || r->bodylen < 24)
+		return -1;
+	g->file = le32(r->body);
+	g->start = le64(r->body + 8);
+	g->end = le64(r->body + 16);
+	return g->start <= g->end ? 0 : -1;
 }
 
 int
@@ -566,6 +820,18 @@ sout_stats(struct stream_out *s, const struct rec_stats *st)
 	put32(b + 32, st->source);
 	put32(b + 36, st->flags);
 	return sout_rec_str(s, REC_STATS, b, sizeof b, st->name ? st->name : "");
+}
+
+int
+sout_range(struct stream_out *s, const struct rec_range *g)
+{
+	uint8_t b[24];
+
+	put32(b, g->file);
+	put32(b + 4, 0);
+	put64(b + 8, g->start);
+	put64(b + 16, g->end);
+	return sout_rec(s, REC_RANGE, b, sizeof b);
 }
 
 int

@@ -29,7 +29,8 @@ enum rec_type {
 	REC_LOCATION = 7,/* u32 file id u32 0 u64 offset u64 ts_ns */
 	REC_FILTER = 8,  /* u32 flags u32 0 u64 start_ns u64 end_ns, expression */
 	REC_NOTE = 9,    /* u32 code u32 file id, text */
-	REC_TYPE_MAX_KNOWN = 9
+	REC_RANGE = 11,  /* u32 file id u32 0 u64 start u64 end: every record whose header starts in [start, end) */
+	REC_TYPE_MAX_KNOWN = 11
 };
 
 /* REC_HEADER flags */
@@ -103,18 +104,43 @@ struct stream_in {
 	uint64_t garbage;      /* bytes skipped while resynchronising */
 	uint64_t resyncs;
 	int truncated;         /* input ended inside a record */
+	int joining;           /* may start mid-stream (a named FIFO, or sin_join) */
+	uint64_t join_skip;    /* bytes skipped after joining, within the record joined inside (not garbage) */
+	uint64_t join_end;     /* that record ends before this position */
+	int resyncing;         /* looking for a record that proves itself */
+	int skipping;          /* a writer of another version: its records are skipped */
+	int warned_version;
+	uint64_t pos;          /* bytes consumed */
+	uint64_t rec_pos;      /* where the record last returned starts */
+	uint64_t sure_from;    /* records from here on are aligned with the writer's (sin_unsure) */
 };
 
+/* sin_init: read fd; a named FIFO is read as sin_join says. */
 void sin_init(struct stream_in *s, int fd, const char *name);
+/*
+ * sin_join: the input may start in the middle of a stream (another reader
+ * had the rest): the first bytes are resynchronised on unless they are a
+ * header record, a pcap magic there is not fatal, and a header of another
+ * version never ends the reading (that writer's records are skipped).
+ */
+void sin_join(struct stream_in *s);
 void sin_free(struct stream_in *s);
 /*
  * sin_next: the next record.  SIN_RECORD, SIN_EOF, SIN_ERROR (message
- * printed; read error or not a stream at all), or SIN_AGAIN (a signal
- * interrupted the read: check your flags and call again).  Garbage is
- * skipped (counted in s->garbage, reported once per run) by scanning for
- * the next plausible record header.  REC_HEADER records are returned too.
+ * printed; read error, a pcap file, a stream of another version), or
+ * SIN_AGAIN (a signal interrupted the read: check your flags and call
+ * again).  Garbage is skipped (counted in s->garbage, reported by
+ * sin_report) by resynchronising on the next record that proves itself:
+ * a valid record followed by another (pk-stream(5)).  REC_HEADER records
+ * are returned too.
  */
 int sin_next(struct stream_in *s, struct pk_rec *r);
+/*
+ * sin_unsure: 1 if the record sin_next returned last may be bytes of a
+ * record the reader lost (it starts less than STREAM_REC_MAX bytes after a
+ * resynchronisation): act on nothing in it that cannot be undone.
+ */
+int sin_unsure(const struct stream_in *s);
 /* sin_report: at the end, warn about garbage/truncation; returns 1 if any. */
 int sin_report(const struct stream_in *s);
 
@@ -139,6 +165,10 @@ struct rec_loc {
 	uint32_t file;
 	uint64_t offset, ts_ns;
 };
+struct rec_range {
+	uint32_t file;
+	uint64_t start, end;
+};
 struct rec_filter {
 	uint32_t flags;
 	uint64_t start_ns, end_ns;
@@ -151,6 +181,7 @@ struct rec_note {
 int rec_file_parse(const struct pk_rec *r, struct rec_file *f);
 int rec_stats_parse(const struct pk_rec *r, struct rec_stats *s);
 int rec_loc_parse(const struct pk_rec *r, struct rec_loc *l);
+int rec_range_parse(const struct pk_rec *r, struct rec_range *g);
 int rec_filter_parse(const struct pk_rec *r, struct rec_filter *f);
 int rec_note_parse(const struct pk_rec *r, struct rec_note *n);
 
@@ -185,6 +216,7 @@ int sout_file_close(struct stream_out *s, const struct rec_file *f);
 int sout_file_remove(struct stream_out *s, uint32_t id, const char *path);
 int sout_stats(struct stream_out *s, const struct rec_stats *st);
 int sout_loc(struct stream_out *s, const struct rec_loc *l);
+int sout_range(struct stream_out *s, const struct rec_range *g);
 int sout_filter(struct stream_out *s, const struct rec_filter *f);
 int sout_note(struct stream_out *s, uint32_t code, uint32_t file, const char *text);
 int sout_flush(struct stream_out *s);

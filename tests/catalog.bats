@@ -31,7 +31,24 @@ fresh() {
 
 setup() {
 	A=$CB/a
+	BG=""
 	fresh
+}
+
+teardown() {
+	exec 8>&- 2>/dev/null || true
+	[ -z "$BG" ] || kill $BG 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+
+# wait_for CMD...: up to 20 s for CMD to succeed
+wait_for() {
+	local i
+	for i in $(seq 1 100); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # oracle EXPR [START END]: tcpdump over the archive's files (in [START, END), epoch
@@ -205,19 +222,21 @@ sealed_count() {
 	"$PK_TOOLS/pkgen" -n 4800 -t "$START" -i 3000000 "$CB/first.pcap"
 	mkfifo "$fifo"
 	pkrotate -d "$A" -G 60 <"$fifo" | pkindex -d "$A" 2>"$CB/live.log" &
+	BG=$!
 	exec 8>"$fifo"
 	pkread -r "$CB/first.pcap" >&8
-	sleep 1
-	# day one sealed (a later folder has begun), day two in hour catalogs, one .part
-	[ -f "$A/.catalog/2027-01-15.cat" ]
-	ls "$A/.catalog" | grep -q '^2027-01-16\.0[01]\.cat$'
+	# day one sealed (a later folder has begun and it is still), day two in hour catalogs, one .part
+	wait_for test -f "$A/.catalog/2027-01-15.cat"
+	wait_for test -f "$A/.catalog/2027-01-16.01.cat"
+	[ -f "$A/.catalog/2027-01-16.00.cat" ]
 	[ "$(find "$A" -name '*.pcap.part' | wc -l)" -eq 1 ]
 	EXPRS=('host 10.0.0.7' 'udp' '')
 	exact
 	read -r n c i s <<<"$(coverage 'host 10.9.9.9')"
 	[ "$s" -eq 1 ]          # the file being written
 	exec 8>&-
-	wait
+	wait "$BG"
+	BG=""
 	[ "$(sealed_count)" -eq 2 ]
 	exact
 }

@@ -143,7 +143,7 @@ unit_cmd() {
 	chmod 0755 "$T"
 	# what StateDirectory= and pk-index@.socket set up
 	mkdir -m 0750 -p "$T/lib/pkv0" && mkdir -p "$T/run"
-	mkfifo -m 0660 "$T/run/pkv0.fifo"
+	mkfifo -m 0600 "$T/run/pkv0.fifo"
 	chown "$nobody:$nobody" "$T/lib/pkv0" "$T/run/pkv0.fifo"
 	# systemd holds the FIFO open read-write and hands it to pkindex
 	exec 5<>"$T/run/pkv0.fifo"
@@ -263,7 +263,7 @@ unit_cmd() {
 	run "$S/pk-archive" -n -c "$T/c.conf" eth7
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "mkfifo -m 0660 $T/ix.fifo" ]
+	[ "${lines[0]}" = "mkfifo -m 0600 $T/ix.fifo" ]
 	[[ "${lines[1]}" == "pkindex -d $T/arch < $T/ix.fifo"* ]]
 	[ "${lines[2]}" = "pkread -q -i eth7 -s 96 not\\ port\\ 22 | pkrotate -d $T/arch -o $T/ix.fifo -C 5 -F 10 -A 2d" ]
 	run "$S/pk-archive" -n -c "$T/missing.conf" eth7

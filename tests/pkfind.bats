@@ -110,6 +110,20 @@ shared() {
 @test "gen: empty result from an AND"           { same gen 'icmp and host 10.0.0.1 and host 10.0.0.2'; }
 @test "gen: not of an empty set is everything"  { same gen 'not host 172.16.99.99'; }
 @test "gen: everything (no expression)"         { same gen ''; }
+# numbers as libpcap's scanner reads them (issue 10 item 4): dotted octets and
+# portrange bounds are decimal whatever their leading zeros; number tokens are C-like
+@test "gen: host with a leading-zero octet"     { same gen 'host 10.0.0.010'; }
+@test "gen: net with leading-zero octets"       { same gen 'net 010.0.0.0/24'; }
+@test "gen: net with longer leading zeros"      { same gen 'net 0192.0168.001.0/24'; }
+@test "gen: ip host 010.0.0.10"                 { same gen 'ip host 010.0.0.10 or ip host 10.0.0.0012'; }
+@test "gen: portrange 0440-0450"                { same gen 'portrange 0440-0450'; }
+@test "gen: tcp dst portrange 0010-0100"        { same gen 'tcp dst portrange 0010-0100'; }
+@test "gen: port 0675 (octal 445)"              { same gen 'port 0675'; }
+@test "gen: port 0x35 (hex 53)"                 { same gen 'port 0x35'; }
+@test "gen: vlan 012 (octal 10)"                { same gen 'vlan 012'; }
+@test "gen: ip proto 021 (octal 17)"            { same gen 'ip proto 021'; }
+@test "gen: net 012 (octal 10, a lone number)"  { same gen 'net 012'; }
+@test "gen: prefix length 030 (octal 24)"       { same gen 'net 192.168.1.0/030'; }
 @test "sll: host"                               { same sll 'host 10.0.0.1'; }
 @test "sll: port 53"                            { same sll 'port 53'; }
 @test "sll: ip6 and udp"                        { same sll 'ip6 and udp'; }
@@ -347,6 +361,17 @@ teardown() {
 	assert_line --partial "2 gaps (19 min 40 s), 11 drops; 200 packets"
 	run pkfind -c -q -d "$a" ''
 	refute_output --partial "searched"
+}
+
+@test "a file whose packets are mostly candidates goes to pkslice as one range, not one location each" {
+	local n
+	# 'ip or ip6 or arp' is nearly every packet; 'host 10.0.0.1' a few
+	n=$(pkfind -q -d "$PF/gen" 'ip or ip6 or arp' | pkslice -o stream | pkextract -T csv -f pk.offset | wc -l)
+	[ "$n" -gt 100 ]
+	run bash -c "pkfind -q -d '$PF/gen' 'ip or ip6 or arp' | od -A n -t u2 -w8 -v | awk '\$4 == 27504 && \$3 == 11 { r++ } \$4 == 27504 && \$3 == 7 { l++ } END { print r + 0, l + 0 }'"
+	[ "${lines[0]%% *}" -ge 1 ] && [ "${lines[0]##* }" -eq 0 ]
+	same gen 'ip or ip6 or arp'
+	same gen 'not host 10.0.0.1'
 }
 
 @test "coverage goes into the stream too, after the filter record" {

@@ -584,12 +584,16 @@ live() {
 		grep -q '^Uid:.*65534' /proc/$CAP/status && break
 		sleep 0.1
 	done
-	run grep -E '^(Uid|Gid|Groups|CapEff|CapPrm):' /proc/$CAP/status
+	run grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapBnd|CapAmb|NoNewPrivs):' /proc/$CAP/status
 	assert_line --regexp '^Uid:\s+65534\s+65534\s+65534\s+65534$'
 	assert_line --regexp '^Gid:\s+65534\s+65534\s+65534\s+65534$'
 	assert_line --regexp '^Groups:\s*(65534\s*)?$'
 	assert_line --regexp '^CapEff:\s+0+$'
 	assert_line --regexp '^CapPrm:\s+0+$'
+	# nothing to regain either: no bounding set, no ambient set, no_new_privs (issue 10 item 14)
+	assert_line --regexp '^CapBnd:\s+0+$'
+	assert_line --regexp '^CapAmb:\s+0+$'
+	assert_line --regexp '^NoNewPrivs:\s+1$'
 	send_udp 3 9999
 	reap $CAP
 	CAP=

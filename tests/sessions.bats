@@ -120,8 +120,7 @@ archive_inplace() {
 	[ "$(jq -r .sensor "$SD"/gen/*/*.sessions | sort -u)" = "$(hostname)" ]
 	# retention (FILE_REMOVE) removes an unshipped sidecar with its pcap
 	mkdir -p "$SD/ret"
-	# (pkindex's own exit status is issue 10 item 9's: retention races the close record)
-	pkread -r "$SD/gen.pcap" | pkrotate -d "$SD/ret" -c 500 -N 2 | { PK_SENSOR=s9 pkindex -S -d "$SD/ret" 2>/dev/null || :; }
+	pkread -r "$SD/gen.pcap" | pkrotate -d "$SD/ret" -c 500 -N 2 | PK_SENSOR=s9 pkindex -S -d "$SD/ret" 2>/dev/null
 	[ "$(find "$SD/ret" -name '*.pcap' | wc -l)" -eq 2 ]
 	[ "$(find "$SD/ret" -name '*.sessions' | wc -l)" -eq 2 ]
 	[ "$(jq -r .sensor "$SD"/ret/*/*.sessions | sort -u)" = s9 ]

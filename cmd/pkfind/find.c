@@ -251,6 +251,8 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 }
 
 static void scan_file(struct fctx *c, const struct arch_file *af);
+struct job;
+static void emit_range(struct fctx *c, const char *path, const struct job *j);
 
 /*
  * The .pcap.part we listed was finished while we searched: pkrotate
@@ -347,6 +349,8 @@ scan_file(struct fctx *c, const struct arch_file *af)
  */
 #define LOOKAHEAD 8
 #define MAXHELPERS 3
+#define DENSE_MIN 64            /* candidates in a file before a range can pay */
+#define DENSE_SHARE 4           /* a range when at least 1 packet in DENSE_SHARE is a candidate */
 
 enum { JOB_NEW, JOB_RUNNING, JOB_DONE };
 enum { JO_LONGPATH, JO_NOIDX, JO_MISMATCH, JO_OK, JO_CORRUPT };
@@ -364,6 +368,8 @@ struct job {
 	size_t nm, cm;
 	int bad;                /* the packet table lacks ordinal bad_ord, after the nm candidates */
 	uint32_t bad_ord;
+	int dense;              /* candidates are most of the file: one range instead of m */
+	uint64_t r_start, r_end, ncand;
 	char err[512];
 };
 
@@ -440,6 +446,27 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 		}
 		ordset_and(&cand, &tr);
 		ordset_free(&tr);
+	}
+	/*
+	 * Dense candidates: pkslice reads the span from the first to the last
+	 * in big forward reads and lets BPF decide, as tcpdump does, rather
+	 * than being told every offset (the stream, with BPF and no -n).
+	 */
+	j->ncand = ordset_count(&cand);
+	if (o->mode == FIND_STREAM && !o->limit && !o->index_only && j->ncand >= DENSE_MIN &&
+	    j->ncand * DENSE_SHARE >= n) {
+		uint32_t first = ordset_next(&cand, 0), last = first;
+		uint64_t ts;
+
+		for (i = first; i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX)
+			last = i;
+		if (idx_packet(x, first, &j->r_start, &ts) == 0 &&
+		    (last + 1 == n ? (j->r_end = j->mt.pcap_size, 1) : idx_packet(x, last + 1, &j->r_end, &ts) == 0)) {
+			j->dense = 1;
+			ordset_free(&cand);
+			idx_close(x);
+			return;
+		}
 	}
 	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
 		uint64_t off, ts;
@@ -572,6 +599,27 @@ pool_end(struct pool *p)
 	pthread_cond_destroy(&p->cv);
 }
 
+/* a dense file's candidates as one range of the stream (job_run) */
+static void
+emit_range(struct fctx *c, const char *path, const struct job *j)
+{
+	struct rec_range g;
+
+	if (c->stop)
+		return;
+	if (sout_file_open(&c->so, ++c->next_id, j->lt, j->snap, j->nsec ? FOPEN_NSEC : 0, path) < 0) {
+		out_fail(c);
+		return;
+	}
+	g.file = c->next_id;
+	g.start = j->r_start;
+	g.end = j->r_end;
+	if (sout_range(&c->so, &g) < 0)
+		out_fail(c);
+	c->found += j->ncand;
+	c->inexact = 1;
+}
+
 /* candidates from the index (job j), checked with BPF when the mode needs exact answers */
 static void
 index_file(struct fctx *c, const struct arch_file *af, struct job *j)
@@ -596,6 +644,10 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	if (j->out == JO_CORRUPT) {
 		strlcpy(c->err, j->err, sizeof c->err);
 		goto corrupt;
+	}
+	if (j->dense) {
+		emit_range(c, af->path, j);
+		return;
 	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
 	verify = !o->index_only && !j->exact && (o->mode != FIND_STREAM || o->limit);
@@ -718,9 +770,13 @@ count_gaps(struct fctx *c, uint64_t wlo, uint64_t whi, uint64_t *ngaps, uint64_t
 	}
 }
 
-/* capture drops in DIR/pk-stats.log within the window: per run deltas of drop + ifdrop */
+/*
+ * capture drops in DIR/pk-stats.log within the window: per run deltas of
+ * drop + ifdrop.  A log that is there but cannot be read sets *unknown
+ * (said once): "0 drops" would be a claim.
+ */
 static uint64_t
-count_drops(const struct find_opts *o, const char *dir)
+count_drops(const struct find_opts *o, const char *dir, int *unknown)
 {
 	char path[PATH_MAX], line[512], name[256], pname[256] = "";
 	unsigned long long ts, recv, drop, ifdrop, flags;
@@ -728,9 +784,15 @@ count_drops(const struct find_opts *o, const char *dir)
 	int have = 0, final = 0;
 	FILE *fp;
 
-	if (snprintf(path, sizeof path, "%s/%s", dir, ARCH_STATS) >= (int)sizeof path ||
-	    (fp = fopen(path, "r")) == NULL)
+	if (snprintf(path, sizeof path, "%s/%s", dir, ARCH_STATS) >= (int)sizeof path)
 		return 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT) {
+			warn("%s: capture drops unknown", path);
+			*unknown = 1;
+		}
+		return 0;
+	}
 	while (fgets(line, sizeof line, fp) != NULL) {
 		uint64_t cum, delta, from;
 
@@ -782,9 +844,9 @@ coverage(struct fctx *c, char *buf, size_t len)
 {
 	const struct find_opts *o = c->o;
 	uint64_t wlo = o->start, whi = o->end, ngaps, gapns, drops = 0, amin = UINT64_MAX, amax = 0;
-	char a[40], b[40], d[64];
+	char a[40], b[40], d[64], dr[48];
 	size_t i, nfiles;
-	int k;
+	int k, unknown = 0;
 
 	for (i = 0; i < c->niv; i++) {
 		if (c->iv[i].lo < amin)
@@ -799,7 +861,12 @@ coverage(struct fctx *c, char *buf, size_t len)
 		whi = amin == UINT64_MAX || amax + 1 < wlo ? wlo : amax + 1;  /* never before the start */
 	count_gaps(c, wlo, whi, &ngaps, &gapns);
 	for (k = 0; k < o->ndirs; k++)
-		drops += count_drops(o, o->dirs[k]);
+		drops += count_drops(o, o->dirs[k], &unknown);
+	if (unknown)
+		snprintf(dr, sizeof dr, drops ? "%llu drops or more (a log unreadable)" : "drops unknown",
+		    (unsigned long long)drops);
+	else
+		snprintf(dr, sizeof dr, "%llu drop%s", (unsigned long long)drops, drops == 1 ? "" : "s");
 	time_fmt_iso(wlo, 0, a, sizeof a);
 	/* an open end is shown as the archive's last packet */
 	time_fmt_iso(o->end == UINT64_MAX && whi > wlo ? whi - 1 : whi, 0, b, sizeof b);
@@ -808,9 +875,9 @@ coverage(struct fctx *c, char *buf, size_t len)
 		strlcpy(a, "an empty archive", sizeof a), b[0] = '\0';
 	nfiles = c->ncatalog + c->nindexed + c->nscanned;
 	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu from catalogs, %zu indexed, %zu scanned), %llu gap%s%s%s%s, "
-	    "%llu drop%s; %llu %s%s", a, b[0] ? ".." : "", b, nfiles, nfiles == 1 ? "" : "s", c->ncatalog, c->nindexed,
+	    "%s; %llu %s%s", a, b[0] ? ".." : "", b, nfiles, nfiles == 1 ? "" : "s", c->ncatalog, c->nindexed,
 	    c->nscanned, (unsigned long long)ngaps, ngaps == 1 ? "" : "s", ngaps ? " (" : "", ngaps ? d : "",
-	    ngaps ? ")" : "", (unsigned long long)drops, drops == 1 ? "" : "s", (unsigned long long)c->found,
+	    ngaps ? ")" : "", dr, (unsigned long long)c->found,
 	    c->inexact ? "candidate" : "packet", c->found == 1 ? "" : "s");
 }
 

@@ -167,7 +167,8 @@ believe(struct believed *b, struct catalog *c, const struct query *q, uint64_t s
 		err(EX_OSERR, "reallocarray");
 	for (uint32_t i = 0; i < b->n; i++)
 		b->byname[i] = i;
-	qsort_r(b->byname, b->n, sizeof *b->byname, byname_cmp, b->f);
+	if (b->n > 1)
+		qsort_r(b->byname, b->n, sizeof *b->byname, byname_cmp, b->f);
 	return 0;
 }
 
@@ -288,7 +289,8 @@ read_catnames(const char *cdir, struct catnames *cn)
 			err(EX_OSERR, "strdup");
 	}
 	closedir(d);
-	qsort(cn->v, cn->n, sizeof *cn->v, str_cmp);
+	if (cn->n > 1)
+		qsort(cn->v, cn->n, sizeof *cn->v, str_cmp);
 }
 
 static void

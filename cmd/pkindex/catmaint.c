@@ -260,6 +260,7 @@ build(struct catmaint *m, const char *folder, const struct arch_dirlist *l, int 
 	if (k.taken == NULL)
 		err(EX_OSERR, "calloc");
 	snprintf(fpath, sizeof fpath, "%s/%s", m->root, folder);
+	catb_folder(b, fpath);
 	for (size_t s = 0; s < nsrc && rc == 0; s++)
 		if (src[s] && catb_add_catalog(b, src[s], keep_listed, &k, e, sizeof e) < 0) {
 			warnx("%s", e);

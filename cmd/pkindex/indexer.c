@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -36,16 +37,19 @@ struct ofile {
 	int ignored;             /* outside the archive: packets are skipped */
 	int nsec;
 	struct idx_builder *b;
-	uint64_t end;            /* offset just past the last packet seen */
+	uint64_t expect;         /* where the next record must start: the stream covers the file from 24 */
+	const char *broken;      /* why the stream cannot be the whole file, or NULL */
+	struct pcapf_rec first, last;   /* as the stream gave them (offset, time, caplen) */
 };
 
 struct indexer {
-	char *root;
-	struct catmaint *cat;
+	char **roots;            /* resolved -d directories */
+	struct catmaint **cats;  /* their catalogs (NULL: off) */
+	size_t nroots;
 	struct ofile *f;
 	size_t n, cap;
 	int status;
-	uint64_t indexed, fromdisk, failed, removed;
+	uint64_t indexed, fromdisk, failed, removed, gone, kept, unsure;
 };
 
 static void
@@ -56,23 +60,29 @@ set_status(int *st, int code)
 }
 
 struct indexer *
-indexer_new(const char *dir)
+indexer_new(char **dirs, size_t ndirs)
 {
 	struct indexer *ix;
 	char rp[PATH_MAX];
 
-	/*
-	 * Started beside a pkrotate that has not created the archive yet
-	 * (both ends of a pipe start at once): create it as pkrotate would.
-	 */
-	if (realpath(dir, rp) == NULL && (errno != ENOENT || (mkdir(dir, 0750) < 0 && errno != EEXIST) ||
-	    realpath(dir, rp) == NULL)) {
-		warn("%s", dir);
-		return NULL;
-	}
-	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->root = strdup(rp)) == NULL)
+	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->roots = calloc(ndirs, sizeof *ix->roots)) == NULL ||
+	    (ix->cats = calloc(ndirs, sizeof *ix->cats)) == NULL)
 		err(EX_OSERR, "calloc");
-	ix->cat = catm_new(rp);
+	for (size_t i = 0; i < ndirs; i++) {
+		/*
+		 * Started beside a pkrotate that has not created the archive yet
+		 * (both ends of a pipe start at once): create it as pkrotate would.
+		 */
+		if (realpath(dirs[i], rp) == NULL && (errno != ENOENT || (mkdir(dirs[i], 0750) < 0 &&
+		    errno != EEXIST) || realpath(dirs[i], rp) == NULL)) {
+			warn("%s", dirs[i]);
+			indexer_free(ix);
+			return NULL;
+		}
+		if ((ix->roots[ix->nroots] = strdup(rp)) == NULL)
+			err(EX_OSERR, "strdup");
+		ix->cats[ix->nroots++] = catm_new(rp);
+	}
 	return ix;
 }
 
@@ -107,19 +117,52 @@ within(struct indexer *ix, const char *path)
 	    slash[1] == '\0' || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0)
 		return 0;
 	*(slash == dir ? slash + 1 : slash) = '\0';
-	return arch_path_within(dir, &ix->root, 1);
+	return arch_path_within(dir, ix->roots, ix->nroots);
 }
 
-/* index a pcap from disk; reason says why on stderr (NULL: quietly) */
+/* the catalogs of the root that holds path hear about it (catmaint ignores paths not its own) */
+static void
+cat_indexed(struct indexer *ix, const char *path)
+{
+	for (size_t i = 0; i < ix->nroots; i++)
+		catm_indexed(ix->cats[i], path);
+}
+
+static void
+cat_tick(struct indexer *ix, int final)
+{
+	for (size_t i = 0; i < ix->nroots; i++)
+		catm_tick(ix->cats[i], final);
+}
+
+/* "DIR" or "DIR1 or DIR2 ...", for messages */
+static const char *
+roots_text(const struct indexer *ix)
+{
+	static char t[PATH_MAX + 16];
+
+	snprintf(t, sizeof t, "%s%s", ix->roots[0], ix->nroots > 1 ? " (or the other -d)" : "");
+	return t;
+}
+
+/*
+ * index a pcap from disk; reason says why on stderr (NULL: quietly).
+ * 0, -1 failed, 1 the pcap is gone (gone_ok: retention deleted it before
+ * we got to it, which is not a failure: nothing is left to index).
+ */
 static int
-build_disk(const char *path, const char *reason, int *status)
+build_disk(const char *path, const char *reason, int *status, int gone_ok)
 {
 	char e[1024];
 	uint64_t n;
 
+	if (gone_ok && access(path, F_OK) < 0 && errno == ENOENT)
+		return 1;
 	if (reason)
 		warnx("%s: %s: indexing from disk", path, reason);
 	if (idx_build_from_pcap(path, &n, e, sizeof e) < 0) {
+		if (gone_ok && errno == ENOENT)
+			return 1;
 		warnx("%s", e);
 		set_status(status, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
 		return -1;
@@ -153,8 +196,9 @@ on_open(struct indexer *ix, const struct rec_file *rf)
 	if ((o->path = strdup(rf->path)) == NULL)
 		err(EX_OSERR, "strdup");
 	o->nsec = rf->flags & FOPEN_NSEC ? 1 : 0;
+	o->expect = PCAP_FILEHDR;
 	if (!within(ix, rf->path)) {
-		warnx("%s: not under %s: not indexed", rf->path, ix->root);
+		warnx("%s: not under %s: not indexed", rf->path, roots_text(ix));
 		o->ignored = 1;
 		return;
 	}
@@ -168,7 +212,7 @@ on_packet(struct indexer *ix, const struct pk_rec *r)
 	struct pk_ann a;
 	struct pk_fields f;
 	struct ofile *o;
-	uint64_t ts;
+	uint64_t ts, off;
 
 	if (pkt_parse(r, &p) < 0 || !pkt_ann(&p, ANN_LOCATION, &a) || a.len < ANN_LOCATION_LEN)
 		return;
@@ -178,8 +222,49 @@ on_packet(struct indexer *ix, const struct pk_rec *r)
 		decode_packet(p.linktype, p.data, p.caplen, &f);
 	/* the time as the file holds it: a microsecond file truncates */
 	ts = o->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000;
-	idxb_add(o->b, le64((const uint8_t *)a.val + 8), ts, p.caplen, &f);
-	o->end = le64((const uint8_t *)a.val + 8) + PCAP_RECHDR + p.caplen;
+	off = le64((const uint8_t *)a.val + 8);
+	/*
+	 * The stream must be the whole file, record after record from the
+	 * first at 24: a packet it skips would be a packet the index hides.
+	 * (A record cut to the file's snapshot length breaks the chain too:
+	 * such a file is indexed from disk.)
+	 */
+	if (o->broken == NULL && off != o->expect)
+		o->broken = "a record of the file is not in the stream (offsets not contiguous)";
+	o->expect = off <= UINT64_MAX - PCAP_RECHDR - p.caplen ? off + PCAP_RECHDR + p.caplen : UINT64_MAX;
+	o->last.offset = off;
+	o->last.ts_ns = ts;
+	o->last.caplen = p.caplen;
+	if (idxb_count(o->b) == 0)
+		o->first = o->last;
+	idxb_add(o->b, off, ts, p.caplen, &f);
+}
+
+/*
+ * The stream's first and last records are the pcap's (two reads): with
+ * the chain of offsets and the size, a stream that does not describe this
+ * pcap is caught here, one that lies only in between by --repair.
+ */
+static const char *
+ends_match(const struct ofile *o, const char *path)
+{
+	const struct pcapf_rec *want[2] = { &o->first, &o->last };
+	struct pcapf pf;
+	struct pcapf_rec r;
+	char e[1024];
+	const char *why = NULL;
+
+	if (idxb_count(o->b) == 0)
+		return NULL;
+	if (pcapf_open(&pf, path, e, sizeof e) < 0)
+		return "cannot read the pcap";
+	for (int i = 0; i < 2 && why == NULL; i++)
+		if (pcapf_read_at(&pf, want[i]->offset, &r, e, sizeof e) < 0 || r.ts_ns != want[i]->ts_ns ||
+		    r.caplen != want[i]->caplen || r.disklen != r.caplen)
+			why = i == 0 ? "the stream's first record is not the pcap's" :
+			    "the stream's last record is not the pcap's";
+	pcapf_close(&pf);
+	return why;
 }
 
 static void
@@ -190,6 +275,7 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 	const char *why = NULL;
 	struct stat st;
 	char e[1024];
+	int rc;
 
 	if (o == NULL) {
 		/*
@@ -199,12 +285,14 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 		 */
 		if (rf->path == NULL || !within(ix, rf->path))
 			return;
-		if (build_disk(rf->path, "opened before this pkindex started", &ix->status) == 0)
+		if ((rc = build_disk(rf->path, "opened before this pkindex started", &ix->status, 1)) == 0)
 			ix->fromdisk++;
+		else if (rc > 0)
+			ix->gone++;
 		else
 			ix->failed++;
-		catm_indexed(ix->cat, rf->path);
-		catm_tick(ix->cat, 0);
+		cat_indexed(ix, rf->path);
+		cat_tick(ix, 0);
 		return;
 	}
 	if (o->ignored) {
@@ -213,7 +301,7 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 	}
 	path = rf->path ? rf->path : o->path;
 	if (rf->path && !within(ix, path)) {
-		warnx("%s: not under %s: not indexed", path, ix->root);
+		warnx("%s: not under %s: not indexed", path, roots_text(ix));
 		ofile_drop(ix, o);
 		return;
 	}
@@ -223,24 +311,29 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 		why = "not every packet was forwarded";
 	else if (idxb_count(o->b) != rf->packets)
 		why = "packet count differs from the stream's";
+	else if (o->broken)
+		why = o->broken;
 	else if (stat(path, &st) < 0)
 		why = "cannot stat";
-	else if ((uint64_t)st.st_size != (idxb_count(o->b) ? o->end : PCAP_FILEHDR))
-		why = "file size differs from the stream's";
+	else if ((uint64_t)st.st_size != o->expect)
+		why = "the stream's last record does not end where the file ends";
+	else
+		why = ends_match(o, path);
 	if (why == NULL && idxb_write(o->b, path, (uint64_t)st.st_size, e, sizeof e) < 0) {
 		warnx("%s", e);
 		why = "index write failed";
 	}
 	if (why == NULL)
 		ix->indexed++;
-	else if (build_disk(path, why, &ix->status) == 0)
+	else if ((rc = build_disk(path, why, &ix->status, 1)) == 0)
 		ix->fromdisk++;
+	else if (rc > 0)
+		ix->gone++;         /* retention took it first: -A on old data */
 	else
 		ix->failed++;
-	/* path may be o's: drop it only after the catalog has it */
-	catm_indexed(ix->cat, path);
-	catm_tick(ix->cat, 0);
+	cat_indexed(ix, path);   /* before the drop: path may be o->path */
 	ofile_drop(ix, o);
+	cat_tick(ix, 0);
 }
 
 static void
@@ -248,21 +341,37 @@ on_remove(struct indexer *ix, const struct rec_file *rf)
 {
 	struct ofile *o = ofile_find(ix, rf->id);
 	char ipath[PATH_MAX];
+	struct stat st;
 
 	if (o != NULL && strcmp(o->path, rf->path) == 0)
 		ofile_drop(ix, o);
 	if (!within(ix, rf->path) ||
 	    (size_t)snprintf(ipath, sizeof ipath, "%s%s", rf->path, IDX_SUFFIX) >= sizeof ipath)
 		return;
+	/* pkrotate removes the pcap first: an index whose pcap is still there is not an orphan */
+	if (lstat(rf->path, &st) == 0 || errno != ENOENT) {
+		if (ix->kept++ == 0)
+			warnx("%s: removal announced but the file is still there: its index is kept", rf->path);
+		return;
+	}
 	if (unlink(ipath) == 0)
 		ix->removed++;
 	else if (errno != ENOENT)
 		warn("%s", ipath);
-	catm_removed(ix->cat, rf->path);
+	for (size_t i = 0; i < ix->nroots; i++)
+		catm_removed(ix->cats[i], rf->path);
 }
 
 void
-indexer_record(struct indexer *ix, const struct pk_rec *r)
+indexer_lost(struct indexer *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		if (ix->f[i].broken == NULL)
+			ix->f[i].broken = "records were lost in the stream (garbage, a resynchronisation)";
+}
+
+void
+indexer_record(struct indexer *ix, const struct pk_rec *r, int unsure)
 {
 	struct rec_file rf;
 
@@ -273,6 +382,15 @@ indexer_record(struct indexer *ix, const struct pk_rec *r)
 	case REC_FILE_OPEN:
 	case REC_FILE_CLOSE:
 	case REC_FILE_REMOVE:
+		/*
+		 * Just after a resynchronisation a record may be bytes of a
+		 * packet: what it would make us do (index, replace, remove) is
+		 * not done; --repair indexes what this leaves out.
+		 */
+		if (unsure) {
+			ix->unsure++;
+			break;
+		}
 		if (rec_file_parse(r, &rf) < 0) {
 			warnx("malformed file record (type %u) skipped", r->type);
 			set_status(&ix->status, EX_DATAERR);
@@ -289,12 +407,6 @@ indexer_record(struct indexer *ix, const struct pk_rec *r)
 	}
 }
 
-void
-indexer_idle(struct indexer *ix)
-{
-	catm_tick(ix->cat, 0);
-}
-
 int
 indexer_finish(struct indexer *ix)
 {
@@ -304,10 +416,17 @@ indexer_finish(struct indexer *ix)
 		open += !ix->f[i].ignored;
 	if (open)
 		warnx("%zu file(s) still open at end of input: not indexed (pkindex --repair will)", open);
-	catm_tick(ix->cat, 1);
-	if (ix->fromdisk || ix->failed)
-		warnx("indexed %llu from the stream, %llu from disk, %llu failed",
-		    (unsigned long long)ix->indexed, (unsigned long long)ix->fromdisk, (unsigned long long)ix->failed);
+	cat_tick(ix, 1);
+	if (ix->fromdisk || ix->failed || ix->gone)
+		warnx("indexed %llu from the stream, %llu from disk, %llu failed, %llu removed before they "
+		    "could be indexed", (unsigned long long)ix->indexed, (unsigned long long)ix->fromdisk,
+		    (unsigned long long)ix->failed, (unsigned long long)ix->gone);
+	if (ix->unsure)
+		warnx("%llu file records just after a resynchronisation were not acted on "
+		    "(pkindex --repair indexes their files)", (unsigned long long)ix->unsure);
+	if (ix->kept)
+		warnx("%llu removals of files that are still there: their indexes were kept",
+		    (unsigned long long)ix->kept);
 	return ix->status;
 }
 
@@ -319,43 +438,64 @@ indexer_free(struct indexer *ix)
 	while (ix->n > 0)
 		ofile_drop(ix, &ix->f[ix->n - 1]);
 	free(ix->f);
-	free(ix->root);
-	catm_free(ix->cat);
+	for (size_t i = 0; i < ix->nroots; i++) {
+		free(ix->roots[i]);
+		catm_free(ix->cats[i]);
+	}
+	free(ix->roots);
+	free(ix->cats);
 	free(ix);
 }
 
-int
-indexer_files(const char *dir, char **files, int nfiles)
+void
+indexer_idle(struct indexer *ix)
 {
-	char rp[PATH_MAX], fp[PATH_MAX], *root = rp;
-	struct catmaint *cat;
+	cat_tick(ix, 0);
+}
+
+int
+indexer_files(char **dirs, size_t ndirs, char **files, int nfiles)
+{
+	struct catmaint **cats;
+	char rp[PATH_MAX];
 	int status = EX_OK;
 
-	if (realpath(dir, rp) == NULL) {
-		warn("%s", dir);
-		return EX_NOINPUT;
+	if ((cats = calloc(ndirs + 1, sizeof *cats)) == NULL)
+		err(EX_OSERR, "calloc");
+	for (size_t i = 0; i < ndirs; i++) {
+		if (access(dirs[i], F_OK) < 0 || realpath(dirs[i], rp) == NULL) {
+			warn("%s", dirs[i]);
+			while (i-- > 0)
+				catm_free(cats[i]);
+			free(cats);
+			return EX_NOINPUT;
+		}
+		cats[i] = catm_new(rp);
 	}
-	cat = catm_new(rp);
 	for (int i = 0; i < nfiles; i++) {
 		if (access(files[i], R_OK) < 0) {
 			warn("%s", files[i]);
 			set_status(&status, EX_NOINPUT);
-		} else if (!arch_path_within(files[i], &root, 1)) {
-			warnx("%s: not under %s: not indexed", files[i], dir);
+		} else if (!arch_path_within(files[i], dirs, ndirs)) {
+			warnx("%s: not under %s%s: not indexed", files[i], dirs[0], ndirs > 1 ? " (or the other -d)" : "");
 			set_status(&status, EX_USAGE);
-		} else if (build_disk(files[i], NULL, &status) == 0 && realpath(files[i], fp) != NULL) {
+		} else if (build_disk(files[i], NULL, &status, 0) == 0 && realpath(files[i], rp) != NULL) {
 			/* pcapfile says what is not a classic pcap (pcapng: how to convert it) */
-			catm_indexed(cat, fp);
+			for (size_t d = 0; d < ndirs; d++)
+				catm_indexed(cats[d], rp);
 		}
 	}
-	catm_tick(cat, 1);
-	catm_free(cat);
+	for (size_t d = 0; d < ndirs; d++) {
+		catm_tick(cats[d], 1);
+		catm_free(cats[d]);
+	}
+	free(cats);
 	return status;
 }
 
-/* 1 if the index of pcap is usable as it is */
+/* 1 if the index of pcap is usable as it is; deep: its records are the pcap's, one by one */
 static int
-index_ok(const char *pcap, const char *ipath)
+index_ok(const char *pcap, const char *ipath, int deep)
 {
 	char e[1024];
 	struct idx *x = idx_open(ipath, e, sizeof e);
@@ -370,6 +510,9 @@ index_ok(const char *pcap, const char *ipath)
 		warnx("%s: does not match its pcap", ipath);
 	else if (idx_verify(x, e, sizeof e) < 0) {
 		warnx("%s", e);
+		ok = 0;
+	} else if (deep && (ok = verify_records(x, pcap, e, sizeof e)) <= 0) {
+		warnx("%s: %s", ipath, e);
 		ok = 0;
 	}
 	idx_close(x);
@@ -422,15 +565,18 @@ remove_orphans(const char *dir, int depth, uint64_t *removed)
 	closedir(d);
 }
 
-int
-indexer_repair(const char *dir)
+static int
+repair_dir(const char *dir)
 {
 	struct arch_list l;
+	struct timespec began, stamp;
 	char ipath[PATH_MAX], rp[PATH_MAX];
 	uint64_t checked = 0, built = 0, rebuilt = 0, failed = 0, removed = 0;
-	int status = EX_OK, tty = isatty(2);
+	int status = EX_OK, tty = isatty(2), have_stamp;
 
 	memset(&l, 0, sizeof l);
+	clock_gettime(CLOCK_REALTIME, &began);
+	have_stamp = stamp_read(dir, &stamp) == 0;
 	if (arch_scan(dir, &l) < 0) {
 		warn("%s", dir);
 		return EX_NOINPUT;
@@ -446,11 +592,12 @@ indexer_repair(const char *dir)
 		if ((size_t)snprintf(ipath, sizeof ipath, "%s%s", a->path, IDX_SUFFIX) >= sizeof ipath)
 			continue;
 		had = access(ipath, F_OK) == 0;
-		if (had && index_ok(a->path, ipath))
+		/* an index the last repair checked record by record needs only the cheap checks */
+		if (had && index_ok(a->path, ipath, !have_stamp || !stamp_older(&stamp, ipath)))
 			continue;
 		if (tty)
 			fputc('\n', stderr);
-		if (build_disk(a->path, NULL, &status) < 0)
+		if (build_disk(a->path, NULL, &status, 1) < 0)
 			failed++;
 		else if (had)
 			rebuilt++;
@@ -470,8 +617,25 @@ indexer_repair(const char *dir)
 		catm_repair(rp, &cn);
 		printf("catalogs: folders %llu, built %llu, removed %llu, failed %llu\n", (unsigned long long)cn.checked,
 		    (unsigned long long)cn.built, (unsigned long long)cn.removed, (unsigned long long)cn.failed);
-		if (cn.failed)
+		if (cn.failed) {
 			set_status(&status, EX_IOERR);
+			failed++;
+		}
+	}
+	/* what was built or checked before this run began is checked for good */
+	if (failed == 0)
+		stamp_write(dir, &began);
+	return status;
+}
+
+int
+indexer_repair(char **dirs, size_t ndirs)
+{
+	int status = EX_OK;
+
+	for (size_t i = 0; i < ndirs; i++) {
+		int st = repair_dir(dirs[i]);
+		set_status(&status, st);
 	}
 	return status;
 }

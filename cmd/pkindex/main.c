@@ -15,6 +15,14 @@ static volatile sig_atomic_t stop;
 
 static void onsig(int sig) { (void)sig; stop = 1; }
 
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-S] -d DIR [-d DIR ...] [FILE.pcap ...]\n       %s --repair -d DIR [-d DIR ...]\n"
+	    "       %s --dump FILE.idx | FILE.cat\n", pk_progname, pk_progname, pk_progname);
+	exit(EX_USAGE);
+}
+
 /*
  * next_record: sin_next, but while the input is quiet the catalogs that
  * are due get written (a folder becomes still a moment after its last
@@ -31,61 +39,36 @@ next_record(struct stream_in *in, struct pk_rec *r, struct indexer *ix)
 	return sin_next(in, r);
 }
 
-static void
-usage(void)
+/* the stream on standard input into the indexes of the files under dirs (and their sessions, -S) */
+static int
+index_stream(char **dirs, size_t ndirs, int sessions)
 {
-	fprintf(stderr, "usage: %s [-S] -d DIR [FILE.pcap ...]\n       %s --repair -d DIR\n       %s --dump FILE.idx\n",
-	    pk_progname, pk_progname, pk_progname);
-	exit(EX_USAGE);
-}
-
-int
-main(int argc, char **argv)
-{
-	static const struct option lo[] = { { "repair", no_argument, NULL, 'R' },
-		{ "dump", required_argument, NULL, 'U' }, { NULL, 0, NULL, 0 } };
 	struct sigaction sa = { .sa_handler = onsig };   /* no SA_RESTART: sin_next returns SIN_AGAIN */
 	struct stream_in in;
 	struct pk_rec r;
 	struct indexer *ix;
 	struct sidecar *sc = NULL;
-	const char *dir = NULL, *dump = NULL;
-	int c, repair = 0, sessions = 0, rc = SIN_EOF, status;
+	uint64_t resyncs = 0;
+	int rc = SIN_EOF, status;
 
-	pk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:S", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'R': repair = 1; break;
-		case 'S': sessions = 1; break;
-		case 'U': dump = optarg; break;
-		default: usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (dump)
-		return dir || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
-	if (dir == NULL || (repair && (argc || sessions)))
-		usage();
-	if (repair)
-		return indexer_repair(dir);
-	if (argc) {
-		status = indexer_files(dir, argv, argc);
-		c = sessions ? sidecar_files(argv, argc) : EX_OK;
-		return status ? status : c;
-	}
-	if ((ix = indexer_new(dir)) == NULL || (sessions && (sc = sidecar_new(dir)) == NULL))
+	if ((ix = indexer_new(dirs, ndirs)) == NULL || (sessions && (sc = sidecar_new(dirs, ndirs)) == NULL))
 		return EX_NOINPUT;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sin_init(&in, 0, "stdin");
-	while (!stop && (rc = next_record(&in, &r, ix)) != SIN_EOF && rc != SIN_ERROR)
-		if (rc == SIN_RECORD) {
-			indexer_record(ix, &r);
+	while (!stop && (rc = next_record(&in, &r, ix)) != SIN_EOF && rc != SIN_ERROR) {
+		if (in.resyncs != resyncs) {
+			resyncs = in.resyncs;
+			indexer_lost(ix);
 			if (sc)
-				sidecar_record(sc, &r);
+				sidecar_lost(sc);
 		}
+		if (rc == SIN_RECORD) {
+			indexer_record(ix, &r, sin_unsure(&in));
+			if (sc)
+				sidecar_record(sc, &r, sin_unsure(&in));
+		}
+	}
 	status = indexer_finish(ix);
 	if (sc && status == EX_OK)
 		status = sidecar_finish(sc);
@@ -95,4 +78,48 @@ main(int argc, char **argv)
 	indexer_free(ix);
 	sin_free(&in);
 	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = { { "repair", no_argument, NULL, 'R' },
+		{ "dump", required_argument, NULL, 'U' }, { NULL, 0, NULL, 0 } };
+	char **dirs = NULL;
+	size_t ndirs = 0;
+	const char *dump = NULL;
+	int c, repair = 0, sessions = 0, rc;
+
+	pk_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "d:S", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			/* every disk of a pkrotate -d d1 -d d2 archive */
+			if ((dirs = reallocarray(dirs, ndirs + 1, sizeof *dirs)) == NULL)
+				err(EX_OSERR, "reallocarray");
+			dirs[ndirs++] = optarg;
+			break;
+		case 'R': repair = 1; break;
+		case 'S': sessions = 1; break;
+		case 'U': dump = optarg; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (dump)
+		return ndirs || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
+	if (ndirs == 0 || (repair && (argc || sessions)))
+		usage();
+	if (repair) {
+		rc = indexer_repair(dirs, ndirs);
+	} else if (argc) {
+		rc = indexer_files(dirs, ndirs, argv, argc);
+		c = sessions ? sidecar_files(argv, argc) : EX_OK;
+		rc = rc ? rc : c;
+	} else {
+		rc = index_stream(dirs, ndirs, sessions);
+	}
+	free(dirs);
+	return rc;
 }

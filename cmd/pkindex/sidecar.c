@@ -32,10 +32,12 @@ struct sfile {
 	struct sess_table *t;
 	uint64_t packets;
 	uint64_t end;           /* offset just past the last packet seen */
+	int broken;             /* records were lost while it was open */
 };
 
 struct sidecar {
-	char *root;
+	char **roots;
+	size_t nroots;
 	struct sfile *f;
 	size_t n, cap;
 	int status;
@@ -49,15 +51,21 @@ set_status(int *st, int code)
 }
 
 struct sidecar *
-sidecar_new(const char *dir)
+sidecar_new(char **dirs, size_t ndirs)
 {
 	struct sidecar *sc;
 	char rp[PATH_MAX];
 
-	if (realpath(dir, rp) == NULL)
-		return NULL;
-	if ((sc = calloc(1, sizeof *sc)) == NULL || (sc->root = strdup(rp)) == NULL)
+	if ((sc = calloc(1, sizeof *sc)) == NULL || (sc->roots = calloc(ndirs, sizeof *sc->roots)) == NULL)
 		err(EX_OSERR, "calloc");
+	for (size_t i = 0; i < ndirs; i++) {
+		if (realpath(dirs[i], rp) == NULL) {
+			sidecar_free(sc);
+			return NULL;
+		}
+		if ((sc->roots[sc->nroots++] = strdup(rp)) == NULL)
+			err(EX_OSERR, "strdup");
+	}
 	return sc;
 }
 
@@ -167,7 +175,7 @@ on_open(struct sidecar *sc, const struct rec_file *rf)
 	if (strlcpy(dir, rf->path, sizeof dir) >= sizeof dir || (slash = strrchr(dir, '/')) == NULL)
 		return;
 	*(slash == dir ? slash + 1 : slash) = '\0';
-	if (!arch_path_within(dir, &sc->root, 1))
+	if (!arch_path_within(dir, sc->roots, sc->nroots))
 		return;
 	if (sc->n == sc->cap) {
 		sc->cap = sc->cap ? sc->cap * 2 : 8;
@@ -222,7 +230,7 @@ on_close(struct sidecar *sc, const struct rec_file *rf)
 			drop(sc, f);
 		return;
 	}
-	whole = f != NULL && !(rf->flags & (FCLOSE_GAP | FCLOSE_RECOVERED)) && f->packets == rf->packets &&
+	whole = f != NULL && !f->broken && !(rf->flags & (FCLOSE_GAP | FCLOSE_RECOVERED)) && f->packets == rf->packets &&
 	    stat(rp, &st) == 0 && (uint64_t)st.st_size == (f->packets ? f->end : PCAP_FILEHDR);
 	if (whole && (fd = open(rp, O_RDONLY | O_CLOEXEC)) >= 0) {
 		/* the snap length the file was written with decides whether the index judges it */
@@ -255,7 +263,14 @@ on_remove(struct sidecar *sc, const struct rec_file *rf)
 }
 
 void
-sidecar_record(struct sidecar *sc, const struct pk_rec *r)
+sidecar_lost(struct sidecar *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		sc->f[i].broken = 1;
+}
+
+void
+sidecar_record(struct sidecar *sc, const struct pk_rec *r, int unsure)
 {
 	struct rec_file rf;
 
@@ -263,9 +278,10 @@ sidecar_record(struct sidecar *sc, const struct pk_rec *r)
 		on_packet(sc, r);
 		return;
 	}
-	if ((r->type != REC_FILE_OPEN && r->type != REC_FILE_CLOSE && r->type != REC_FILE_REMOVE) ||
+	/* a malformed one: the indexer said so; a doubtful one: the indexer left it too */
+	if ((r->type != REC_FILE_OPEN && r->type != REC_FILE_CLOSE && r->type != REC_FILE_REMOVE) || unsure ||
 	    rec_file_parse(r, &rf) < 0)
-		return;     /* a malformed one: the indexer said so */
+		return;
 	if (r->type == REC_FILE_OPEN)
 		on_open(sc, &rf);
 	else if (r->type == REC_FILE_CLOSE)
@@ -288,7 +304,9 @@ sidecar_free(struct sidecar *sc)
 	while (sc->n > 0)
 		drop(sc, &sc->f[sc->n - 1]);
 	free(sc->f);
-	free(sc->root);
+	for (size_t i = 0; i < sc->nroots; i++)
+		free(sc->roots[i]);
+	free(sc->roots);
 	free(sc);
 }
 

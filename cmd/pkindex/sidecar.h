@@ -11,16 +11,24 @@
 #ifndef PK_SIDECAR_H
 #define PK_SIDECAR_H
 
+#include <stddef.h>
+
 #include "stream.h"
 
 #define SIDECAR_SUFFIX ".sessions"
 
 struct sidecar;
 
-/* sidecar_new: for files under dir; NULL if dir is unusable */
-struct sidecar *sidecar_new(const char *dir);
-/* sidecar_record: one stream record, after indexer_record has seen it */
-void sidecar_record(struct sidecar *sc, const struct pk_rec *r);
+/* sidecar_new: for files under the archive roots dirs; NULL if one is unusable */
+struct sidecar *sidecar_new(char **dirs, size_t ndirs);
+/*
+ * sidecar_record: one stream record, after indexer_record has seen it;
+ * unsure (a record just after a resynchronisation, that may be payload):
+ * a file record is not acted on, as the indexer does not.
+ */
+void sidecar_record(struct sidecar *sc, const struct pk_rec *r, int unsure);
+/* sidecar_lost: records went missing: the open files' sessions come from their pcaps */
+void sidecar_lost(struct sidecar *sc);
 /* sidecar_finish: the exit status of what sidecar_record did (0, or a pk.h code) */
 int sidecar_finish(struct sidecar *sc);
 void sidecar_free(struct sidecar *sc);

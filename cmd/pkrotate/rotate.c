@@ -457,6 +457,17 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 
 /* ---- other records ---- */
 
+/* the stats log as the archive's files: 0640 and the archive group (-g), set only when it differs */
+static void
+stats_owner(const struct rot_conf *c, int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) == 0640 && (!c->set_gid || st.st_gid == c->gid)))
+		return;
+	set_owner(c, fd, path, 0640);
+}
+
 static void
 stats_log(struct rot *r, const struct pk_rec *rec)
 {
@@ -475,8 +486,9 @@ stats_log(struct rot *r, const struct pk_rec *rec)
 		int fd;
 
 		snprintf(path, sizeof path, "%s/%s", r->c->dirs[i], ARCH_STATS);
-		if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0 ||
-		    writeall(fd, line, (size_t)n, NULL) < 0)
+		if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) >= 0)
+			stats_owner(r->c, fd, path);   /* readers of the archive read its drops */
+		if (fd < 0 || writeall(fd, line, (size_t)n, NULL) < 0)
 			warn("%s", path);
 		if (fd >= 0)
 			close(fd);
@@ -719,9 +731,13 @@ rot_run(struct rot *r)
 	    (unsigned long long)r->files, got_term ? " (stopped by signal)" : "");
 	if (sin_report(&r->in) && status == EX_OK)
 		status = EX_DATAERR;
-	if (r->toobig || r->malformed)
+	if (r->toobig || r->malformed) {
 		warnx("%llu packets too big for pcap, %llu malformed records: dropped",
 		    (unsigned long long)r->toobig, (unsigned long long)r->malformed);
+		/* packets were lost: the exit status says so */
+		if (status == EX_OK)
+			status = EX_DATAERR;
+	}
 	if (r->fwd.dropped || r->lost_ctl)
 		warnx("%llu packets not forwarded (their files are flagged: index them from disk), "
 		    "%llu file records lost", (unsigned long long)r->fwd.dropped, (unsigned long long)r->lost_ctl);

@@ -268,12 +268,20 @@ slice_free(struct slice *sl)
 {
 	for (size_t i = 0; i < sl->nfiles; i++) {
 		free(sl->files[i].path);
+		free(sl->files[i].rel);
 		free(sl->files[i].loc);
 	}
 	free(sl->files);
-	for (size_t i = 0; i < sl->nroots; i++)
+	for (size_t i = 0; i < sl->nroots; i++) {
 		free(sl->roots[i]);
+		if (sl->rootfd && sl->rootfd[i] >= 0)
+			close(sl->rootfd[i]);
+		if (sl->rootreal)
+			free(sl->rootreal[i]);
+	}
 	free(sl->roots);
+	free(sl->rootfd);
+	free(sl->rootreal);
 	free(sl->filter_expr);
 	free(sl->pending);
 	if (sl->bpf_ok)

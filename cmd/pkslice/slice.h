@@ -6,8 +6,8 @@
  * slice.c        the output side (deferred pcap header, link type check,
  *                stream form), the filter record, the time window
  * slice_stream.c reading the input stream (packets, or locations to read)
- * slice_merge.c  reading pcap files: per-file cursors merged by time,
- *                confinement of located files to the archive roots
+ * slice_merge.c  reading pcap files: per-file cursors merged by time
+ * slice_confine.c located files only under the archive roots, race-free
  */
 #ifndef PK_SLICE_H
 #define PK_SLICE_H
@@ -25,12 +25,15 @@ enum slice_fmt { SLICE_PCAP, SLICE_STREAM };
 
 struct slice_loc {
 	uint64_t off, ts;      /* offset of the pcap record header; time pkfind gave */
+	uint64_t end;          /* a range (REC_RANGE): every record from off to end; 0: the one at off */
 };
 
 /* a pcap file to read: named by a FILE_OPEN record or on the command line */
 struct slice_file {
 	uint32_t id;           /* the stream's file id (location mode) */
 	char *path;
+	int root;              /* located: the root it lies under (slice_confine) */
+	char *rel;             /* its name under that root; NULL: a command-line file, opened as named */
 	uint32_t flags;        /* FILE_OPEN flags */
 	struct slice_loc *loc; /* locations (location mode), sorted by offset at the end */
 	size_t n, cap;
@@ -49,6 +52,8 @@ struct slice {
 	int no_filter;         /* -x */
 	char **roots;          /* -R, else NOTE_ROOT texts */
 	size_t nroots;
+	int *rootfd;           /* slice_confine: each root's directory, opened once (-1: none) */
+	char **rootreal;       /* and its resolved name */
 	int roots_given;
 	uint64_t win_start, win_end;  /* -s/-e and FILTER_WINDOW combined: [start, end) */
 
@@ -116,6 +121,8 @@ int slice_stream(struct slice *sl, int fd);
 void slice_add_root(struct slice *sl, const char *dir);
 struct slice_file *slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags);
 void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
+/* slice_range_add: every record whose header starts in [start, end) */
+void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end);
 
 /*
  * slice_merge.c: slice_locations reads the located packets of sl->files,
@@ -125,11 +132,29 @@ void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
 int slice_locations(struct slice *sl);
 int slice_files(struct slice *sl, char **paths, int npaths);
 /*
+ * slice_confine.c: slice_confine judges a located file's path (0 under a
+ * root: f->path resolved, f->root and f->rel set; 1 it is gone; -1
+ * refused, said); slice_open opens f (a located file from its root's
+ * descriptor, following no link on the way), a regular file or -1 with
+ * errno (EPERM: refused, EINVAL: not a regular file).
+ */
+int slice_confine(struct slice *sl, struct slice_file *f);
+int slice_open(struct slice *sl, const struct slice_file *f);
+
+/*
  * slice_idx.c: the packets of f in the time window from its index
  * (<path>.idx) when one exists and covers the file exactly; 1 if used,
  * 0 if the file must be scanned.
  */
 int slice_idx_locate(struct slice *sl, struct slice_file *f);
+
+/*
+ * slice_seek.c: slice_seek_span: for a file without an index, [*from, *to)
+ * holds the time window as a binary search over the file finds it (time
+ * order assumed, within a second); 1 if found, 0 if the file is to be read
+ * whole (small, not seekable, no window).
+ */
+int slice_seek_span(struct slice *sl, struct slice_file *f, uint64_t *from, uint64_t *to);
 
 /* slice_time: a -s/-e argument (RFC 3339, epoch seconds[.frac], see timeparse.h) */
 int slice_time(const char *s, uint64_t base_ns, uint64_t *out);

@@ -34,6 +34,8 @@ struct cursor {
 	int scan;              /* every packet, not locations */
 	int open, have;        /* file open; rec holds the next packet */
 	size_t next;           /* next location */
+	uint64_t range_end;    /* reading a range: records before this offset */
+	int in_range;
 	uint64_t hint_end;     /* where the locations of the last read from disk end */
 	struct pcapf pf;
 	struct pcapf_rec rec;
@@ -101,121 +103,16 @@ locs_sort(struct slice_file *f)
 		;
 	if (i < f->n)
 		qsort(f->loc, f->n, sizeof *f->loc, loc_cmp);
-	for (i = j = 0; i < f->n; i++)
-		if (j == 0 || f->loc[i].off != f->loc[j - 1].off)
-			f->loc[j++] = f->loc[i];
+	for (i = j = 0; i < f->n; i++) {
+		if (j > 0 && f->loc[i].off == f->loc[j - 1].off) {
+			/* the same record twice: once, as the wider of the two */
+			if (f->loc[i].end > f->loc[j - 1].end)
+				f->loc[j - 1].end = f->loc[i].end;
+			continue;
+		}
+		f->loc[j++] = f->loc[i];
+	}
 	f->n = j;
-}
-
-static int
-has_dotdot(const char *p)
-{
-	size_t n = strlen(p);
-
-	return strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") != NULL ||
-	    (n >= 3 && strcmp(p + n - 3, "/..") == 0);
-}
-
-/*
- * resolved: the resolved name of path into rp when path is a regular
- * file (not a symbolic link) in a directory: its directory's resolved
- * name (the last one is remembered: located files come a directory at a
- * time) and its own name.  0, or -1: take the long way (realpath).
- */
-static int
-resolved(const char *path, char rp[PATH_MAX])
-{
-	static char last_dir[PATH_MAX], last_real[PATH_MAX];
-	char dir[PATH_MAX];
-	const char *base = strrchr(path, '/');
-	struct stat st;
-	size_t dl;
-
-	if (base == NULL || base == path || base[1] == '\0' || strcmp(base + 1, ".") == 0 ||
-	    strcmp(base + 1, "..") == 0 || (dl = (size_t)(base - path)) >= sizeof dir)
-		return -1;
-	memcpy(dir, path, dl);
-	dir[dl] = '\0';
-	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return -1;
-	if (last_dir[0] == '\0' || strcmp(dir, last_dir) != 0) {
-		last_dir[0] = '\0';
-		if (realpath(dir, last_real) == NULL)
-			return -1;
-		strlcpy(last_dir, dir, sizeof last_dir);
-	}
-	if (snprintf(rp, PATH_MAX, "%s/%s", strcmp(last_real, "/") == 0 ? "" : last_real, base + 1) >= PATH_MAX)
-		return -1;
-	return 0;
-}
-
-/* rp (resolved) lies under a root: as arch_path_within, the roots resolved once */
-static int
-under_roots(struct slice *sl, const char *rp)
-{
-	static char **real;
-	static size_t nreal;
-	size_t i, n;
-
-	if (real == NULL) {
-		char r[PATH_MAX];
-
-		if ((real = calloc(sl->nroots + 1, sizeof *real)) == NULL)
-			err(EX_OSERR, "calloc");
-		for (i = 0; i < sl->nroots; i++)
-			if (realpath(sl->roots[i], r) != NULL && (real[nreal] = strdup(r)) != NULL)
-				nreal++;
-	}
-	for (i = 0; i < nreal; i++) {
-		n = strlen(real[i]);
-		if (strcmp(real[i], "/") == 0 ||
-		    (strncmp(rp, real[i], n) == 0 && (rp[n] == '/' || rp[n] == '\0')))
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * confine: 0 the file lies under a root (f->path becomes its resolved
- * name, which is what we open), 1 it does not exist (aged out since the
- * query: nothing to read), -1 refused.
- */
-static int
-confine(struct slice *sl, struct slice_file *f)
-{
-	char rp[PATH_MAX];
-	struct stat st;
-
-	if (has_dotdot(f->path)) {
-		warnx("refusing to read %s: the path has a '..' component", f->path);
-		return -1;
-	}
-	if (sl->nroots == 0) {
-		warnx("refusing to read %s: no archive root declared (no root note in the stream, no -R)",
-		    f->path);
-		return -1;
-	}
-	/* the common case without a realpath(3) per file (a readlink per component) */
-	if (resolved(f->path, rp) == 0 && under_roots(sl, rp)) {
-		free(f->path);
-		if ((f->path = strdup(rp)) == NULL)
-			err(EX_OSERR, "strdup");
-		return 0;
-	}
-	if (!arch_path_within(f->path, sl->roots, sl->nroots)) {
-		if (lstat(f->path, &st) < 0 && errno == ENOENT)
-			return 1;
-		warnx("refusing to read %s: not under the archive root%s %s%s", f->path,
-		    sl->nroots > 1 ? "s" : "", sl->roots[0], sl->nroots > 1 ? " ..." : "");
-		return -1;
-	}
-	/* XXX a directory swapped for a symlink between here and open is not caught */
-	if (realpath(f->path, rp) == NULL)
-		return 1;
-	free(f->path);
-	if ((f->path = strdup(rp)) == NULL)
-		err(EX_OSERR, "strdup");
-	return 0;
 }
 
 /*
@@ -263,6 +160,22 @@ published(struct slice_file *f)
 	return 1;
 }
 
+/* a failed slice_open: said, and counted as the caller counts it */
+static void
+open_failed(struct slice *sl, const struct slice_file *f)
+{
+	if (errno == EPERM) {
+		warnx("refusing to read %s: it changed into a link or a non-file since it was checked", f->path);
+		slice_worse(sl, EX_NOPERM);
+	} else if (errno == EINVAL) {
+		warnx("%s: not a regular file", f->path);
+		slice_worse(sl, EX_NOINPUT);
+	} else {
+		warn("%s", f->path);
+		slice_worse(sl, EX_NOINPUT);
+	}
+}
+
 /* peek: the file's own header (link type, snaplen, precision) and first time; 0 or -1 */
 static int
 peek(struct slice *sl, struct slice_file *f)
@@ -271,19 +184,11 @@ peek(struct slice *sl, struct slice_file *f)
 	struct pcapf_hdr ph;
 	struct pcapf_rec r;
 	char e[256];
-	struct stat st;
 	int fd;
 	ssize_t n;
 
-	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
-		warn("%s", f->path);
-		slice_worse(sl, EX_NOINPUT);
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		warnx("%s: not a regular file", f->path);
-		close(fd);
-		slice_worse(sl, EX_NOINPUT);
+	if ((fd = slice_open(sl, f)) < 0) {
+		open_failed(sl, f);
 		return -1;
 	}
 	n = read(fd, h, sizeof h);
@@ -315,9 +220,16 @@ cur_next(struct slice *sl, struct cursor *c)
 	int rc;
 
 	if (!c->open) {
-		if (pcapf_open(&c->pf, c->f->path, e, sizeof e) < 0) {
+		int fd = slice_open(sl, c->f);
+
+		if (fd < 0) {
+			open_failed(sl, c->f);
+			sl->bad_locs += c->scan ? 0 : c->f->n;
+			return 0;
+		}
+		if (pcapf_fdopen(&c->pf, fd, c->f->path, NULL, 0, e, sizeof e) < 0) {
 			warnx("%s", e);
-			slice_worse(sl, EX_NOINPUT);
+			slice_worse(sl, EX_DATAERR);
 			sl->bad_locs += c->scan ? 0 : c->f->n;
 			return 0;
 		}
@@ -337,8 +249,36 @@ cur_next(struct slice *sl, struct cursor *c)
 			return 1;
 		goto done;
 	}
+	if (c->in_range) {
+		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 && c->rec.offset < c->range_end)
+			return 1;
+		if (rc < 0) {
+			warnx("%s (the rest of the range is skipped)", e);
+			slice_worse(sl, c->pf.ioerr ? EX_IOERR : EX_DATAERR);
+		}
+		c->in_range = 0;
+		/* locations inside the range were read with it */
+		while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
+			c->next++;
+	}
 	while (c->next < c->f->n) {
 		const struct slice_loc *l = &c->f->loc[c->next++];
+
+		if (l->end) {
+			/* a range: every record from here on, read forward in big reads */
+			c->in_range = 1;
+			c->range_end = l->end;
+			rc = 0;
+			if (pcapf_seek(&c->pf, l->off) == 0 && (rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 &&
+			    c->rec.offset < c->range_end)
+				return 1;
+			c->in_range = 0;
+			while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
+				c->next++;
+			if (rc < 0 && sl->bad_locs++ < WARN_MAX)
+				warnx("%s (a range that does not start at a record)", e);
+			continue;
+		}
 
 		/*
 		 * ascending offsets: one read from disk takes a run of
@@ -475,8 +415,8 @@ slice_locations(struct slice *sl)
 		if (f->n == 0)
 			continue;
 		locs_sort(f);
-		if ((rc = confine(sl, f)) > 0 && published(f))
-			rc = confine(sl, f);
+		if ((rc = slice_confine(sl, f)) > 0 && published(f))
+			rc = slice_confine(sl, f);
 		if (rc < 0)
 			refused = 1;
 		else if (rc > 0) {
@@ -504,10 +444,16 @@ slice_files(struct slice *sl, char **paths, int npaths)
 		const char *p = sl->fmt == SLICE_STREAM && realpath(paths[i], rp) ? rp : paths[i];
 		struct slice_file *f = slice_file_add(sl, (uint32_t)i, p, 0);
 
-		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f))
-			f->scan = 1;
-		else
+		uint64_t from, to;
+
+		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f)) {
+			if (slice_seek_span(sl, f, &from, &to))
+				slice_range_add(f, from, to);
+			else
+				f->scan = 1;
+		} else {
 			locs_sort(f);
+		}
 	}
 	return merge(sl);
 }
