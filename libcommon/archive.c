@@ -1,5 +1,6 @@
 /* archive.c - names and listing of the pcap archive (layout in archive.h). */
 #include <dirent.h>
+#include <stdint.h>
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -104,8 +105,8 @@ parse_pcap_name(const char *name, uint64_t *min, uint64_t *max)
 	return strcmp(rest, ARCH_PCAP_SUFFIX) == 0;
 }
 
-static void
-list_add(struct arch_list *l, const char *path, const char *name)
+int
+arch_add_file(struct arch_list *l, const char *path, const char *name)
 {
 	struct arch_file *f;
 	struct stat st;
@@ -113,9 +114,9 @@ list_add(struct arch_list *l, const char *path, const char *name)
 	int partial = ends_with(name, ARCH_PART_SUFFIX);
 
 	if (!partial && !ends_with(name, ARCH_PCAP_SUFFIX))
-		return;
+		return -1;
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return;
+		return -1;
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? 2 * l->cap : 64;
 		struct arch_file *nv = reallocarray(l->v, ncap, sizeof *nv);
@@ -144,6 +145,7 @@ list_add(struct arch_list *l, const char *path, const char *name)
 	if (snprintf(idx, sizeof idx, "%s.idx", path) < (int)sizeof idx)
 		f->has_idx = stat(idx, &st) == 0;
 	l->n++;
+	return 0;
 }
 
 /* the pcaps directly in dir; recurse one level when depth allows */
@@ -169,7 +171,7 @@ scan_dir(const char *dir, struct arch_list *l, int depth)
 			if (depth > 0)
 				(void)scan_dir(path, l, depth - 1);
 		} else if (S_ISREG(st.st_mode))
-			list_add(l, path, e->d_name);
+			(void)arch_add_file(l, path, e->d_name);
 	}
 	closedir(d);
 	return 0;
@@ -219,6 +221,103 @@ arch_list_free(struct arch_list *l)
 		free(l->v[i].path);
 	free(l->v);
 	memset(l, 0, sizeof *l);
+}
+
+/* ---- one folder ---- */
+
+static int
+dirent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct arch_dirent *)a)->name, ((const struct arch_dirent *)b)->name);
+}
+
+const struct arch_dirent *
+arch_dirlist_find(const struct arch_dirlist *l, const char *name)
+{
+	struct arch_dirent k = { (char *)(uintptr_t)name, 0, 0, 0 };
+
+	return l->n ? bsearch(&k, l->v, l->n, sizeof *l->v, dirent_cmp) : NULL;
+}
+
+int
+arch_read_folder(const char *path, struct arch_dirlist *l)
+{
+	struct { char *name; uint64_t ino; } *idx = NULL;
+	size_t nidx = 0, cidx = 0;
+	struct dirent *e;
+	DIR *d;
+
+	memset(l, 0, sizeof *l);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		size_t len = strlen(n);
+		int partial = ends_with(n, ARCH_PART_SUFFIX);
+
+		if (n[0] == '.' || (e->d_type != DT_REG && e->d_type != DT_UNKNOWN))
+			continue;
+		if (ends_with(n, ARCH_PCAP_SUFFIX ".idx") && len > 4) {
+			if (nidx == cidx) {
+				cidx = cidx ? cidx * 2 : 256;
+				if ((idx = reallocarray(idx, cidx, sizeof *idx)) == NULL)
+					err(EX_OSERR, "reallocarray");
+			}
+			if ((idx[nidx].name = strndup(n, len - 4)) == NULL)
+				err(EX_OSERR, "strdup");
+			idx[nidx++].ino = (uint64_t)e->d_ino;
+			continue;
+		}
+		if (!partial && !ends_with(n, ARCH_PCAP_SUFFIX))
+			continue;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 256;
+			if ((l->v = reallocarray(l->v, l->cap, sizeof *l->v)) == NULL)
+				err(EX_OSERR, "reallocarray");
+		}
+		if ((l->v[l->n].name = strdup(n)) == NULL)
+			err(EX_OSERR, "strdup");
+		l->v[l->n].ino = (uint64_t)e->d_ino;
+		l->v[l->n].idx_ino = 0;
+		l->v[l->n].partial = partial;
+		l->n++;
+	}
+	closedir(d);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, dirent_cmp);
+	for (size_t i = 0; i < nidx; i++) {
+		struct arch_dirent *p = (struct arch_dirent *)(uintptr_t)arch_dirlist_find(l, idx[i].name);
+		if (p != NULL && !p->partial)
+			p->idx_ino = idx[i].ino;
+		free(idx[i].name);
+	}
+	free(idx);
+	return 0;
+}
+
+void
+arch_dirlist_free(struct arch_dirlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+int
+arch_is_day(const char *n)
+{
+	return strlen(n) == 10 && n[4] == '-' && n[7] == '-' && strspn(n, "0123456789-") == 10;
+}
+
+int
+arch_name_hour(const char *name)
+{
+	uint64_t t;
+
+	if (arch_parse_time(name, &t) < 0)
+		return -1;
+	return (int)(t / 3600000000000ull % 24);
 }
 
 static int

@@ -43,6 +43,7 @@ struct arch_file {
 	uint64_t min_ns, max_ns;   /* from the name (finished), or first time only (partial: max = UINT64_MAX) */
 	uint64_t size;
 	int has_idx;               /* <path>.idx exists */
+	int ival_done;             /* its time is counted already (pkfind: a catalog's intervals) */
 };
 
 struct arch_list {
@@ -60,6 +61,37 @@ int arch_scan(const char *dir, struct arch_list *l);
 void arch_list_free(struct arch_list *l);
 /* arch_list_sort: by min_ns, then path (arch_scan's order, over several dirs). */
 void arch_list_sort(struct arch_list *l);
+
+/* ---- one folder at a time (catalogs: catalog.h) ---- */
+
+/* a pcap of a folder, from its listing alone (no stat): what catalogs are checked against */
+struct arch_dirent {
+	char *name;
+	uint64_t ino;              /* d_ino of the pcap */
+	uint64_t idx_ino;          /* d_ino of <name>.idx, 0 if there is none */
+	int partial;               /* a .pcap.part */
+};
+
+struct arch_dirlist {
+	struct arch_dirent *v;
+	size_t n, cap;
+};
+
+/*
+ * arch_read_folder: the pcaps (finished and partial) directly in path,
+ * sorted by name (= time, for layout names), with their index's inode.
+ * 0, or -1 with errno.
+ */
+int arch_read_folder(const char *path, struct arch_dirlist *l);
+void arch_dirlist_free(struct arch_dirlist *l);
+/* arch_dirlist_find: the entry of that name, or NULL (l sorted) */
+const struct arch_dirent *arch_dirlist_find(const struct arch_dirlist *l, const char *name);
+/* arch_is_day: 1 if name is a date folder name (YYYY-MM-DD) */
+int arch_is_day(const char *name);
+/* arch_name_hour: the hour (0..23) of a layout file name's first time, or -1 */
+int arch_name_hour(const char *name);
+/* arch_add_file: append path to l as arch_scan lists it (stat, name times, index); 0 or -1 */
+int arch_add_file(struct arch_list *l, const char *path, const char *name);
 
 /*
  * arch_path_within: 1 if path, resolved with realpath(3), lies under one

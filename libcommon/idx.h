@@ -21,7 +21,7 @@
 #include "fields.h"
 
 #define IDX_SUFFIX ".idx"
-#define IDX_VERSION 1
+#define IDX_VERSION 2
 
 /* Field tags (first key byte).  Value lengths are fixed per tag. */
 enum idx_tag {
@@ -49,6 +49,9 @@ struct idx_meta {
 	uint32_t version;
 	uint32_t linktype;
 	uint64_t pcap_size;     /* bytes of pcap covered (file size when built) */
+	uint64_t pcap_mtime;    /* its modification time then, ns; 0: not recorded (older indexes) */
+	uint32_t snaplen;       /* the pcap's snap length */
+	uint64_t disorder;      /* no packet's time is more than this below an earlier packet's, ns */
 	uint64_t packets;
 	uint64_t first_ns, last_ns;   /* smallest and largest packet time (not file order) */
 	int nsec;
@@ -73,7 +76,7 @@ uint32_t ordset_next(const struct ordset *s, uint32_t from);
 
 /* ---- building ---- */
 struct idx_builder;
-struct idx_builder *idxb_new(uint32_t linktype, int nsec);
+struct idx_builder *idxb_new(uint32_t linktype, uint32_t snaplen, int nsec);
 /* idxb_add: the next packet in file order (its ordinal is the count so far). */
 void idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen,
     const struct pk_fields *f);
@@ -99,7 +102,7 @@ void idx_close(struct idx *x);
 const struct idx_meta *idx_get_meta(const struct idx *x);
 /*
  * idx_matches_pcap: 1 if the index covers exactly the pcap at path
- * (size and, cheaply, the last record), 0 if not.
+ * (size, modification time and, cheaply, the last record), 0 if not.
  */
 int idx_matches_pcap(const struct idx *x, const char *pcap_path);
 /* idx_check_pcap: idx_matches_pcap, and the pcap's own header (when 1) in one open. */
@@ -111,11 +114,35 @@ int idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktyp
  */
 int idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
     char *err, size_t errlen);
+/* idx_identity: the CRC-32 of the index's metadata, recorded by catalogs (pk-index(5)) */
+uint32_t idx_identity(const struct idx *x);
+/*
+ * idx_each_key: call fn once per distinct value of tag, in value order
+ * (fn returns 0; anything else stops the walk as an error).  0, or -1
+ * with a message (corrupt).
+ */
+int idx_each_key(struct idx *x, int tag, int (*fn)(void *arg, const uint8_t *val), void *arg, char *err,
+    size_t errlen);
+/* idx_flows: the number of flows (distinct tuples of the indexed fields) */
+uint32_t idx_flows(const struct idx *x);
+/* idx_lookup_flows: as idx_lookup_range, the flows (out has idx_flows() bits). 0 or -1. */
+int idx_lookup_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
+    char *err, size_t errlen);
+/* idx_flows_packets: OR into out (idx packets bits) the packets of the flows in fs. 0 or -1. */
+int idx_flows_packets(struct idx *x, const struct ordset *fs, struct ordset *out, char *err, size_t errlen);
 /*
  * idx_time_range: OR into out every packet with start_ns <= ts < end_ns
  * (exact per packet; file order need not be time order).  0 or -1.
  */
 int idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset *out, char *err,
+    size_t errlen);
+/*
+ * idx_time_span: [*from, *to) is the part of the pcap (whole records)
+ * that holds every packet with start_ns <= ts < end_ns, found by binary
+ * search over the packet table (a superset when the file's order is not
+ * time order; empty: *from == *to).  0 or -1.
+ */
+int idx_time_span(struct idx *x, uint64_t start_ns, uint64_t end_ns, uint64_t *from, uint64_t *to, char *err,
     size_t errlen);
 /* idx_packet: offset and time of packet ordinal.  0 or -1. */
 int idx_packet(struct idx *x, uint32_t ordinal, uint64_t *offset, uint64_t *ts_ns);

@@ -18,9 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bdb.h"
 #include "idx.h"
 #include "pcapfile.h"
 #include "pk.h"
+#include "postings.h"
 #include "varint.h"
 
 struct idx {
@@ -30,22 +32,12 @@ struct idx {
 	uint32_t nflows, bpk, nblocks, listflags;
 	uint64_t base;           /* first packet's time in units: table times are relative to it */
 	uint64_t records;
+	uint64_t crunmax;        /* the cached block's largest time so far (its own and earlier blocks') */
+	uint32_t metacrc;        /* CRC-32 of the whole metadata value: the index's identity */
 	uint32_t cblock;         /* cached block, UINT32_MAX: none */
 	uint32_t ccount;
 	uint64_t coff[IDX_BLOCK_MAX], cts[IDX_BLOCK_MAX];
 };
-
-static _Thread_local char db_lasterr[256];
-
-static void
-db_errcall(const DB_ENV *env, const char *pfx, const char *msg)
-{
-	(void)env;
-	(void)pfx;
-	/* the first message is the cause; a panic message follows it */
-	if (db_lasterr[0] == '\0')
-		strlcpy(db_lasterr, msg, sizeof db_lasterr);
-}
 
 size_t
 idx_tag_len(int tag)
@@ -67,9 +59,10 @@ tag_name(int tag)
 static int
 fail(struct idx *x, char *errbuf, size_t errlen, const char *what, int rc)
 {
-	snprintf(errbuf, errlen, "%s: corrupt index: %s%s%s", x->path, what, rc || db_lasterr[0] ? ": " : "",
-	    db_lasterr[0] ? db_lasterr : rc ? db_strerror(rc) : "");
-	db_lasterr[0] = '\0';
+	const char *m = bdb_lasterr();
+
+	snprintf(errbuf, errlen, "%s: corrupt index: %s%s%s", x->path, what, rc || m[0] ? ": " : "",
+	    m[0] ? m : rc ? db_strerror(rc) : "");
 	return -1;
 }
 
@@ -85,132 +78,101 @@ get(struct idx *x, const uint8_t *key, size_t klen, DBT *d)
 	return x->db->get(x->db, NULL, &k, d, 0);
 }
 
-/*
- * meta_plausible: check the Berkeley DB meta page (page 0) before libdb
- * reads the file.  libdb trusts it (a page size of 0 divides by zero in
- * DB->open), and checksums only what the meta page says is checksummed.
- * Layout (db_page.h, DBMETA): magic at 12, version at 16, page size at 20,
- * encryption at 24, metaflags at 26 (0x1: checksums), last page at 32;
- * native byte order, as pk writes it.
- */
-static int
-meta_plausible(const char *path)
-{
-	uint8_t h[64];
-	struct stat st;
-	uint32_t pgsz, last;
-	int fd, ok;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	ok = fstat(fd, &st) == 0 && pread(fd, h, sizeof h, 0) == (ssize_t)sizeof h;
-	close(fd);
-	if (!ok)
-		return 0;
-	pgsz = le32(h + 20);
-	last = le32(h + 32);
-	return le32(h + 12) == 0x053162u && le32(h + 16) == 9 && pgsz >= 512 && pgsz <= 65536 &&
-	    (pgsz & (pgsz - 1)) == 0 && h[24] == 0 && (h[26] & 0x1) &&
-	    (uint64_t)st.st_size == ((uint64_t)last + 1) * pgsz;
-}
-
 struct idx *
 idx_open(const char *idx_path, char *errbuf, size_t errlen)
 {
 	struct idx *x;
 	uint8_t mkey[2] = { IDXK_META, 'M' };
-	const uint8_t *m, *t;
-	DBT d, k;
-	DBC *c = NULL;
+	const uint8_t *m;
+	DBT d;
 	int rc;
 
 	if ((x = calloc(1, sizeof *x)) == NULL || (x->path = strdup(idx_path)) == NULL)
 		err(EX_OSERR, "calloc");
 	x->cblock = UINT32_MAX;
-	db_lasterr[0] = '\0';
-	if ((rc = db_create(&x->db, NULL, 0)) != 0) {
-		snprintf(errbuf, errlen, "db_create: %s", db_strerror(rc));
-		x->db = NULL;
+	if (bdb_open_ro(idx_path, &x->db, errbuf, errlen) < 0) {
+		if (errno != ENOENT)
+			snprintf(errbuf + strlen(errbuf), errlen - strlen(errbuf), " (corrupt index)");
 		goto bad;
-	}
-	x->db->set_errcall(x->db, db_errcall);
-	if ((rc = meta_plausible(idx_path)) <= 0) {
-		if (rc < 0)
-			snprintf(errbuf, errlen, "%s: %s", idx_path, strerror(errno));
-		else
-			fail(x, errbuf, errlen, "not a pk index (bad Berkeley DB meta page)", 0);
-		goto bad;
-	}
-	if ((rc = x->db->open(x->db, NULL, idx_path, NULL, DB_BTREE, DB_RDONLY, 0)) != 0) {
-		if (rc == ENOENT)
-			snprintf(errbuf, errlen, "%s: %s", idx_path, strerror(rc));
-		else
-			fail(x, errbuf, errlen, "cannot open", rc);
-		goto bad;
-	}
-	/*
-	 * pk always writes page checksums; a file without them was not
-	 * written by pk (or its meta page is damaged), and libdb does not
-	 * survive every damaged page it does not checksum.
-	 */
-	{
-		uint32_t dbflags = 0;
-		if (x->db->get_flags(x->db, &dbflags) != 0 || !(dbflags & DB_CHKSUM)) {
-			fail(x, errbuf, errlen, "no page checksums", 0);
-			goto bad;
-		}
 	}
 	if ((rc = get(x, mkey, 2, &d)) != 0) {
 		fail(x, errbuf, errlen, "no metadata", rc == DB_NOTFOUND ? 0 : rc);
 		goto bad;
 	}
 	m = d.data;
-	if (d.size != IDX_META_LEN || memcmp(m, IDX_MAGIC, 8) != 0 || le32(m + 84) != crc32_update(0, m, 84)) {
-		fail(x, errbuf, errlen, "bad metadata", 0);
+	if (d.size != IDX_META_LEN || memcmp(m, IDX_MAGIC, 8) != 0 ||
+	    le32(m + IDXM_CRC) != crc32_update(0, m, IDXM_CRC)) {
+		/* an index of the first version says so: it is rebuilt like any other that does not fit */
+		if (d.size >= 12 && memcmp(m, IDX_MAGIC, 8) == 0 && le32(m + IDXM_VERSION) != IDX_VERSION)
+			snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + IDXM_VERSION),
+			    IDX_VERSION);
+		else
+			fail(x, errbuf, errlen, "bad metadata", 0);
 		goto bad;
 	}
-	if (le32(m + 8) != IDX_VERSION) {
-		snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + 8), IDX_VERSION);
+	if (le32(m + IDXM_VERSION) != IDX_VERSION) {
+		snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + IDXM_VERSION), IDX_VERSION);
 		goto bad;
 	}
-	x->meta.version = le32(m + 8);
-	x->meta.linktype = le32(m + 12);
-	x->meta.nsec = le32(m + 16) & 1;
-	x->meta.pcap_size = le64(m + 24);
-	x->meta.packets = le64(m + 32);
-	x->meta.first_ns = le64(m + 40);
-	x->meta.last_ns = le64(m + 48);
-	x->nflows = le32(m + 56);
-	x->bpk = le32(m + 60);
-	x->listflags = le32(m + 64);
-	x->base = le64(m + 68);
+	x->meta.version = le32(m + IDXM_VERSION);
+	x->meta.linktype = le32(m + IDXM_LINKTYPE);
+	x->meta.nsec = le32(m + IDXM_NSEC) & 1;
+	x->meta.snaplen = le32(m + IDXM_SNAPLEN);
+	x->meta.pcap_size = le64(m + IDXM_PCAPSIZE);
+	x->meta.packets = le64(m + IDXM_PACKETS);
+	x->meta.first_ns = le64(m + IDXM_FIRST);
+	x->meta.last_ns = le64(m + IDXM_LAST);
+	x->nflows = le32(m + IDXM_FLOWS);
+	x->bpk = le32(m + IDXM_BPK);
+	x->listflags = le32(m + IDXM_LISTFLAGS);
+	x->base = le64(m + IDXM_BASE);
+	x->meta.pcap_mtime = le64(m + IDXM_MTIME);
+	x->meta.disorder = le64(m + IDXM_DISORDER);
 	if (x->bpk == 0 || x->bpk > IDX_BLOCK_MAX ||
 	    x->meta.packets > UINT32_MAX - 1 || x->nflows > x->meta.packets) {
 		fail(x, errbuf, errlen, "bad metadata values", 0);
 		goto bad;
 	}
 	x->nblocks = (uint32_t)((x->meta.packets + x->bpk - 1) / x->bpk);
-	/* the trailer is the last key: a truncated file loses it (or its pages) */
+	/*
+	 * The trailer (the last key) is read by idx_verify, not here: a file
+	 * cut short fails bdb_plausible (its size is not its page count) and a
+	 * damaged page fails its checksum when it is read, so a search need not
+	 * read the last page of every index it opens.
+	 */
+	x->metacrc = crc32_update(0, m, IDX_META_LEN);
+	return x;
+bad:
+	idx_close(x);
+	return NULL;
+}
+
+/* the trailer: the number of records and the metadata's CRC (a whole file, written to its end) */
+static int
+check_trailer(struct idx *x, char *errbuf, size_t errlen)
+{
+	const uint8_t *t;
+	DBC *c;
+	DBT k, d;
+	int rc;
+
 	memset(&k, 0, sizeof k);
 	memset(&d, 0, sizeof d);
-	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0 || (rc = c->get(c, &k, &d, DB_LAST)) != 0) {
-		fail(x, errbuf, errlen, "no trailer", rc == DB_NOTFOUND ? 0 : rc);
-		goto bad;
+	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)
+		return fail(x, errbuf, errlen, "cursor", rc);
+	if ((rc = c->get(c, &k, &d, DB_LAST)) != 0) {
+		c->close(c);
+		return fail(x, errbuf, errlen, "no trailer", rc == DB_NOTFOUND ? 0 : rc);
 	}
 	t = d.data;
 	if (k.size != 1 || ((uint8_t *)k.data)[0] != IDXK_TRAILER || d.size != IDX_TRAILER_LEN ||
-	    le32(t + 12) != crc32_update(0, t, 12) || le32(t + 8) != crc32_update(0, m, IDX_META_LEN)) {
-		fail(x, errbuf, errlen, "bad trailer", 0);
-		goto bad;
+	    le32(t + 12) != crc32_update(0, t, 12) || le32(t + 8) != x->metacrc) {
+		c->close(c);
+		return fail(x, errbuf, errlen, "bad trailer", 0);
 	}
 	x->records = le64(t);
 	c->close(c);
-	return x;
-bad:
-	if (c)
-		c->close(c);
-	idx_close(x);
-	return NULL;
+	return 0;
 }
 
 void
@@ -234,39 +196,19 @@ int
 idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktype, uint32_t *snaplen, int *nsec)
 {
 	struct stat st;
-	struct pcapf_hdr ph;
-	struct pcapf_rec rec;
-	uint8_t h[PCAP_FILEHDR], r[PCAP_RECHDR];
-	char e[256];
-	int fd, ok = 0;
-	uint64_t off = 0, ts = 0;
 
-	if (x->meta.packets == 0) {
-		*linktype = x->meta.linktype;
-		*snaplen = 0;
-		*nsec = x->meta.nsec;
-		return stat(pcap_path, &st) == 0 && (uint64_t)st.st_size == x->meta.pcap_size &&
-		    st.st_size == PCAP_FILEHDR;
-	}
-	/* one open for the size, the file header and the last record */
-	if ((fd = open(pcap_path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != x->meta.pcap_size ||
-	    pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h || pcapf_hdr_parse(h, &ph, e, sizeof e) < 0) {
-		close(fd);
-		return 0;
-	}
-	*linktype = ph.linktype;
-	*snaplen = ph.snaplen;
-	*nsec = ph.nsec;
-	/* the last packet must be where the index says, with the same time, and end inside the file */
-	if (idx_packet((struct idx *)x, (uint32_t)(x->meta.packets - 1), &off, &ts) == 0 &&
-	    *linktype == x->meta.linktype && off >= PCAP_FILEHDR && off <= (uint64_t)st.st_size &&
-	    (uint64_t)st.st_size - off >= PCAP_RECHDR &&
-	    pread(fd, r, sizeof r, (off_t)off) == (ssize_t)sizeof r && pcapf_rechdr(&ph, r, off, &rec, e, sizeof e) == 0)
-		ok = rec.ts_ns == ts && rec.disklen <= (uint64_t)st.st_size - off - PCAP_RECHDR;
-	close(fd);
-	return ok;
+	/*
+	 * The index recorded its pcap's size, modification time and header:
+	 * one stat tells whether the pcap is still the one it indexed (pk
+	 * only ever renames files into place; a pcap replaced or written to
+	 * has another time).
+	 */
+	*linktype = x->meta.linktype;
+	*snaplen = x->meta.snaplen;
+	*nsec = x->meta.nsec;
+	return stat(pcap_path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == x->meta.pcap_size &&
+	    x->meta.pcap_mtime == (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec &&
+	    (x->meta.packets > 0 || st.st_size == PCAP_FILEHDR);
 }
 
 int
@@ -285,7 +227,7 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 {
 	uint8_t key[5] = { IDXK_BLOCK };
 	const uint8_t *p, *end;
-	uint64_t cnt, off, t, dmin, span, v, u, room;
+	uint64_t cnt, off, t, dmin, span, rmax, v, u, room;
 	uint32_t want;
 	DBT d;
 	int rc;
@@ -302,7 +244,7 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 	want = blk + 1 < x->nblocks ? x->bpk : (uint32_t)(x->meta.packets - (uint64_t)blk * x->bpk);
 	if (blk >= x->nblocks || varint_get(&p, end, &cnt) < 0 || (u = cnt & 1 ? 1000 : 1, cnt >>= 1) != want ||
 	    varint_get(&p, end, &off) < 0 || varint_get(&p, end, &t) < 0 || varint_get(&p, end, &dmin) < 0 ||
-	    varint_get(&p, end, &span) < 0)
+	    varint_get(&p, end, &span) < 0 || varint_get(&p, end, &rmax) < 0)
 		return fail(x, errbuf, errlen, "bad packet table block", 0);
 	/* every record header lies inside the pcap the index covers, in file order */
 	if (off < PCAP_FILEHDR || x->meta.pcap_size < PCAP_FILEHDR + PCAP_RECHDR ||
@@ -314,6 +256,7 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 		*mn = t - dmin * u;
 		*mx = *mn + span * u;
 	}
+	x->crunmax = t - dmin * u + span * u + rmax * u;
 	x->cblock = UINT32_MAX;
 	x->coff[0] = off;
 	x->cts[0] = t;
@@ -351,6 +294,72 @@ idx_packet(struct idx *x, uint32_t ordinal, uint64_t *offset, uint64_t *ts_ns)
 	return 0;
 }
 
+/*
+ * time_blocks: the blocks *b0..*b1 that can hold a time in [start, end)
+ * (*b0 > *b1: none), by binary search over the running maximum each block
+ * records: a packet at or after start lies in a block whose running
+ * maximum is at least start, and a packet before end in a block whose
+ * predecessor's running maximum is below end + the file's disorder (the
+ * most any time falls below an earlier one; one microsecond more for
+ * maxima rounded up to their block's unit).  0, or -1 (corrupt).
+ */
+static int
+time_blocks(struct idx *x, uint64_t start, uint64_t end, uint32_t *b0, uint32_t *b1, char *errbuf, size_t errlen)
+{
+	uint64_t stop = end > UINT64_MAX - x->meta.disorder - 1000 ? UINT64_MAX : end + x->meta.disorder + 1000;
+	uint32_t lo, hi;
+
+	*b0 = 1;
+	*b1 = 0;
+	if (x->meta.packets == 0 || start >= end || x->meta.last_ns < start || x->meta.first_ns >= end)
+		return 0;
+	for (lo = 0, hi = x->nblocks; lo < hi;) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (load_block(x, mid, errbuf, errlen, NULL, NULL, NULL) < 0)
+			return -1;
+		if (x->crunmax >= start)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*b0 = lo;
+	for (lo = *b0, hi = x->nblocks; lo < hi;) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (load_block(x, mid, errbuf, errlen, NULL, NULL, NULL) < 0)
+			return -1;
+		if (x->crunmax >= stop)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*b1 = lo < x->nblocks ? lo : x->nblocks - 1;
+	return 0;
+}
+
+int
+idx_time_span(struct idx *x, uint64_t start_ns, uint64_t end_ns, uint64_t *from, uint64_t *to, char *errbuf,
+    size_t errlen)
+{
+	uint32_t b0, b1;
+
+	*from = *to = 0;
+	if (time_blocks(x, start_ns, end_ns, &b0, &b1, errbuf, errlen) < 0)
+		return -1;
+	if (b0 > b1)
+		return 0;
+	if (load_block(x, b0, errbuf, errlen, NULL, NULL, NULL) < 0)
+		return -1;
+	*from = x->coff[0];
+	if (b1 + 1 >= x->nblocks) {
+		*to = x->meta.pcap_size;
+	} else {
+		if (load_block(x, b1 + 1, errbuf, errlen, NULL, NULL, NULL) < 0)
+			return -1;
+		*to = x->coff[0];
+	}
+	return *from <= *to ? 0 : fail(x, errbuf, errlen, "packet table out of order", 0);
+}
+
 int
 idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset *out, char *errbuf,
     size_t errlen)
@@ -358,19 +367,22 @@ idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset 
 	uint8_t key[5] = { IDXK_BLOCK };
 	DBC *c;
 	DBT k, d;
-	uint32_t blk = 0;
+	uint32_t blk, b0, b1;
 	int rc;
 
-	if (x->meta.packets == 0 || start_ns >= end_ns || x->meta.last_ns < start_ns || x->meta.first_ns >= end_ns)
+	if (time_blocks(x, start_ns, end_ns, &b0, &b1, errbuf, errlen) < 0)
+		return -1;
+	if (b0 > b1)
 		return 0;
 	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)
 		return fail(x, errbuf, errlen, "cursor", rc);
 	memset(&k, 0, sizeof k);
 	memset(&d, 0, sizeof d);
-	putbe32(key + 1, 0);
+	putbe32(key + 1, b0);
 	k.data = key;
 	k.size = 5;
-	for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0 && blk < x->nblocks; rc = c->get(c, &k, &d, DB_NEXT), blk++) {
+	blk = b0;
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0 && blk <= b1; rc = c->get(c, &k, &d, DB_NEXT), blk++) {
 		uint64_t mn, mx, base = (uint64_t)blk * x->bpk;
 		if (k.size != 5 || ((uint8_t *)k.data)[0] != IDXK_BLOCK || be32(k.data + 1) != blk)
 			break;
@@ -385,197 +397,17 @@ idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset 
 				ordset_add(out, (uint32_t)(base + i));
 	}
 	c->close(c);
-	if (blk != x->nblocks)
+	if (blk != b1 + 1)
 		return fail(x, errbuf, errlen, "packet table incomplete", rc == DB_NOTFOUND ? 0 : rc);
 	return 0;
 }
 
-/*
- * gscan: walk the grouped posting lists of tag (pk-index(5)) for the
- * values lo..hi (big-endian, vlen bytes), or only those in want (flow
- * numbers) when want is not NULL; call fn for each segment.  Numbers in
- * lists must be below limit.  0, or -1 (corrupt).
- */
-typedef int (*seg_fn)(void *arg, const uint8_t *val, const uint32_t *list, size_t n);
-
-struct scan {
-	struct idx *x;
-	DBC *c;
-	DBT k, d;
-	int tag;
-	size_t vlen;
-	uint32_t *list;
-	size_t listcap;
-};
-
-static void
-num_val(uint64_t n, uint8_t *v, size_t len)
-{
-	for (size_t i = len; i-- > 0; n >>= 8)
-		v[i] = (uint8_t)n;
-}
-
-static int
-rec_is(const struct scan *s)
-{
-	return s->k.size == 1 + s->vlen + 2 && ((const uint8_t *)s->k.data)[0] == s->tag;
-}
-
-/* position on the record holding the first segment of value v (or the first after it) */
-static int
-seek_val(struct scan *s, const uint8_t *v)
-{
-	uint8_t key[1 + 16 + 2];
-	int rc;
-
-	key[0] = (uint8_t)s->tag;
-	memcpy(key + 1, v, s->vlen);
-	putbe16(key + 1 + s->vlen, 0);
-	s->k.data = key;
-	s->k.size = (u_int32_t)(1 + s->vlen + 2);
-	rc = s->c->get(s->c, &s->k, &s->d, DB_SET_RANGE);
-	if (rc == 0 && s->k.size == 1 + s->vlen + 2 && memcmp(s->k.data, key, s->k.size) == 0)
-		return 0;
-	if (rc != 0 && rc != DB_NOTFOUND)
-		return rc;
-	/* v may begin inside the previous record */
-	rc = s->c->get(s->c, &s->k, &s->d, rc == DB_NOTFOUND ? DB_LAST : DB_PREV);
-	if (rc == 0 && !rec_is(s))
-		rc = s->c->get(s->c, &s->k, &s->d, DB_NEXT);
-	return rc;
-}
-
 static int
 gscan(struct idx *x, int tag, size_t vlen, const uint8_t *lo, const uint8_t *hi, const struct ordset *want,
-    uint32_t limit, seg_fn fn, void *arg)
+    uint32_t limit, pl_seg_fn fn, void *arg)
 {
-	struct scan s;
-	uint8_t val[16], w[16];
-	uint64_t lon = vlen <= 8 ? be_num(lo, vlen) : 0, hin = vlen <= 8 ? be_num(hi, vlen) : 0;
-	uint64_t found = 0, lastv = UINT64_MAX;
-	int rc, done = 0, rle = x->listflags & (tag == IDXK_FLOW ? IDX_LIST_RLE_FLOWS : IDX_LIST_RLE_KEYS);
-
-	memset(&s, 0, sizeof s);
-	s.x = x;
-	s.tag = tag;
-	s.vlen = vlen;
-	if ((rc = x->db->cursor(x->db, NULL, &s.c, 0)) != 0)
-		return rc;
-	if (want) {
-		uint32_t f = ordset_next(want, (uint32_t)lon);
-		if (f == UINT32_MAX || f > hin)
-			goto out;
-		num_val(f, w, vlen);
-		rc = seek_val(&s, w);
-	} else {
-		rc = seek_val(&s, lo);
-	}
-	for (; rc == 0 && !done && rec_is(&s); rc = s.c->get(s.c, &s.k, &s.d, DB_NEXT)) {
-		const uint8_t *p = s.d.data, *end = p + s.d.size;
-		uint64_t cur = vlen <= 8 ? be_num((const uint8_t *)s.k.data + 1, vlen) : 0, n, v, dv;
-		int first = 1;
-
-		if (want && lastv != UINT64_MAX) {
-			/* jump over records with nothing wanted */
-			uint32_t f = ordset_next(want, (uint32_t)(cur > lastv ? lastv + 1 : lastv));
-			if (f == UINT32_MAX || f > hin)
-				break;
-			if (f > cur + 256) {
-				num_val(f, w, vlen);
-				if ((rc = seek_val(&s, w)) != 0 || !rec_is(&s))
-					break;
-				p = s.d.data;
-				end = p + s.d.size;
-				cur = be_num((const uint8_t *)s.k.data + 1, vlen);
-			}
-		}
-		while (p < end) {
-			if (vlen > 8) {
-				if (end - p < 16) {
-					rc = -1;
-					goto out;
-				}
-				memcpy(val, p, 16);
-				p += 16;
-			} else {
-				if (varint_get(&p, end, &dv) < 0 || (first && dv != 0) || dv > UINT64_MAX - cur) {
-					rc = -1;
-					goto out;
-				}
-				cur += dv;
-				num_val(cur, val, vlen);
-			}
-			first = 0;
-			if (varint_get(&p, end, &n) < 0 || n == 0 || n > limit || (!rle && n > (uint64_t)(end - p))) {
-				rc = -1;
-				goto out;
-			}
-			if (n > s.listcap) {
-				free(s.list);
-				s.listcap = n;
-				if ((s.list = reallocarray(NULL, n, sizeof *s.list)) == NULL)
-					err(EX_OSERR, "reallocarray");
-			}
-			for (uint64_t i = 0, prev = 0; i < n; i++) {
-				if (varint_get(&p, end, &v) < 0 || v > UINT32_MAX) {
-					rc = -1;
-					goto out;
-				}
-				if (i > 0 && rle && (v & 1)) {
-					/* a run of (v >> 1) + 1 consecutive numbers */
-					uint64_t r = (v >> 1) + 1;
-					if (r > n - i || prev + r >= limit) {
-						rc = -1;
-						goto out;
-					}
-					while (r-- > 0)
-						s.list[i++] = (uint32_t)++prev;
-					i--;
-					continue;
-				}
-				v = i == 0 ? v : rle ? prev + (v >> 1) + 2 : prev + v + 1;
-				if (v >= limit) {
-					rc = -1;
-					goto out;
-				}
-				s.list[i] = (uint32_t)(prev = v);
-			}
-			if (vlen > 8 ? memcmp(val, lo, vlen) < 0 : cur < lon)
-				continue;
-			if (vlen > 8 ? memcmp(val, hi, vlen) > 0 : cur > hin) {
-				done = 1;
-				break;
-			}
-			if (want && (cur >= want->n || !ordset_has(want, (uint32_t)cur)))
-				continue;
-			if (cur != lastv || vlen > 8)
-				found++;
-			lastv = cur;
-			if ((rc = fn(arg, val, s.list, (size_t)n)) != 0)
-				goto out;
-		}
-	}
-	if (rc == DB_NOTFOUND)
-		rc = 0;
-	/* every wanted flow exists: one that is not found means damage */
-	if (rc == 0 && want && found != ordset_count(want))
-		rc = -1;
-out:
-	s.c->close(s.c);
-	free(s.list);
-	return rc;
-}
-
-static int
-seg_or(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
-{
-	struct ordset *o = arg;
-
-	(void)val;
-	for (size_t i = 0; i < n; i++)
-		if (list[i] < o->n)
-			ordset_add(o, list[i]);
-	return 0;
+	return pl_scan(x->db, tag, vlen, lo, hi, want, limit,
+	    (x->listflags & (tag == IDXK_FLOW ? IDX_LIST_RLE_FLOWS : IDX_LIST_RLE_KEYS)) != 0, fn, arg);
 }
 
 /* OR the packets of the flows in fs into out */
@@ -589,7 +421,7 @@ flows_to_packets(struct idx *x, const struct ordset *fs, struct ordset *out, cha
 		return 0;
 	if (out->n < x->meta.packets)
 		return fail(x, errbuf, errlen, "ordinal set smaller than the index", 0);
-	if ((rc = gscan(x, IDXK_FLOW, 4, lo, hi, fs, (uint32_t)x->meta.packets, seg_or, out)) != 0)
+	if ((rc = gscan(x, IDXK_FLOW, 4, lo, hi, fs, (uint32_t)x->meta.packets, pl_seg_or, out)) != 0)
 		return fail(x, errbuf, errlen, "flow lists", rc > 0 || rc < -1 ? rc : 0);
 	return 0;
 }
@@ -601,9 +433,82 @@ keys_to_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, stru
 {
 	int rc;
 
-	if ((rc = gscan(x, tag, idx_tag_len(tag), lo, hi, NULL, x->nflows, seg_or, fs)) != 0)
+	if ((rc = gscan(x, tag, idx_tag_len(tag), lo, hi, NULL, x->nflows, pl_seg_or, fs)) != 0)
 		return fail(x, errbuf, errlen, "key lists", rc > 0 || rc < -1 ? rc : 0);
 	return 0;
+}
+
+uint32_t
+idx_identity(const struct idx *x)
+{
+	return x->metacrc;
+}
+
+struct eachkey {
+	int (*fn)(void *, const uint8_t *);
+	void *arg;
+	size_t vlen;
+	int have;
+	uint8_t last[16];
+};
+
+/* one call per distinct value: a long list comes in several segments */
+static int
+eachkey_seg(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
+{
+	struct eachkey *e = arg;
+
+	(void)list;
+	(void)n;
+	if (e->have && memcmp(e->last, val, e->vlen) == 0)
+		return 0;
+	memcpy(e->last, val, e->vlen);
+	e->have = 1;
+	return e->fn(e->arg, val);
+}
+
+int
+idx_each_key(struct idx *x, int tag, int (*fn)(void *arg, const uint8_t *val), void *arg, char *errbuf,
+    size_t errlen)
+{
+	struct eachkey e = { fn, arg, idx_tag_len(tag), 0, { 0 } };
+	uint8_t lo[16], hi[16];
+	int rc;
+
+	if (e.vlen == 0) {
+		snprintf(errbuf, errlen, "%s: unknown index tag %d", x->path, tag);
+		return -1;
+	}
+	memset(lo, 0, sizeof lo);
+	memset(hi, 0xff, sizeof hi);
+	if ((rc = gscan(x, tag, e.vlen, lo, hi, NULL, x->nflows, eachkey_seg, &e)) != 0)
+		return fail(x, errbuf, errlen, "key lists", rc > 0 || rc < -1 ? rc : 0);
+	return 0;
+}
+
+uint32_t
+idx_flows(const struct idx *x)
+{
+	return x->nflows;
+}
+
+int
+idx_lookup_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
+    char *errbuf, size_t errlen)
+{
+	if (idx_tag_len(tag) == 0) {
+		snprintf(errbuf, errlen, "%s: unknown index tag %d", x->path, tag);
+		return -1;
+	}
+	if (memcmp(lo, hi, idx_tag_len(tag)) > 0)
+		return 0;
+	return keys_to_flows(x, tag, lo, hi, out, errbuf, errlen);
+}
+
+int
+idx_flows_packets(struct idx *x, const struct ordset *fs, struct ordset *out, char *errbuf, size_t errlen)
+{
+	return flows_to_packets(x, fs, out, errbuf, errlen);
 }
 
 int
@@ -707,7 +612,7 @@ dump_seg(void *arg, const uint8_t *val, const uint32_t *list, size_t n)
 	}
 	memcpy(ds->cur, val, len);
 	ds->have = 1;
-	return seg_or(&ds->fs, val, list, n);
+	return pl_seg_or(&ds->fs, val, list, n);
 }
 
 int
@@ -716,8 +621,13 @@ idx_dump(struct idx *x, FILE *out)
 	struct dumpst ds;
 	uint8_t lo[16], hi[16];
 	uint64_t off, ts;
+	char e[512];
 	int bad = 0;
 
+	if (check_trailer(x, e, sizeof e) < 0) {
+		warnx("%s", e);
+		return -1;
+	}
 	fprintf(out, "version %u\nlinktype %u\nprecision %s\npcap_size %" PRIu64 "\npackets %" PRIu64 "\n",
 	    x->meta.version, x->meta.linktype, x->meta.nsec ? "nsec" : "usec", x->meta.pcap_size, x->meta.packets);
 	fputs("first ", out);
@@ -768,6 +678,8 @@ idx_verify(struct idx *x, char *errbuf, size_t errlen)
 	char e[256];
 	int rc;
 
+	if (check_trailer(x, errbuf, errlen) < 0)
+		return -1;
 	ordset_init(&all, (uint32_t)x->meta.packets);
 	ordset_init(&fs, x->nflows);
 	ordset_fill(&fs);

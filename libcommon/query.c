@@ -896,14 +896,6 @@ query_free(struct query *q)
 
 /* ---- evaluation ---- */
 
-struct ectx {
-	const struct query *q;
-	struct idx *x;
-	uint32_t linktype, snaplen, n;
-	char *err;
-	size_t errlen;
-};
-
 /*
  * Link types whose decoding (decode.c) agrees with BPF up to a superset.
  * XXX a header cut short by the snaplen is not decoded while BPF still
@@ -914,8 +906,8 @@ struct ectx {
  */
 #define JUDGE_SNAPLEN 128
 
-static int
-linktype_judged(uint32_t lt, uint32_t snaplen)
+int
+query_judged(uint32_t lt, uint32_t snaplen)
 {
 	if (snaplen < JUDGE_SNAPLEN)
 		return 0;
@@ -926,37 +918,54 @@ linktype_judged(uint32_t lt, uint32_t snaplen)
 	return 0;
 }
 
+struct ectx {
+	const struct query *q;
+	const struct qsource *src;
+	char *err;
+	size_t errlen;
+};
+
+static void
+or_opt(struct ordset *out, const struct ordset *s)
+{
+	if (s != NULL)
+		ordset_or(out, s);
+}
+
 static int
 eval(const struct ectx *c, const struct qnode *nd, struct ordset *out, int *exact)
 {
+	const struct qsource *src = c->src;
 	struct ordset tmp;
 	int e2, i;
 
 	switch (nd->kind) {
 	case Q_ALL:
-		ordset_init(out, c->n);
+		ordset_init(out, src->n);
 		ordset_fill(out);
 		*exact = 1;
 		return 0;
 	case Q_MAYBE:
 		break;
 	case Q_KEYS:
-		if (c->q->blind || !linktype_judged(c->linktype, c->snaplen) || (c->q->vlan_mode && nd->cls != QC_VLAN) ||
-		    (nd->cls == QC_MAC && c->linktype != 1))
+		if (c->q->blind || (c->q->vlan_mode && nd->cls != QC_VLAN))
 			break;
-		ordset_init(out, c->n);
+		ordset_init(out, src->n);
 		for (i = 0; i < nd->nk; i++)
-			if (idx_lookup_range(c->x, nd->k[i].tag, nd->k[i].lo, nd->k[i].hi, out, c->err,
-			    c->errlen) < 0) {
+			if (src->lookup(src->arg, nd->k[i].tag, nd->k[i].lo, nd->k[i].hi, out, c->err, c->errlen) < 0) {
 				ordset_free(out);
 				return -1;
 			}
+		/* members whose keys cannot be trusted for this leaf are candidates whatever it says */
+		or_opt(out, src->unjudged);
+		if (nd->cls == QC_MAC)
+			or_opt(out, src->not_ether);
 		/*
 		 * Never exact, not even when empty: the index sees inside tags
 		 * where BPF does not, and a header cut short may hold bytes BPF
 		 * matches that the decoder did not keep (fuzz_query regress).
 		 */
-		*exact = c->n == 0;
+		*exact = src->n == 0;
 		return 0;
 	case Q_AND:
 	case Q_OR:
@@ -985,30 +994,30 @@ eval(const struct ectx *c, const struct qnode *nd, struct ordset *out, int *exac
 			ordset_fill(out);
 		return 0;
 	}
-	ordset_init(out, c->n);
+	ordset_init(out, src->n);
 	ordset_fill(out);
-	*exact = c->n == 0;
+	*exact = src->n == 0;
 	return 0;
 }
 
 int
-query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t snaplen, uint32_t n,
-    struct ordset *out, int *exact, char *err, size_t errlen)
+query_match(const struct query *q, const struct qsource *src, struct ordset *out, int *exact, char *err,
+    size_t errlen)
 {
-	struct ectx c = { q, x, linktype, snaplen, n, err, errlen };
+	struct ectx c = { q, src, err, errlen };
 	static const uint8_t one = 1;
 	struct ordset unsure;
 
 	if (eval(&c, q->root, out, exact) < 0)
 		return -1;
 	/*
-	 * Packets the decoder could not judge (fields_unsure(): a cut or
-	 * malformed header, a link type it does not decode) carry no
+	 * Members holding packets the decoder could not judge (fields_unsure():
+	 * a cut or malformed header, a link type it does not decode) carry no
 	 * trustworthy keys: they stay candidates whatever the expression
 	 * says, and BPF decides.
 	 */
-	ordset_init(&unsure, n);
-	if (idx_lookup_range(x, IDX_UNSURE, &one, &one, &unsure, err, errlen) < 0) {
+	ordset_init(&unsure, src->n);
+	if (src->lookup(src->arg, IDX_UNSURE, &one, &one, &unsure, err, errlen) < 0) {
 		ordset_free(&unsure);
 		ordset_free(out);
 		return -1;
@@ -1019,6 +1028,50 @@ query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t sna
 	}
 	ordset_free(&unsure);
 	return 0;
+}
+
+static int
+flow_lookup(void *arg, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out, char *err, size_t errlen)
+{
+	return idx_lookup_flows(arg, tag, lo, hi, out, err, errlen);
+}
+
+int
+query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t snaplen, uint32_t n,
+    struct ordset *out, int *exact, char *err, size_t errlen)
+{
+	struct qsource src = { idx_flows(x), flow_lookup, x, NULL, NULL };
+	struct ordset all, flows;
+	int rc;
+
+	/*
+	 * Every indexed field is part of a flow's tuple, so a key holds for
+	 * a packet exactly when it holds for the packet's flow: the whole
+	 * expression is judged over the flows, and only its result becomes
+	 * packets.
+	 */
+	if (!query_judged(linktype, snaplen) || linktype != 1) {
+		ordset_init(&all, src.n);
+		ordset_fill(&all);
+		if (!query_judged(linktype, snaplen))
+			src.unjudged = &all;
+		else
+			src.not_ether = &all;
+	}
+	rc = query_match(q, &src, &flows, exact, err, errlen);
+	if (src.unjudged || src.not_ether)
+		ordset_free(&all);
+	if (rc < 0)
+		return -1;
+	ordset_init(out, n);
+	if (*exact && ordset_count(&flows) == src.n)
+		ordset_fill(out);
+	else if (idx_flows_packets(x, &flows, out, err, errlen) < 0)
+		rc = -1;
+	ordset_free(&flows);
+	if (rc < 0)
+		ordset_free(out);
+	return rc;
 }
 
 /* ---- printing ---- */

@@ -30,6 +30,31 @@ struct query *query_parse(const char *expr);
 void query_free(struct query *q);
 
 /*
+ * A set source for query_match: the universe [0, n) is a file's flows
+ * (query_eval) or a catalog's files (catalog.c).
+ */
+struct qsource {
+	uint32_t n;
+	/* OR into out the members having a tag value in lo..hi; 0, or -1 with a message */
+	int (*lookup)(void *arg, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out, char *err,
+	    size_t errlen);
+	void *arg;
+	const struct ordset *unjudged;   /* members whose keys no leaf can trust (NULL: none) */
+	const struct ordset *not_ether;  /* members that are not Ethernet: MAC leaves cannot judge them */
+};
+
+/*
+ * query_match: the members of src that may hold a matching packet into
+ * out (initialised here, src->n bits); *exact = 1 when out is exactly
+ * the members with a matching packet.  0, or -1 with a message.
+ */
+int query_match(const struct query *q, const struct qsource *src, struct ordset *out, int *exact, char *err,
+    size_t errlen);
+
+/* query_judged: 1 if the index's keys agree with BPF (up to a superset) on this link type and snaplen */
+int query_judged(uint32_t linktype, uint32_t snaplen);
+
+/*
  * query_eval: the candidates among the n packets of index x (a pcap of
  * the given link type and snaplen) into out (initialised here, n bits),
  * and *exact = 1 when out is exactly the packets the filter matches.

@@ -21,6 +21,7 @@ static const uint32_t min_body[REC_TYPE_MAX_KNOWN + 1] = {
 	[REC_LOCATION] = 24,
 	[REC_FILTER] = 25,
 	[REC_NOTE] = 9,
+	[REC_RANGE] = 24,
 };
 
 static int
@@ -557,6 +558,17 @@ rec_stats_parse(const struct pk_rec *r, struct rec_stats *s)
 }
 
 int
+rec_range_parse(const struct pk_rec *r, struct rec_range *g)
+{
+	if (r->type != REC_RANGE || r->bodylen < 24)
+		return -1;
+	g->file = le32(r->body);
+	g->start = le64(r->body + 8);
+	g->end = le64(r->body + 16);
+	return g->start <= g->end ? 0 : -1;
+}
+
+int
 rec_loc_parse(const struct pk_rec *r, struct rec_loc *l)
 {
 	if (r->type != REC_LOCATION || r->bodylen < 24)
@@ -808,6 +820,18 @@ sout_stats(struct stream_out *s, const struct rec_stats *st)
 	put32(b + 32, st->source);
 	put32(b + 36, st->flags);
 	return sout_rec_str(s, REC_STATS, b, sizeof b, st->name ? st->name : "");
+}
+
+int
+sout_range(struct stream_out *s, const struct rec_range *g)
+{
+	uint8_t b[24];
+
+	put32(b, g->file);
+	put32(b + 4, 0);
+	put64(b + 8, g->start);
+	put64(b + 16, g->end);
+	return sout_rec(s, REC_RANGE, b, sizeof b);
 }
 
 int

@@ -29,7 +29,8 @@ enum rec_type {
 	REC_LOCATION = 7,/* u32 file id u32 0 u64 offset u64 ts_ns */
 	REC_FILTER = 8,  /* u32 flags u32 0 u64 start_ns u64 end_ns, expression */
 	REC_NOTE = 9,    /* u32 code u32 file id, text */
-	REC_TYPE_MAX_KNOWN = 9
+	REC_RANGE = 11,  /* u32 file id u32 0 u64 start u64 end: every record whose header starts in [start, end) */
+	REC_TYPE_MAX_KNOWN = 11
 };
 
 /* REC_HEADER flags */
@@ -164,6 +165,10 @@ struct rec_loc {
 	uint32_t file;
 	uint64_t offset, ts_ns;
 };
+struct rec_range {
+	uint32_t file;
+	uint64_t start, end;
+};
 struct rec_filter {
 	uint32_t flags;
 	uint64_t start_ns, end_ns;
@@ -176,6 +181,7 @@ struct rec_note {
 int rec_file_parse(const struct pk_rec *r, struct rec_file *f);
 int rec_stats_parse(const struct pk_rec *r, struct rec_stats *s);
 int rec_loc_parse(const struct pk_rec *r, struct rec_loc *l);
+int rec_range_parse(const struct pk_rec *r, struct rec_range *g);
 int rec_filter_parse(const struct pk_rec *r, struct rec_filter *f);
 int rec_note_parse(const struct pk_rec *r, struct rec_note *n);
 
@@ -210,6 +216,7 @@ int sout_file_close(struct stream_out *s, const struct rec_file *f);
 int sout_file_remove(struct stream_out *s, uint32_t id, const char *path);
 int sout_stats(struct stream_out *s, const struct rec_stats *st);
 int sout_loc(struct stream_out *s, const struct rec_loc *l);
+int sout_range(struct stream_out *s, const struct rec_range *g);
 int sout_filter(struct stream_out *s, const struct rec_filter *f);
 int sout_note(struct stream_out *s, uint32_t code, uint32_t file, const char *text);
 int sout_flush(struct stream_out *s);

@@ -245,7 +245,7 @@ at() { printf '@%s.%s' "${1%?????????}" "${1: -9}"; }
 	run pkfind -c -d "$PF/gen" -s 2030-01-01 'host 10.0.0.1'
 	assert_success
 	assert_line 0
-	assert_line --partial "0 files (0 indexed, 0 scanned)"
+	assert_line --partial "0 files (0 from catalogs, 0 indexed, 0 scanned)"
 }
 
 # ---- the file being written, damaged indexes ----
@@ -266,7 +266,7 @@ teardown() {
 	run pkfind -d "$a" -c -s @1700000100 'host 10.0.0.1'
 	assert_success
 	assert_line "$want"
-	assert_line --partial "(0 indexed, 1 scanned)"
+	assert_line --partial "(0 from catalogs, 0 indexed, 1 scanned)"
 	refute_output --partial "partial"
 	run pf_same "$a" 'host 10.0.0.1 or port 53'
 	assert_success
@@ -289,7 +289,7 @@ teardown() {
 	kill -- "-$LIVE_PID" 2>/dev/null || true
 	[ -n "$part" ]
 	assert_line "$want"
-	assert_line --partial "1 file (0 indexed, 1 scanned)"
+	assert_line --partial "1 file (0 from catalogs, 0 indexed, 1 scanned)"
 }
 
 @test "an empty archive: nothing found, exit 0" {
@@ -334,7 +334,7 @@ teardown() {
 	find "$a" -name '*.idx' | sort | head -2 | xargs rm -f
 	run pkfind -c -d "$a" 'tcp port 22'
 	assert_success
-	assert_line --partial "(1 indexed, 2 scanned)"
+	assert_line --partial "(0 from catalogs, 1 indexed, 2 scanned)"
 	run pf_same "$a" 'tcp port 22'
 	assert_success
 }
@@ -357,16 +357,27 @@ teardown() {
 	assert_success
 	assert_line 200
 	# 08:00:10..08:10:00 and 08:10:10..08:20:00 have no file
-	assert_line --partial "searched 2027-01-15T08:00:00Z..2027-01-15T08:20:00Z: 2 files (2 indexed, 0 scanned), 2 gaps"
+	assert_line --partial "searched 2027-01-15T08:00:00Z..2027-01-15T08:20:00Z: 2 files (0 from catalogs, 2 indexed, 0 scanned), 2 gaps"
 	assert_line --partial "2 gaps (19 min 40 s), 11 drops; 200 packets"
 	run pkfind -c -q -d "$a" ''
 	refute_output --partial "searched"
 }
 
+@test "a file whose packets are mostly candidates goes to pkslice as one range, not one location each" {
+	local n
+	# 'ip or ip6 or arp' is nearly every packet; 'host 10.0.0.1' a few
+	n=$(pkfind -q -d "$PF/gen" 'ip or ip6 or arp' | pkslice -o stream | pkextract -T csv -f pk.offset | wc -l)
+	[ "$n" -gt 100 ]
+	run bash -c "pkfind -q -d '$PF/gen' 'ip or ip6 or arp' | od -A n -t u2 -w8 -v | awk '\$4 == 27504 && \$3 == 11 { r++ } \$4 == 27504 && \$3 == 7 { l++ } END { print r + 0, l + 0 }'"
+	[ "${lines[0]%% *}" -ge 1 ] && [ "${lines[0]##* }" -eq 0 ]
+	same gen 'ip or ip6 or arp'
+	same gen 'not host 10.0.0.1'
+}
+
 @test "coverage goes into the stream too, after the filter record" {
 	run bash -c "pkfind -q -d '$PF/gen' 'host 10.0.0.1' | strings"
 	assert_success
-	[ "$(printf '%s\n' "$output" | grep -c 'searched .*: 6 files (6 indexed, 0 scanned)')" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c 'searched .*: 6 files ([0-9]* from catalogs, [0-9]* indexed, 0 scanned)')" -eq 1 ]
 	[ "$(printf '%s\n' "$output" | grep -n 'host 10.0.0.1' | cut -d: -f1)" -lt \
 	  "$(printf '%s\n' "$output" | grep -n 'searched' | cut -d: -f1)" ]
 }

@@ -46,6 +46,19 @@ pick() {
 	pcap_text "$D/pick.pcap"
 }
 
+# reorder IN OUT MS: IN with every tenth packet's time moved back by MS milliseconds (file order kept)
+reorder() {
+	perl -e '
+	open(my $i, "<", $ARGV[0]) or die; binmode $i; open(my $o, ">", $ARGV[1]) or die; binmode $o;
+	read($i, my $h, 24) == 24 or die; print $o $h; my $n = 0;
+	while (read($i, my $r, 16) == 16) {
+		my ($s, $u, $cl, $wl) = unpack("V4", $r);
+		read($i, my $d, $cl);
+		if ($n++ % 10 == 5) { my $t = $s * 1000000 + $u - $ARGV[2] * 1000; $s = int($t / 1000000); $u = $t % 1000000 }
+		print $o pack("V4", $s, $u, $cl, $wl), $d;
+	}' "$1" "$2" "$3"
+}
+
 magic() {
 	od -A n -t x4 -N 4 "$1" | tr -d ' '
 }
@@ -156,6 +169,37 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	assert_success
 	pkslice <"$D/s.pk" >"$D/o.pcap"
 	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2 9 14 20)" ]
+}
+
+@test "ranges: every record from start to end, with locations around them, each once" {
+	records "$D/a.pcap" >"$D/recs"
+	local r5 r12 r15
+	r5=$(sed -n 5p "$D/recs" | cut -d' ' -f1)
+	r12=$(sed -n 12p "$D/recs" | cut -d' ' -f1)
+	r15=$(sed -n 15p "$D/recs" | cut -d' ' -f1)
+	{
+		echo header
+		echo "note 5 0 $D"
+		echo "open 3 1 262144 0 $D/a.pcap"
+		locs 3 "$D/a.pcap" 2 7 18
+		# packets 5 to 11, and 15 to the end of the file
+		echo "range 3 $r5 $r12"
+		echo "range 3 $r15 $(stat -c %s "$D/a.pcap")"
+	} | "$CRAFT" >"$D/s.pk"
+	run pkslice <"$D/s.pk"
+	assert_success
+	pkslice <"$D/s.pk" >"$D/o.pcap"
+	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2 5-11 15-20)" ]
+	# the filter applies to ranges as to locations
+	{ echo header; echo "filter 1 0 0 tcp"; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"
+	  echo "range 1 24 $(stat -c %s "$D/a.pcap")"; } | "$CRAFT" | pkslice >"$D/t.pcap"
+	[ "$(pcap_text "$D/t.pcap")" = "$(pcap_text "$D/a.pcap" tcp)" ]
+	# a range that does not start at a record: warned, exit 65, nothing invented
+	{ echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; echo "range 1 $((r5 + 3)) $r12"; } |
+	    "$CRAFT" >"$D/b.pk"
+	run pkslice -w "$D/b.pcap" <"$D/b.pk"
+	[ "$status" -eq 65 ]
+	assert_output --partial "range that does not start at a record"
 }
 
 @test "locations: the filter record is applied (first or last), not with -x" {
@@ -376,14 +420,47 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	editcap -A 1700000000.1 -B 1700000000.15 "$D/ix/big.pcap" "$D/e.pcap"
 	[ "$(pcap_text "$D/o.pcap")" = "$(pcap_text "$D/e.pcap")" ]
 	[ "$(pcap_text "$D/o.pcap" | grep -c '^1700')" -eq 500 ]
-	# proof the packet table was used: move packet 1 into the window
-	# behind the index's back (same size, same last record): only a scan sees it
+	# proof the packet table was used: move packet 1 into the window behind
+	# the index's back (same size, same modification time): only a scan sees it
+	touch -r "$D/ix/big.pcap" "$D/ix/ref"
 	printf '\xc0\xd4\x01\x00' | dd of="$D/ix/big.pcap" bs=1 seek=28 conv=notrunc status=none
+	touch -r "$D/ix/ref" "$D/ix/big.pcap"
 	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/i.pcap"
 	[ "$(pcap_text "$D/i.pcap" | grep -c '^1700')" -eq 500 ]
+	# a modification the index can see (the file's time): the index is not believed
+	touch "$D/ix/big.pcap"
+	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/m.pcap"
+	[ "$(pcap_text "$D/m.pcap" | grep -c '^1700')" -eq 501 ]
 	rm "$D/ix/big.pcap.idx"
 	pkslice -s 1700000000.1 -e 1700000000.15 "$D/ix/big.pcap" >"$D/s.pcap"
 	[ "$(pcap_text "$D/s.pcap" | grep -c '^1700')" -eq 501 ]
+}
+
+@test "direct slicing of a big file: binary search without an index, the packet table with one; both exact" {
+	local w s e
+	mkdir -p "$D/bs"
+	# 30000 packets 1 ms apart (several MB), then the same shuffled by up to 0.3 s and by 5 s
+	"$GEN" -n 30000 -t 1700000000 -i 1000 "$D/bs/in.pcap"
+	[ "$(stat -c %s "$D/bs/in.pcap")" -gt 2000000 ]
+	# windows in ms from the first packet: inside, a 1 ms one, past the end, before the start, empty
+	for w in 500:2500 10000:10001 29900:40000 -5000:200 3000:3000; do
+		s=$(awk -v m="${w%%:*}" 'BEGIN { printf "%.3f", 1700000000 + m / 1000 }')
+		e=$(awk -v m="${w##*:}" 'BEGIN { printf "%.3f", 1700000000 + m / 1000 }')
+		pkslice -s "$s" -e "$e" "$D/bs/in.pcap" >"$D/bs/o.pcap"
+		editcap -A "$s" -B "$e" "$D/bs/in.pcap" "$D/bs/e.pcap"
+		[ "$(pcap_text "$D/bs/o.pcap")" = "$(pcap_text "$D/bs/e.pcap")" ] || { echo "window $w"; return 1; }
+	done
+	# packets out of time order by up to 0.3 s: still exact without an index
+	reorder "$D/bs/in.pcap" "$D/bs/sh.pcap" 300
+	pkslice -s 1700000010 -e 1700000012 "$D/bs/sh.pcap" >"$D/bs/o.pcap"
+	editcap -A 1700000010 -B 1700000012 "$D/bs/sh.pcap" "$D/bs/e.pcap"
+	[ "$(pcap_text "$D/bs/o.pcap")" = "$(pcap_text "$D/bs/e.pcap")" ]
+	# out of order by 5 s: exact with an index, whatever the order
+	reorder "$D/bs/in.pcap" "$D/bs/far.pcap" 5000
+	pkindex -d "$D/bs" "$D/bs/far.pcap"
+	pkslice -s 1700000010 -e 1700000012 "$D/bs/far.pcap" >"$D/bs/o.pcap"
+	editcap -A 1700000010 -B 1700000012 "$D/bs/far.pcap" "$D/bs/e.pcap"
+	[ "$(pcap_text "$D/bs/o.pcap" | sort)" = "$(pcap_text "$D/bs/e.pcap" | sort)" ]
 }
 
 @test "a packet longer than the header's snaplen: header mended in a file, warned in a pipe" {

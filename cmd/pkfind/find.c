@@ -36,6 +36,7 @@
 #include "idx.h"
 #include "pcapfile.h"
 #include "pk.h"
+#include "plan.h"
 #include "print.h"
 #include "query.h"
 #include "stream.h"
@@ -65,7 +66,7 @@ struct fctx {
 	uint32_t next_id;
 	uint64_t found;         /* packets written (or counted) */
 	int inexact;            /* some written candidates were not checked with BPF */
-	size_t nindexed, nscanned;
+	size_t ncatalog, nindexed, nscanned;   /* files answered by a catalog, an index, a scan */
 	int stop;               /* -n reached or the reader went away */
 	struct ival *iv;        /* time spans of the archive's files */
 	size_t niv, civ;
@@ -245,6 +246,8 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 }
 
 static void scan_file(struct fctx *c, const struct arch_file *af);
+struct job;
+static void emit_range(struct fctx *c, const char *path, const struct job *j);
 
 /*
  * The .pcap.part we listed was finished while we searched: pkrotate
@@ -341,6 +344,8 @@ scan_file(struct fctx *c, const struct arch_file *af)
  */
 #define LOOKAHEAD 8
 #define MAXHELPERS 3
+#define DENSE_MIN 64            /* candidates in a file before a range can pay */
+#define DENSE_SHARE 4           /* a range when at least 1 packet in DENSE_SHARE is a candidate */
 
 enum { JOB_NEW, JOB_RUNNING, JOB_DONE };
 enum { JO_LONGPATH, JO_NOIDX, JO_MISMATCH, JO_OK, JO_CORRUPT };
@@ -358,6 +363,8 @@ struct job {
 	size_t nm, cm;
 	int bad;                /* the packet table lacks ordinal bad_ord, after the nm candidates */
 	uint32_t bad_ord;
+	int dense;              /* candidates are most of the file: one range instead of m */
+	uint64_t r_start, r_end, ncand;
 	char err[512];
 };
 
@@ -434,6 +441,27 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 		}
 		ordset_and(&cand, &tr);
 		ordset_free(&tr);
+	}
+	/*
+	 * Dense candidates: pkslice reads the span from the first to the last
+	 * in big forward reads and lets BPF decide, as tcpdump does, rather
+	 * than being told every offset (the stream, with BPF and no -n).
+	 */
+	j->ncand = ordset_count(&cand);
+	if (o->mode == FIND_STREAM && !o->limit && !o->index_only && j->ncand >= DENSE_MIN &&
+	    j->ncand * DENSE_SHARE >= n) {
+		uint32_t first = ordset_next(&cand, 0), last = first;
+		uint64_t ts;
+
+		for (i = first; i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX)
+			last = i;
+		if (idx_packet(x, first, &j->r_start, &ts) == 0 &&
+		    (last + 1 == n ? (j->r_end = j->mt.pcap_size, 1) : idx_packet(x, last + 1, &j->r_end, &ts) == 0)) {
+			j->dense = 1;
+			ordset_free(&cand);
+			idx_close(x);
+			return;
+		}
 	}
 	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
 		uint64_t off, ts;
@@ -566,6 +594,27 @@ pool_end(struct pool *p)
 	pthread_cond_destroy(&p->cv);
 }
 
+/* a dense file's candidates as one range of the stream (job_run) */
+static void
+emit_range(struct fctx *c, const char *path, const struct job *j)
+{
+	struct rec_range g;
+
+	if (c->stop)
+		return;
+	if (sout_file_open(&c->so, ++c->next_id, j->lt, j->snap, j->nsec ? FOPEN_NSEC : 0, path) < 0) {
+		out_fail(c);
+		return;
+	}
+	g.file = c->next_id;
+	g.start = j->r_start;
+	g.end = j->r_end;
+	if (sout_range(&c->so, &g) < 0)
+		out_fail(c);
+	c->found += j->ncand;
+	c->inexact = 1;
+}
+
 /* candidates from the index (job j), checked with BPF when the mode needs exact answers */
 static void
 index_file(struct fctx *c, const struct arch_file *af, struct job *j)
@@ -590,6 +639,10 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	if (j->out == JO_CORRUPT) {
 		strlcpy(c->err, j->err, sizeof c->err);
 		goto corrupt;
+	}
+	if (j->dense) {
+		emit_range(c, af->path, j);
+		return;
 	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
 	verify = !o->index_only && !j->exact && (o->mode != FIND_STREAM || o->limit);
@@ -787,7 +840,7 @@ coverage(struct fctx *c, char *buf, size_t len)
 	const struct find_opts *o = c->o;
 	uint64_t wlo = o->start, whi = o->end, ngaps, gapns, drops = 0, amin = UINT64_MAX, amax = 0;
 	char a[40], b[40], d[64], dr[48];
-	size_t i;
+	size_t i, nfiles;
 	int k, unknown = 0;
 
 	for (i = 0; i < c->niv; i++) {
@@ -815,8 +868,9 @@ coverage(struct fctx *c, char *buf, size_t len)
 	fmt_dur(gapns, d, sizeof d);
 	if (amin == UINT64_MAX && o->start == 0 && o->end == UINT64_MAX)
 		strlcpy(a, "an empty archive", sizeof a), b[0] = '\0';
-	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu indexed, %zu scanned), %llu gap%s%s%s%s, %s; "
-	    "%llu %s%s", a, b[0] ? ".." : "", b, c->nindexed + c->nscanned, c->nindexed + c->nscanned == 1 ? "" : "s", c->nindexed,
+	nfiles = c->ncatalog + c->nindexed + c->nscanned;
+	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu from catalogs, %zu indexed, %zu scanned), %llu gap%s%s%s%s, "
+	    "%s; %llu %s%s", a, b[0] ? ".." : "", b, nfiles, nfiles == 1 ? "" : "s", c->ncatalog, c->nindexed,
 	    c->nscanned, (unsigned long long)ngaps, ngaps == 1 ? "" : "s", ngaps ? " (" : "", ngaps ? d : "",
 	    ngaps ? ")" : "", dr, (unsigned long long)c->found,
 	    c->inexact ? "candidate" : "packet", c->found == 1 ? "" : "s");
@@ -838,7 +892,8 @@ int
 find_run(const struct find_opts *o)
 {
 	struct fctx c;
-	struct arch_list l;
+	struct plan plan;
+	struct arch_list *lp;
 	struct bpf_program prog;
 	struct pool pool;
 	char line[512], rp[PATH_MAX];
@@ -846,7 +901,7 @@ find_run(const struct find_opts *o)
 	int d, status = EX_OK;
 
 	memset(&c, 0, sizeof c);
-	memset(&l, 0, sizeof l);
+	memset(&plan, 0, sizeof plan);
 	c.o = o;
 	/*
 	 * Each index open allocates (and frees) Berkeley DB's private cache:
@@ -861,15 +916,20 @@ find_run(const struct find_opts *o)
 		return EX_DATAERR;
 	}
 	pcap_freecode(&prog);
+	c.q = query_parse(o->expr);
 	for (d = 0; d < o->ndirs; d++)
-		if (realpath(o->dirs[d], rp) == NULL || arch_scan(rp, &l) < 0) {
+		if (realpath(o->dirs[d], rp) == NULL || plan_dir(&plan, rp, c.q, o->start, o->end) < 0) {
 			warn("%s", o->dirs[d]);
-			arch_list_free(&l);
+			plan_free(&plan);
+			query_free(c.q);
 			return EX_NOINPUT;
 		}
-	arch_list_sort(&l);     /* several -d: one list in time order */
-	c.q = query_parse(o->expr);
-	pool_start(&pool, o, c.q, &l);
+	lp = &plan.files;
+	arch_list_sort(lp);     /* one list in time order */
+	for (i = 0; i < plan.niv; i++)
+		add_ival(&c, plan.iv[i].lo, plan.iv[i].hi);
+	c.ncatalog = plan.ncatalog;
+	pool_start(&pool, o, c.q, lp);
 	if (o->mode == FIND_STREAM) {
 		sout_init(&c.so, STDOUT_FILENO, "pkfind", 0, "pkslice (pkfind ... | pkslice | tcpdump -r -)");
 		for (d = 0; d < o->ndirs && !c.stop; d++)
@@ -887,8 +947,8 @@ find_run(const struct find_opts *o)
 				out_fail(&c);
 		}
 	}
-	for (k = 0; k < l.n; k++) {
-		struct arch_file *af = &l.v[o->reverse ? l.n - 1 - k : k];
+	for (k = 0; k < lp->n; k++) {
+		struct arch_file *af = &lp->v[o->reverse ? lp->n - 1 - k : k];
 
 		if (af->partial && c.stop) {
 			/* not read: its span runs from its name to its last write */
@@ -896,7 +956,8 @@ find_run(const struct find_opts *o)
 
 			add_ival(&c, af->min_ns, mt > af->min_ns ? mt : af->min_ns);
 		} else if (af->named && !af->partial) {
-			add_ival(&c, af->min_ns, af->max_ns);
+			if (!af->ival_done)
+				add_ival(&c, af->min_ns, af->max_ns);
 			if (af->max_ns < o->start || af->min_ns >= o->end)
 				continue;
 		}
@@ -925,6 +986,6 @@ find_run(const struct find_opts *o)
 	query_free(c.q);
 	free(c.iv);
 	free(c.m);
-	arch_list_free(&l);
+	plan_free(&plan);
 	return status;
 }

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "catalog.h"
+#include "catmaint.h"
 #include "fields.h"
 #include "idx.h"
 #include "indexer.h"
@@ -42,6 +44,7 @@ struct ofile {
 
 struct indexer {
 	char **roots;            /* resolved -d directories */
+	struct catmaint **cats;  /* their catalogs (NULL: off) */
 	size_t nroots;
 	struct ofile *f;
 	size_t n, cap;
@@ -62,7 +65,8 @@ indexer_new(char **dirs, size_t ndirs)
 	struct indexer *ix;
 	char rp[PATH_MAX];
 
-	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->roots = calloc(ndirs, sizeof *ix->roots)) == NULL)
+	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->roots = calloc(ndirs, sizeof *ix->roots)) == NULL ||
+	    (ix->cats = calloc(ndirs, sizeof *ix->cats)) == NULL)
 		err(EX_OSERR, "calloc");
 	for (size_t i = 0; i < ndirs; i++) {
 		/*
@@ -75,8 +79,9 @@ indexer_new(char **dirs, size_t ndirs)
 			indexer_free(ix);
 			return NULL;
 		}
-		if ((ix->roots[ix->nroots++] = strdup(rp)) == NULL)
+		if ((ix->roots[ix->nroots] = strdup(rp)) == NULL)
 			err(EX_OSERR, "strdup");
+		ix->cats[ix->nroots++] = catm_new(rp);
 	}
 	return ix;
 }
@@ -113,6 +118,21 @@ within(struct indexer *ix, const char *path)
 		return 0;
 	*(slash == dir ? slash + 1 : slash) = '\0';
 	return arch_path_within(dir, ix->roots, ix->nroots);
+}
+
+/* the catalogs of the root that holds path hear about it (catmaint ignores paths not its own) */
+static void
+cat_indexed(struct indexer *ix, const char *path)
+{
+	for (size_t i = 0; i < ix->nroots; i++)
+		catm_indexed(ix->cats[i], path);
+}
+
+static void
+cat_tick(struct indexer *ix, int final)
+{
+	for (size_t i = 0; i < ix->nroots; i++)
+		catm_tick(ix->cats[i], final);
 }
 
 /* "DIR" or "DIR1 or DIR2 ...", for messages */
@@ -182,7 +202,7 @@ on_open(struct indexer *ix, const struct rec_file *rf)
 		o->ignored = 1;
 		return;
 	}
-	o->b = idxb_new(rf->linktype, o->nsec);
+	o->b = idxb_new(rf->linktype, rf->snaplen, o->nsec);
 }
 
 static void
@@ -271,6 +291,8 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 			ix->gone++;
 		else
 			ix->failed++;
+		cat_indexed(ix, rf->path);
+		cat_tick(ix, 0);
 		return;
 	}
 	if (o->ignored) {
@@ -309,7 +331,9 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 		ix->gone++;         /* retention took it first: -A on old data */
 	else
 		ix->failed++;
+	cat_indexed(ix, path);   /* before the drop: path may be o->path */
 	ofile_drop(ix, o);
+	cat_tick(ix, 0);
 }
 
 static void
@@ -334,6 +358,8 @@ on_remove(struct indexer *ix, const struct rec_file *rf)
 		ix->removed++;
 	else if (errno != ENOENT)
 		warn("%s", ipath);
+	for (size_t i = 0; i < ix->nroots; i++)
+		catm_removed(ix->cats[i], rf->path);
 }
 
 void
@@ -390,6 +416,7 @@ indexer_finish(struct indexer *ix)
 		open += !ix->f[i].ignored;
 	if (open)
 		warnx("%zu file(s) still open at end of input: not indexed (pkindex --repair will)", open);
+	cat_tick(ix, 1);
 	if (ix->fromdisk || ix->failed || ix->gone)
 		warnx("indexed %llu from the stream, %llu from disk, %llu failed, %llu removed before they "
 		    "could be indexed", (unsigned long long)ix->indexed, (unsigned long long)ix->fromdisk,
@@ -411,22 +438,40 @@ indexer_free(struct indexer *ix)
 	while (ix->n > 0)
 		ofile_drop(ix, &ix->f[ix->n - 1]);
 	free(ix->f);
-	for (size_t i = 0; i < ix->nroots; i++)
+	for (size_t i = 0; i < ix->nroots; i++) {
 		free(ix->roots[i]);
+		catm_free(ix->cats[i]);
+	}
 	free(ix->roots);
+	free(ix->cats);
 	free(ix);
+}
+
+void
+indexer_idle(struct indexer *ix)
+{
+	cat_tick(ix, 0);
 }
 
 int
 indexer_files(char **dirs, size_t ndirs, char **files, int nfiles)
 {
+	struct catmaint **cats;
+	char rp[PATH_MAX];
 	int status = EX_OK;
 
-	for (size_t i = 0; i < ndirs; i++)
-		if (access(dirs[i], F_OK) < 0) {
+	if ((cats = calloc(ndirs + 1, sizeof *cats)) == NULL)
+		err(EX_OSERR, "calloc");
+	for (size_t i = 0; i < ndirs; i++) {
+		if (access(dirs[i], F_OK) < 0 || realpath(dirs[i], rp) == NULL) {
 			warn("%s", dirs[i]);
+			while (i-- > 0)
+				catm_free(cats[i]);
+			free(cats);
 			return EX_NOINPUT;
 		}
+		cats[i] = catm_new(rp);
+	}
 	for (int i = 0; i < nfiles; i++) {
 		if (access(files[i], R_OK) < 0) {
 			warn("%s", files[i]);
@@ -434,11 +479,17 @@ indexer_files(char **dirs, size_t ndirs, char **files, int nfiles)
 		} else if (!arch_path_within(files[i], dirs, ndirs)) {
 			warnx("%s: not under %s%s: not indexed", files[i], dirs[0], ndirs > 1 ? " (or the other -d)" : "");
 			set_status(&status, EX_USAGE);
-		} else {
+		} else if (build_disk(files[i], NULL, &status, 0) == 0 && realpath(files[i], rp) != NULL) {
 			/* pcapfile says what is not a classic pcap (pcapng: how to convert it) */
-			build_disk(files[i], NULL, &status, 0);
+			for (size_t d = 0; d < ndirs; d++)
+				catm_indexed(cats[d], rp);
 		}
 	}
+	for (size_t d = 0; d < ndirs; d++) {
+		catm_tick(cats[d], 1);
+		catm_free(cats[d]);
+	}
+	free(cats);
 	return status;
 }
 
@@ -519,7 +570,7 @@ repair_dir(const char *dir)
 {
 	struct arch_list l;
 	struct timespec began, stamp;
-	char ipath[PATH_MAX];
+	char ipath[PATH_MAX], rp[PATH_MAX];
 	uint64_t checked = 0, built = 0, rebuilt = 0, failed = 0, removed = 0;
 	int status = EX_OK, tty = isatty(2), have_stamp;
 
@@ -561,6 +612,16 @@ repair_dir(const char *dir)
 		warnx("removed %llu index file(s) without a pcap or left by a dead builder", (unsigned long long)removed);
 	printf("checked %llu, built %llu, rebuilt %llu, failed %llu\n", (unsigned long long)checked,
 	    (unsigned long long)built, (unsigned long long)rebuilt, (unsigned long long)failed);
+	if (realpath(dir, rp) != NULL) {
+		struct catm_counts cn = { 0, 0, 0, 0 };
+		catm_repair(rp, &cn);
+		printf("catalogs: folders %llu, built %llu, removed %llu, failed %llu\n", (unsigned long long)cn.checked,
+		    (unsigned long long)cn.built, (unsigned long long)cn.removed, (unsigned long long)cn.failed);
+		if (cn.failed) {
+			set_status(&status, EX_IOERR);
+			failed++;
+		}
+	}
 	/* what was built or checked before this run began is checked for good */
 	if (failed == 0)
 		stamp_write(dir, &began);
@@ -579,13 +640,38 @@ indexer_repair(char **dirs, size_t ndirs)
 	return status;
 }
 
+static int
+dump_catalog(const char *path)
+{
+	char e[1024];
+	struct catalog *c = cat_open(path, e, sizeof e);
+	int rc;
+
+	if (c == NULL) {
+		warnx("%s", e);
+		return access(path, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;
+	}
+	rc = cat_dump(c, stdout);
+	cat_close(c);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			warn("stdout");
+		return EX_IOERR;
+	}
+	return rc < 0 ? EX_DATAERR : EX_OK;
+}
+
 int
 indexer_dump(const char *ipath)
 {
 	char e[1024];
-	struct idx *x = idx_open(ipath, e, sizeof e);
+	struct idx *x;
+	size_t n = strlen(ipath);
 	int rc;
 
+	if (n > strlen(CAT_SUFFIX) && strcmp(ipath + n - strlen(CAT_SUFFIX), CAT_SUFFIX) == 0)
+		return dump_catalog(ipath);
+	x = idx_open(ipath, e, sizeof e);
 	if (x == NULL) {
 		warnx("%s", e);
 		return access(ipath, R_OK) < 0 ? EX_NOINPUT : EX_DATAERR;

@@ -22,6 +22,8 @@ struct indexer *indexer_new(char **dirs, size_t ndirs);
 void indexer_record(struct indexer *ix, const struct pk_rec *r, int unsure);
 /* indexer_lost: records were lost (garbage): the files open now are indexed from disk. */
 void indexer_lost(struct indexer *ix);
+/* indexer_idle: the input is quiet: write the catalogs that are due. */
+void indexer_idle(struct indexer *ix);
 /* indexer_finish: end of input: drop unfinished files; returns the exit status so far. */
 int indexer_finish(struct indexer *ix);
 void indexer_free(struct indexer *ix);

@@ -1,6 +1,7 @@
 /* pkindex - index archived pcap files (pkindex(1)). */
 #include <err.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +18,24 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s -d DIR [-d DIR ...] [FILE.pcap ...]\n       %s --repair -d DIR [-d DIR ...]\n"
-	    "       %s --dump FILE.idx\n", pk_progname, pk_progname, pk_progname);
+	    "       %s --dump FILE.idx | FILE.cat\n", pk_progname, pk_progname, pk_progname);
 	exit(EX_USAGE);
+}
+
+/*
+ * next_record: sin_next, but while the input is quiet the catalogs that
+ * are due get written (a folder becomes still a moment after its last
+ * file), every IDLE_MS.
+ */
+#define IDLE_MS 1000
+static int
+next_record(struct stream_in *in, struct pk_rec *r, struct indexer *ix)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+
+	while (bufin_avail(&in->in) == 0 && !in->in.eof && !stop && poll(&p, 1, IDLE_MS) == 0)
+		indexer_idle(ix);
+	return sin_next(in, r);
 }
 
 /* the stream on standard input into the indexes of the files under dirs */
@@ -37,7 +54,7 @@ index_stream(char **dirs, size_t ndirs)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sin_init(&in, 0, "stdin");
-	while (!stop && (rc = sin_next(&in, &r)) != SIN_EOF && rc != SIN_ERROR) {
+	while (!stop && (rc = next_record(&in, &r, ix)) != SIN_EOF && rc != SIN_ERROR) {
 		if (in.resyncs != resyncs) {
 			resyncs = in.resyncs;
 			indexer_lost(ix);

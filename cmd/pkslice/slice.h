@@ -25,6 +25,7 @@ enum slice_fmt { SLICE_PCAP, SLICE_STREAM };
 
 struct slice_loc {
 	uint64_t off, ts;      /* offset of the pcap record header; time pkfind gave */
+	uint64_t end;          /* a range (REC_RANGE): every record from off to end; 0: the one at off */
 };
 
 /* a pcap file to read: named by a FILE_OPEN record or on the command line */
@@ -120,6 +121,8 @@ int slice_stream(struct slice *sl, int fd);
 void slice_add_root(struct slice *sl, const char *dir);
 struct slice_file *slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags);
 void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
+/* slice_range_add: every record whose header starts in [start, end) */
+void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end);
 
 /*
  * slice_merge.c: slice_locations reads the located packets of sl->files,
@@ -144,6 +147,14 @@ int slice_open(struct slice *sl, const struct slice_file *f);
  * 0 if the file must be scanned.
  */
 int slice_idx_locate(struct slice *sl, struct slice_file *f);
+
+/*
+ * slice_seek.c: slice_seek_span: for a file without an index, [*from, *to)
+ * holds the time window as a binary search over the file finds it (time
+ * order assumed, within a second); 1 if found, 0 if the file is to be read
+ * whole (small, not seekable, no window).
+ */
+int slice_seek_span(struct slice *sl, struct slice_file *f, uint64_t *from, uint64_t *to);
 
 /* slice_time: a -s/-e argument (RFC 3339, epoch seconds[.frac], see timeparse.h) */
 int slice_time(const char *s, uint64_t base_ns, uint64_t *out);

@@ -34,6 +34,8 @@ struct cursor {
 	int scan;              /* every packet, not locations */
 	int open, have;        /* file open; rec holds the next packet */
 	size_t next;           /* next location */
+	uint64_t range_end;    /* reading a range: records before this offset */
+	int in_range;
 	uint64_t hint_end;     /* where the locations of the last read from disk end */
 	struct pcapf pf;
 	struct pcapf_rec rec;
@@ -101,9 +103,15 @@ locs_sort(struct slice_file *f)
 		;
 	if (i < f->n)
 		qsort(f->loc, f->n, sizeof *f->loc, loc_cmp);
-	for (i = j = 0; i < f->n; i++)
-		if (j == 0 || f->loc[i].off != f->loc[j - 1].off)
-			f->loc[j++] = f->loc[i];
+	for (i = j = 0; i < f->n; i++) {
+		if (j > 0 && f->loc[i].off == f->loc[j - 1].off) {
+			/* the same record twice: once, as the wider of the two */
+			if (f->loc[i].end > f->loc[j - 1].end)
+				f->loc[j - 1].end = f->loc[i].end;
+			continue;
+		}
+		f->loc[j++] = f->loc[i];
+	}
 	f->n = j;
 }
 
@@ -241,8 +249,36 @@ cur_next(struct slice *sl, struct cursor *c)
 			return 1;
 		goto done;
 	}
+	if (c->in_range) {
+		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 && c->rec.offset < c->range_end)
+			return 1;
+		if (rc < 0) {
+			warnx("%s (the rest of the range is skipped)", e);
+			slice_worse(sl, c->pf.ioerr ? EX_IOERR : EX_DATAERR);
+		}
+		c->in_range = 0;
+		/* locations inside the range were read with it */
+		while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
+			c->next++;
+	}
 	while (c->next < c->f->n) {
 		const struct slice_loc *l = &c->f->loc[c->next++];
+
+		if (l->end) {
+			/* a range: every record from here on, read forward in big reads */
+			c->in_range = 1;
+			c->range_end = l->end;
+			rc = 0;
+			if (pcapf_seek(&c->pf, l->off) == 0 && (rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 &&
+			    c->rec.offset < c->range_end)
+				return 1;
+			c->in_range = 0;
+			while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
+				c->next++;
+			if (rc < 0 && sl->bad_locs++ < WARN_MAX)
+				warnx("%s (a range that does not start at a record)", e);
+			continue;
+		}
 
 		/*
 		 * ascending offsets: one read from disk takes a run of
@@ -410,10 +446,16 @@ slice_files(struct slice *sl, char **paths, int npaths)
 		const char *p = sl->fmt == SLICE_STREAM && realpath(paths[i], rp) ? rp : paths[i];
 		struct slice_file *f = slice_file_add(sl, (uint32_t)i, p, 0);
 
-		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f))
-			f->scan = 1;
-		else
+		uint64_t from, to;
+
+		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f)) {
+			if (slice_seek_span(sl, f, &from, &to))
+				slice_range_add(f, from, to);
+			else
+				f->scan = 1;
+		} else {
 			locs_sort(f);
+		}
 	}
 	return merge(sl);
 }

@@ -57,7 +57,17 @@ slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns)
 	}
 	f->loc[f->n].off = offset;
 	f->loc[f->n].ts = ts_ns;
+	f->loc[f->n].end = 0;
 	f->n++;
+}
+
+void
+slice_range_add(struct slice_file *f, uint64_t start, uint64_t end)
+{
+	if (end <= start)
+		return;
+	slice_loc_add(f, start, 0);
+	f->loc[f->n - 1].end = end;
 }
 
 static void
@@ -90,6 +100,8 @@ slice_record(struct slice *sl, const struct pk_rec *r, int *mode)
 {
 	struct rec_file f;
 	struct rec_loc l;
+	struct rec_range g;
+	struct slice_file *rf;
 	struct rec_filter flt;
 	struct rec_note n;
 	struct pk_pkt p;
@@ -126,6 +138,18 @@ slice_record(struct slice *sl, const struct pk_rec *r, int *mode)
 			return 0;
 		}
 		loc_add(sl, &l);
+		return 0;
+	case REC_RANGE:
+		if (*mode == MODE_PACKETS) {
+			sl->ignored++;
+			return 0;
+		}
+		*mode = MODE_LOCATIONS;
+		if (rec_range_parse(r, &g) < 0 || (rf = file_by_id(sl, g.file)) == NULL) {
+			sl->bad_locs++;
+			return 0;
+		}
+		slice_range_add(rf, g.start, g.end);
 		return 0;
 	case REC_FILTER:
 		if (rec_filter_parse(r, &flt) < 0) {

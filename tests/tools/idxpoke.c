@@ -25,7 +25,7 @@ int
 main(int argc, char **argv)
 {
 	uint8_t key[5] = { IDXK_BLOCK }, out[IDX_BLOCK_MAX * 2 * VARINT_MAX + 5 * VARINT_MAX], *o;
-	uint64_t off[IDX_BLOCK_MAX], dt[IDX_BLOCK_MAX], cnt, v, hdr[4];
+	uint64_t off[IDX_BLOCK_MAX], dt[IDX_BLOCK_MAX], cnt, v, hdr[IDX_BLOCK_HDR];
 	const uint8_t *p, *end;
 	unsigned long long ord, newoff;
 	uint8_t mkey[2] = { IDXK_META, 'M' };
@@ -48,7 +48,7 @@ main(int argc, char **argv)
 	k.data = mkey;
 	k.size = sizeof mkey;
 	if (db->get(db, NULL, &k, &d, 0) != 0 || d.size != IDX_META_LEN ||
-	    (bpk = le32((const uint8_t *)d.data + 60)) == 0 || bpk > IDX_BLOCK_MAX)
+	    (bpk = le32((const uint8_t *)d.data + IDXM_BPK)) == 0 || bpk > IDX_BLOCK_MAX)
 		errx(EX_DATAERR, "%s: no metadata", argv[1]);
 	memset(&d, 0, sizeof d);
 	putbe32(key + 1, (uint32_t)(ord / bpk));
@@ -58,10 +58,10 @@ main(int argc, char **argv)
 		errx(EX_DATAERR, "%s: no table block %llu", argv[1], ord / bpk);
 	p = d.data;
 	end = p + d.size;
-	/* count<<1|µs, first offset, first time, first-min, max-min, then (gap, dt) pairs */
+	/* count<<1|µs, first offset, first time, first-min, max-min, runmax-max, then (gap, dt) pairs */
 	if (varint_get(&p, end, &cnt) < 0 || varint_get(&p, end, &off[0]) < 0)
 		errx(EX_DATAERR, "bad block");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < IDX_BLOCK_HDR - 1; i++)
 		if (varint_get(&p, end, &hdr[i]) < 0)
 			errx(EX_DATAERR, "bad block");
 	for (uint64_t i = 1; i < cnt >> 1; i++) {
@@ -75,7 +75,7 @@ main(int argc, char **argv)
 	o = out;
 	o += varint_put(o, cnt);
 	o += varint_put(o, off[0]);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < IDX_BLOCK_HDR - 1; i++)
 		o += varint_put(o, hdr[i]);
 	for (uint64_t i = 1; i < cnt >> 1; i++) {
 		o += varint_put(o, off[i] - off[i - 1] - PCAP_RECHDR);   /* wraps as the reader unwraps */

@@ -11,6 +11,7 @@
  *   close ID FLAGS PACKETS BYTES FIRST LAST [PATH]
  *   remove ID PATH                            REC_FILE_REMOVE
  *   loc ID OFFSET TS                          REC_LOCATION
+ *   range ID START END                        REC_RANGE
  *   filter FLAGS START END EXPR...            REC_FILTER (END "max" = UINT64_MAX)
  *   note CODE ID TEXT...                      REC_NOTE (code 5 = NOTE_ROOT)
  *   stats TS RECV DROP IFDROP FLAGS NAME      REC_STATS
@@ -153,6 +154,12 @@ craft(char *s)
 		l.offset = num(&s);
 		l.ts_ns = num(&s);
 		out_check(sout_loc(&so, &l));
+	} else if (strcmp(cmd, "range") == 0) {
+		struct rec_range g;
+		g.file = (uint32_t)num(&s);
+		g.start = num(&s);
+		g.end = num(&s);
+		out_check(sout_range(&so, &g));
 	} else if (strcmp(cmd, "filter") == 0) {
 		struct rec_filter f;
 		f.flags = (uint32_t)num(&s);

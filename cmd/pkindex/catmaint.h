@@ -1,0 +1,36 @@
+/*
+ * catmaint.h - pkindex keeping an archive's catalogs (catalog.h,
+ * pk-index(5)): hour catalogs as files are indexed, a whole-folder catalog
+ * sealed once a folder is complete and still, rebuilt after removals;
+ * checked and rebuilt by --repair.
+ */
+#ifndef PK_CATMAINT_H
+#define PK_CATMAINT_H
+
+#include <stdint.h>
+
+/* files of one hour indexed before that hour's catalog is rewritten */
+#define CATM_BATCH 8
+
+struct catmaint;
+/* catm_new: for the archive at root (resolved); NULL if catalogs are off (PK_NO_CATALOG set) */
+struct catmaint *catm_new(const char *root);
+/* catm_indexed: the index of the pcap at path (under root) was just written */
+void catm_indexed(struct catmaint *m, const char *path);
+/* catm_removed: the pcap at path was removed (retention) */
+void catm_removed(struct catmaint *m, const char *path);
+/*
+ * catm_tick: write the catalogs that are due; with final, everything
+ * pending (end of input: folders without a file being written are sealed,
+ * waiting up to CAT_SETTLE_NS for them to be still).
+ */
+void catm_tick(struct catmaint *m, int final);
+void catm_free(struct catmaint *m);
+
+/* catm_repair: check every catalog of the archive, rebuild and seal what needs it; counts added */
+struct catm_counts {
+	uint64_t checked, built, removed, failed;
+};
+void catm_repair(const char *root, struct catm_counts *n);
+
+#endif

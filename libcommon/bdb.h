@@ -1,0 +1,46 @@
+/*
+ * bdb.h - the Berkeley DB files pk writes (per-file indexes, catalogs):
+ * created as a temporary file beside the target and renamed into place,
+ * never edited; opened read-only after a look at the meta page.  One
+ * place for what idx_build.c, idx_read.c and catalog.c share.
+ */
+#ifndef PK_BDB_H
+#define PK_BDB_H
+
+#include <db.h>
+#include <stddef.h>
+
+/*
+ * bdb_plausible: 1 if path starts with a Berkeley DB B-tree meta page pk
+ * could have written (version 9, sane page size, page checksums, whole
+ * pages); 0 if not; -1 with errno if it cannot be read.
+ */
+int bdb_plausible(const char *path);
+
+/*
+ * bdb_open_ro: open path read-only as a B-tree with page checksums.
+ * 0, or -1 with a message (what: "index", "catalog") in err; errno is
+ * ENOENT when the file does not exist.
+ */
+int bdb_open_ro(const char *path, DB **dbp, char *err, size_t errlen);
+
+/* a database being written: dst is the target, tmp = dst.tmp.PID */
+struct bdb_out {
+	DB *db;
+	char dst[4096], tmp[4096 + 32];
+	const char *group_of;      /* NULL, or a file whose group the new one gets (mode 0640) */
+};
+/* bdb_create: a new B-tree with page checksums and pagesize pages at dst.tmp.PID. 0, or -1 + message. */
+int bdb_create(struct bdb_out *o, const char *dst, unsigned pagesize, char *err, size_t errlen);
+/*
+ * bdb_commit: ok != 0: sync, close, fsync, rename into place, fsync the
+ * directory; ok == 0 (or any failure): close and remove the temporary
+ * file.  0, or -1 with errno and a message.
+ */
+int bdb_commit(struct bdb_out *o, int ok, char *err, size_t errlen);
+/* bdb_lasterr: the first message Berkeley DB gave since the last call ("" if none), then forgotten */
+const char *bdb_lasterr(void);
+/* bdb_fsync_dir: fsync the directory holding path (best effort) */
+void bdb_fsync_dir(const char *path);
+
+#endif
