@@ -415,7 +415,7 @@ big_stream() {
 	run as_analyst pkfind -d "$G/a" -c ''
 	assert_success
 	assert_line 300
-	assert_line --partial "($n indexed, 0 scanned)"
+	assert_line --partial " $n indexed, 0 scanned)"
 	assert_line --partial ", 42 drops;"
 	# a stats log it cannot read is said, not taken for "0 drops"
 	chmod 0600 "$G/a/pk-stats.log"
