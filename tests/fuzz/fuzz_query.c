@@ -90,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	q = query_parse(expr);
 	query_print(q, devnull);
-	b = idxb_new(linktype, 0);
+	b = idxb_new(linktype, 65535, 0);
 	for (i = 0; i < n; i++) {
 		decode_packet(linktype, pkt[i], len[i], &f);
 		idxb_add(b, off, 1700000000000000000ull + i * 1000ull, len[i], &f);
@@ -99,6 +99,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(pcap_path, sizeof pcap_path, "%s/x.pcap", dir);
 	snprintf(idx_path, sizeof idx_path, "%s%s", pcap_path, IDX_SUFFIX);
 	unlink(idx_path);
+	/* an index records its pcap's modification time: the pcap must be there */
+	{
+		FILE *pf = fopen(pcap_path, "a");
+		if (pf == NULL || fclose(pf) != 0)
+			abort();
+	}
 	if (idxb_write(b, pcap_path, off, err, sizeof err) < 0) {
 		fprintf(stderr, "idxb_write: %s\n", err);
 		abort();
