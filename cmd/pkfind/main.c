@@ -11,12 +11,29 @@
 #include "query.h"
 #include "timeparse.h"
 
+/* pkfind(1) SYNOPSIS */
+#define USAGE "pkfind -d dir [-d dir ...] [-s start] [-e end | -D duration]\n" \
+	"       [-c | -l | -T text | -E] [-n count] [-g seconds] [-qrvx] expression"
+
+/* one output mode: -c, -l, -T and -E exclude each other */
 static void
-usage(void)
+set_mode(int *mode, int ch)
 {
-	fprintf(stderr, "usage: %s -d DIR [-d DIR ...] [-s START] [-e END | -D DURATION] [-c | -l | -T text]\n"
-	    "              [-n N] [-g SECONDS] [-Eqrx] EXPRESSION\n", pk_progname);
-	exit(EX_USAGE);
+	if (*mode && *mode != ch)
+		errx(EX_USAGE, "-%c and -%c conflict: choose one output", *mode, ch);
+	*mode = ch;
+}
+
+/* the same archive twice would count every file twice */
+static void
+add_dir(struct find_opts *o, char *d)
+{
+	for (int i = 0; i < o->ndirs; i++)
+		if (strcmp(o->dirs[i], d) == 0)
+			errx(EX_USAGE, "-d %s given twice", d);
+	if ((o->dirs = reallocarray(o->dirs, (size_t)o->ndirs + 1, sizeof *o->dirs)) == NULL)
+		err(EX_OSERR, "reallocarray");
+	o->dirs[o->ndirs++] = d;
 }
 
 static uint64_t
@@ -73,29 +90,26 @@ join_args(int n, char **v)
 int
 main(int argc, char **argv)
 {
+	static const struct option lo[] = { PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct find_opts o = { .end = UINT64_MAX, .gap_ns = 60000000000ull };
 	const char *s = NULL, *e = NULL, *dur = NULL, *errstr;
 	char *expr;
-	int ch, explain = 0;
+	int ch, mode = 0;
 
 	pk_init(argv[0]);
-	while ((ch = getopt(argc, argv, "+cd:D:e:Eg:ln:qrs:T:x")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+cd:D:e:Eg:hln:qrs:T:vx", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'c': o.mode = FIND_COUNT; break;
-		case 'd':
-			if ((o.dirs = reallocarray(o.dirs, (size_t)o.ndirs + 1, sizeof *o.dirs)) == NULL)
-				err(EX_OSERR, "reallocarray");
-			o.dirs[o.ndirs++] = optarg;
-			break;
+		case 'c': set_mode(&mode, ch); o.mode = FIND_COUNT; break;
+		case 'd': add_dir(&o, optarg); break;
 		case 'D': dur = optarg; break;
 		case 'e': e = optarg; break;
-		case 'E': explain = 1; break;
+		case 'E': set_mode(&mode, ch); break;
 		case 'g':
 			o.gap_ns = (uint64_t)strtonum(optarg, 1, 86400 * 365, &errstr) * 1000000000ull;
 			if (errstr)
 				errx(EX_USAGE, "-g %s: %s", optarg, errstr);
 			break;
-		case 'l': o.mode = FIND_LIST; break;
+		case 'l': set_mode(&mode, ch); o.mode = FIND_LIST; break;
 		case 'n':
 			o.limit = (uint64_t)strtonum(optarg, 1, LLONG_MAX, &errstr);
 			if (errstr)
@@ -107,15 +121,17 @@ main(int argc, char **argv)
 		case 'T':
 			if (strcmp(optarg, "text") != 0)
 				errx(EX_USAGE, "-T %s: only 'text' is known", optarg);
+			set_mode(&mode, ch);
 			o.mode = FIND_TEXT;
 			break;
+		case 'v': o.verbose = 1; break;
 		case 'x': o.index_only = 1; break;
-		default: usage();
+		default: pk_stdopt(ch, USAGE);
 		}
 	}
 	expr = join_args(argc - optind, argv + optind);
 	o.expr = expr;
-	if (explain) {
+	if (mode == 'E') {
 		struct query *q = query_parse(expr);
 
 		query_print(q, stdout);
@@ -123,8 +139,12 @@ main(int argc, char **argv)
 		free(expr);
 		return EX_OK;
 	}
-	if (o.ndirs == 0 || (e && dur))
-		usage();
+	if (o.ndirs == 0) {
+		warnx("no archive: give -d DIR");
+		pk_usage(USAGE, 0);
+	}
+	if (e && dur)
+		errx(EX_USAGE, "-e and -D conflict: the window ends at END or lasts DURATION");
 	set_window(&o, s, e, dur);
 	ch = find_run(&o);
 	free(o.dirs);
