@@ -33,8 +33,10 @@
 #include "archive.h"
 #include "coverage.h"
 #include "fields.h"
+#include "filelist.h"
 #include "find.h"
 #include "idx.h"
+#include "output.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "plan.h"
@@ -73,6 +75,7 @@ struct fctx {
 	int have_head;          /* the indexed file's own header, read when its index was checked */
 	uint32_t h_linktype, h_snaplen;
 	int h_nsec;
+	struct output *out;     /* -T json, sessions (output.h) */
 	char err[512];
 };
 
@@ -172,7 +175,7 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 
 	if (c->nm == 0 || c->stop)
 		return;
-	if (o->mode == FIND_TEXT && pf == NULL) {
+	if ((o->mode == FIND_TEXT || c->out) && pf == NULL) {
 		if (pcapf_open(&own, path, c->err, sizeof c->err) < 0) {
 			warnx("%s", c->err);
 			return;
@@ -227,6 +230,8 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 			print_summary(stdout, &f, r.wirelen, r.caplen);
 			if (putchar('\n') == EOF)
 				out_fail(c);
+		} else if (c->out && output_packet(c->out, path, pf, m->offset) < 0) {
+			out_fail(c);
 		}
 	}
 	if (o->limit && c->found >= o->limit)
@@ -636,7 +641,7 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
 	verify = !o->index_only && !j->exact && (o->mode != FIND_STREAM || o->limit);
-	if (verify || o->mode == FIND_TEXT) {
+	if (verify || o->mode == FIND_TEXT || c->out) {
 		if (pcapf_open(&pf, af->path, c->err, sizeof c->err) < 0) {
 			warnx("%s", c->err);
 			return;
@@ -778,6 +783,14 @@ find_run(const struct find_opts *o)
 	}
 	lp = &plan.files;
 	arch_list_sort(lp);     /* one list in time order */
+	filelist_unique(lp);    /* a directory given twice is searched once */
+	if (o->files && filelist_apply(o, lp) < 0) {
+		plan_free(&plan);
+		query_free(c.q);
+		cov_free(c.cov);
+		return EX_NOINPUT;
+	}
+	c.out = output_new(o);
 	c.ncatalog = plan.ncatalog;
 	pool_start(&pool, o, c.q, lp);
 	if (o->mode == FIND_STREAM) {
@@ -827,6 +840,9 @@ find_run(const struct find_opts *o)
 				err(EX_IOERR, "stdout");
 		sout_free(&c.so);
 	}
+	if (c.out && output_end(c.out) < 0 && errno != EPIPE)
+		status = EX_IOERR;
+	output_free(c.out);
 	if (o->mode == FIND_COUNT)
 		printf("%llu\n", (unsigned long long)c.found);
 	if (o->mode != FIND_STREAM && (fflush(stdout) == EOF || ferror(stdout)) && errno != EPIPE) {
