@@ -161,12 +161,19 @@ one() {
 	[1,2] is not a request: not even looked at
 	{"alertid":16,"interface":["lo"],"packets":"12"}
 	{"alertid":17,"interface":["lo"],"packetdebug":"maybe"}
+	{
+	  "alertid": 18,
+	  "interface": [
+	    "lo"
+	  ],
+	  "tags": "pretty,printed"
+	}
 	EOF
 	echo "$output"
 	[ "$status" -eq 0 ]
 	local out
 	out=$(grep '^pkread' <<<"$output")
-	[ "$(wc -l <<<"$out")" -eq 8 ]
+	[ "$(wc -l <<<"$out")" -eq 9 ]
 	grep -q "^pkread -i lo -s 1500 -c 5 -b 104857600 -t 10 -I 7 -- | pkslice -w $T/out/[0-9]\{8\}T[0-9]\{6\}Z_A-1_.._x_y_lo_scan-t_2.pcap\$" <<<"$out"
 	grep -q "^pkread -i lo -s 1500 -c 50 -b 104857600 -t 30 -I 20 -- | pkslice -w $T/out/.*Z_2_lo.pcap\$" <<<"$out"
 	grep -q "^pkread -i lo -s 1500 -c 50 -b 104857600 -t 10 -I 5 -- | .*Z_3_lo.pcap\$" <<<"$out"
@@ -175,6 +182,8 @@ one() {
 	grep -q '_9_lo.pcap$' <<<"$out"
 	grep -q "^pkread -i lo -s 1500 -c 12 .*_16_lo.pcap\$" <<<"$out"
 	grep -q '_14_lo.pcap$' <<<"$out"
+	# pretty-printed over several lines, as jq prints it
+	grep -q '_18_lo_pretty-printed.pcap$' <<<"$out"
 	grep -q 'alert 2: packets 100000 capped to 50' <<<"$output"
 	grep -q 'alert 2: duration 999 capped to 30' <<<"$output"
 	grep -q 'alert 2: timeout 50 capped to 20' <<<"$output"
@@ -193,7 +202,7 @@ one() {
 	grep -q 'refused: malformed request (packetdebug is not true or false)' <<<"$output"
 	# redis-cli's own lines are skipped silently
 	! grep -q 'subscribe\|message' <<<"$output"
-	# a line for each of the 19 requests: 8 captures, 11 refused or ignored
+	# a line for each of the 20 requests: 9 captures, 11 refused or ignored
 	[ "$(grep -c 'refused\|: ignored$' <<<"$output")" -eq 11 ]
 }
 
