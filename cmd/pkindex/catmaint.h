@@ -9,8 +9,9 @@
 
 #include <stdint.h>
 
-/* files of one hour indexed before that hour's catalog is rewritten */
+/* files of one hour indexed, and for how long, before that hour's catalog is rewritten */
 #define CATM_BATCH 8
+#define CATM_AGE_NS 60000000000ull
 
 struct catmaint;
 /* catm_new: for the archive at root (resolved); NULL if catalogs are off (PK_NO_CATALOG set) */
