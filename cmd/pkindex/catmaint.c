@@ -420,6 +420,10 @@ void
 catm_tick(struct catmaint *m, int final)
 {
 	size_t i, j;
+	int idle = final == CATM_IDLE;
+
+	if (idle)
+		final = 0;
 
 	if (m == NULL)
 		return;
@@ -431,7 +435,7 @@ catm_tick(struct catmaint *m, int final)
 		 * few files, while a live capture's hour catalog trails it by
 		 * CATM_BATCH files.
 		 */
-		if ((p->n >= CATM_BATCH && now_ns() - p->since >= CATM_AGE_NS) || p->due || final) {
+		if ((p->n >= CATM_BATCH && now_ns() - p->since >= CATM_AGE_NS) || p->due || final || idle) {
 			(void)write_part(m, p->folder, p->hour, 0);
 			free(p->folder);
 		} else {

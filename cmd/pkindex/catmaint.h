@@ -21,10 +21,13 @@ void catm_indexed(struct catmaint *m, const char *path);
 /* catm_removed: the pcap at path was removed (retention) */
 void catm_removed(struct catmaint *m, const char *path);
 /*
- * catm_tick: write the catalogs that are due; with final, everything
- * pending (end of input: folders without a file being written are sealed,
- * waiting up to CAT_SETTLE_NS for them to be still).
+ * catm_tick: write the catalogs that are due; with CATM_IDLE (the input
+ * is quiet) every pending hour catalog too; with CATM_FINAL everything
+ * (end of input: folders without a file being written are sealed, waiting
+ * up to CAT_SETTLE_NS for them to be still).
  */
+#define CATM_FINAL 1
+#define CATM_IDLE 2
 void catm_tick(struct catmaint *m, int final);
 void catm_free(struct catmaint *m);
 

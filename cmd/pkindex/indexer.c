@@ -469,7 +469,7 @@ indexer_free(struct indexer *ix)
 void
 indexer_idle(struct indexer *ix)
 {
-	cat_tick(ix, 0);
+	cat_tick(ix, CATM_IDLE);
 }
 
 int
