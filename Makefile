@@ -19,6 +19,10 @@ SHAREDIR ?= $(PREFIX)/share/pk
 SCRIPTS = scripts/pk-archive scripts/pk-trigger scripts/pkfind-remote scripts/pk-ship-es \
 	scripts/pk-ship-clickhouse scripts/pk-units-check
 
+# the version: this file is its one place; programs get -DPK_VERSION, scripts
+# get @PK_VERSION@ replaced at install (from a checkout they read VERSION)
+PK_VERSION := $(shell cat VERSION)
+
 CC ?= cc
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
@@ -27,7 +31,8 @@ DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcap libbsd-overlay 2>/dev/null
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpcap libbsd-overlay 2>/dev/null) -ldb
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
-PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Ilibcommon $(DEPS_CFLAGS)
+PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Ilibcommon $(DEPS_CFLAGS) \
+	-DPK_VERSION='"$(PK_VERSION)"'
 ifeq ($(SANITIZE),1)
 PK_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 PK_LDFLAGS += -fsanitize=address,undefined
@@ -53,6 +58,8 @@ $(BUILD)/libcommon/%.o: libcommon/%.c $(wildcard libcommon/*.h)
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard libcommon/*.h) $(wildcard cmd/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon/pk.o: VERSION
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -88,10 +95,13 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
-	for s in $(SCRIPTS); do [ ! -f $$s ] || install -m 0755 $$s $(DESTDIR)$(BINDIR); done
+	for s in $(SCRIPTS); do [ ! -f $$s ] || { \
+	    sed 's/@PK_VERSION@/$(PK_VERSION)/g' $$s >$(DESTDIR)$(BINDIR)/$${s##*/}.tmp && \
+	    chmod 0755 $(DESTDIR)$(BINDIR)/$${s##*/}.tmp && \
+	    mv -f $(DESTDIR)$(BINDIR)/$${s##*/}.tmp $(DESTDIR)$(BINDIR)/$${s##*/}; } || exit 1; done
 	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SHAREDIR)
 	[ ! -f systemd/pk.sysusers ] || install -m 0644 systemd/pk.sysusers $(DESTDIR)$(SYSUSERSDIR)/pk.conf
-	for f in systemd/pk.conf.example scripts/pk-clickhouse-schema.sql; do \
+	for f in systemd/pk.conf.example systemd/pk-trigger.conf.example scripts/pk-clickhouse-schema.sql; do \
 	    [ ! -f $$f ] || install -m 0644 $$f $(DESTDIR)$(SHAREDIR); done
 	for m in man/*.1; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1; done
 	for m in man/*.5; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5; done

@@ -430,6 +430,21 @@ pipe_skip(struct pcapf *f, uint64_t off)
  * and errno set for a read error (else 0).  Arithmetic is checked: off
  * comes from indexes and streams, which may lie.
  */
+int
+pcapf_buffered(const struct pcapf *f)
+{
+	uint64_t off = f->next;
+	size_t have;
+	struct pcapf_rec r;
+	char e[64];
+
+	if (off < f->win_off || off - f->win_off > f->win_len)
+		return 0;
+	have = f->win_len - (size_t)(off - f->win_off);
+	return have >= PCAP_RECHDR && pcapf_rechdr(&f->h, f->win + (off - f->win_off), off, &r, e, sizeof e) == 0 &&
+	    have - PCAP_RECHDR >= r.disklen;
+}
+
 static const uint8_t *
 win_get(struct pcapf *f, uint64_t off, size_t need, size_t want, size_t *avail)
 {

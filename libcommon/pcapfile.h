@@ -148,6 +148,8 @@ void pcapf_close(struct pcapf *f);
  * be read on later.
  */
 int pcapf_next(struct pcapf *f, struct pcapf_rec *r, char *err, size_t errlen);
+/* pcapf_buffered: 1 if pcapf_next has its next record whole in memory (it will not read) */
+int pcapf_buffered(const struct pcapf *f);
 /* pcapf_read_at: the record whose header is at offset; 1, or -1 with err. */
 int pcapf_read_at(struct pcapf *f, uint64_t offset, struct pcapf_rec *r, char *err, size_t errlen);
 /*

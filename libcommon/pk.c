@@ -1,13 +1,20 @@
 /* pk.c - program start-up shared by every pk program. */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pk.h"
+
+#ifndef PK_VERSION
+#error "PK_VERSION comes from the VERSION file (the Makefile passes -DPK_VERSION)"
+#endif
 
 const char *pk_progname = "pk";
 
@@ -36,4 +43,90 @@ pk_refuse_tty(int fd, const char *what_to_pipe_into)
 	if (isatty(fd))
 		errx(EX_USAGE, "refusing to write a binary pk stream to a terminal; pipe it into %s",
 		    what_to_pipe_into ? what_to_pipe_into : "pkslice, pkextract -T text or pkrotate");
+}
+
+void
+pk_refuse_tty_in(int fd, const char *example)
+{
+	if (isatty(fd))
+		errx(EX_USAGE, "standard input is a terminal, and a pk stream cannot be typed; pipe one in, "
+		    "e.g. %s", example);
+}
+
+int
+pk_mkdirs(const char *dir, unsigned mode)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	size_t i, n;
+
+	if (mkdir(dir, (mode_t)mode) == 0)
+		return 1;
+	if (errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || (n = strlcpy(p, dir, sizeof p)) >= sizeof p)
+		return -1;
+	/* each missing parent, top down; one that appears meanwhile is fine */
+	for (i = 1; i < n; i++) {
+		if (p[i] != '/' || p[i - 1] == '/' || p[i + 1] == '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST)
+			return -1;
+		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			errno = ENOTDIR;
+			return -1;
+		}
+		p[i] = '/';
+	}
+	if (mkdir(dir, (mode_t)mode) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -1;
+}
+
+/* exit 0 only if everything reached stdout: "pkfind --help > /dev/full" is an error */
+static void __attribute__((noreturn))
+out_exit(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(EX_IOERR, "stdout");
+	exit(EX_OK);
+}
+
+void
+pk_usage(const char *synopsis, int asked)
+{
+	FILE *fp = asked ? stdout : stderr;
+	const char *s, *nl;
+
+	/* continuation lines line up under the first, after "usage: " */
+	fputs("usage: ", fp);
+	for (s = synopsis; *s; s = nl + 1) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			nl = s + strlen(s);
+		fprintf(fp, "%s%.*s\n", s == synopsis ? "" : "       ", (int)(nl - s), s);
+		if (*nl == '\0')
+			break;
+	}
+	if (asked)
+		out_exit();
+	exit(EX_USAGE);
+}
+
+const char *
+pk_version(void)
+{
+	return PK_VERSION;
+}
+
+void
+pk_stdopt(int ch, const char *synopsis)
+{
+	if (ch == 'h')
+		pk_usage(synopsis, 1);
+	if (ch == PK_OPT_VERSION) {
+		printf("%s (pk) %s\n", pk_progname, PK_VERSION);
+		out_exit();
+	}
+	pk_usage(synopsis, 0);
 }

@@ -8,12 +8,11 @@
 #ifndef PK_H
 #define PK_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sysexits.h>
-
-#define PK_VERSION "0.1"
 
 /*
  * The shared vocabulary (see pk(7)):
@@ -77,5 +76,37 @@ void pk_pipe_grow(int fd);
 
 /* Refuse to write a binary stream to a terminal; exits EX_USAGE with a hint. */
 void pk_refuse_tty(int fd, const char *what_to_pipe_into);
+
+/*
+ * pk_refuse_tty_in: a binary stream cannot be typed: when fd (standard
+ * input) is a terminal, say what to pipe in (example) and exit EX_USAGE
+ * instead of waiting there.
+ */
+void pk_refuse_tty_in(int fd, const char *example);
+
+/*
+ * pk_mkdirs: create dir with mode, and its missing parents as mkdir -p
+ * does (0777 less the umask).  1 created, 0 it was there, -1 error (errno).
+ */
+int pk_mkdirs(const char *dir, unsigned mode);
+
+/*
+ * The options every program answers (pk(7)): -h and --help print the
+ * usage, which is the man page's SYNOPSIS, on standard output and exit 0;
+ * --version prints "PROG (pk) VERSION" and exits 0; a bad option prints
+ * the usage on standard error and exits EX_USAGE.  A program puts
+ * PK_LONGOPTS in its getopt_long(3) table and 'h' in its short options,
+ * and ends its option switch with "default: pk_stdopt(ch, USAGE);".
+ * The version is the VERSION file's, passed by the Makefile as -DPK_VERSION.
+ */
+#define PK_OPT_VERSION 0x100
+#define PK_LONGOPTS { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, PK_OPT_VERSION }
+
+/* pk_version: the version (the VERSION file's) */
+const char *pk_version(void);
+/* pk_usage: "usage: " and synopsis (its lines indented to match); asked: stdout and 0, else stderr and 64. */
+void pk_usage(const char *synopsis, int asked) __attribute__((noreturn));
+/* pk_stdopt: what getopt_long returned that is not a program option: -h, --version, or a usage error. */
+void pk_stdopt(int ch, const char *synopsis) __attribute__((noreturn));
 
 #endif

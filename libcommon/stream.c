@@ -21,6 +21,7 @@ static const uint32_t min_body[REC_TYPE_MAX_KNOWN + 1] = {
 	[REC_LOCATION] = 24,
 	[REC_FILTER] = 25,
 	[REC_NOTE] = 9,
+	[REC_SOURCE] = 17,
 	[REC_RANGE] = 24,
 };
 
@@ -511,6 +512,7 @@ rec_file_parse(const struct pk_rec *r, struct rec_file *f)
 	memset(f, 0, sizeof *f);
 	switch (r->type) {
 	case REC_FILE_OPEN:
+	case REC_SOURCE:        /* the same layout: id is the source */
 		if (r->bodylen < 17)
 			return -1;
 		f->id = le32(b);
@@ -780,6 +782,19 @@ sout_file_open(struct stream_out *s, uint32_t id, uint32_t linktype, uint32_t sn
 	put32(b + 8, snaplen);
 	put32(b + 12, flags);
 	return sout_rec_str(s, REC_FILE_OPEN, b, sizeof b, path);
+}
+
+int
+sout_source(struct stream_out *s, uint32_t source, uint32_t linktype, uint32_t snaplen, uint32_t flags,
+    const char *name)
+{
+	uint8_t b[16];
+
+	put32(b, source);
+	put32(b + 4, linktype);
+	put32(b + 8, snaplen);
+	put32(b + 12, flags);
+	return sout_rec_str(s, REC_SOURCE, b, sizeof b, name);
 }
 
 int

@@ -29,6 +29,7 @@ enum rec_type {
 	REC_LOCATION = 7,/* u32 file id u32 0 u64 offset u64 ts_ns */
 	REC_FILTER = 8,  /* u32 flags u32 0 u64 start_ns u64 end_ns, expression */
 	REC_NOTE = 9,    /* u32 code u32 file id, text */
+	REC_SOURCE = 10, /* u32 source u32 linktype u32 snaplen u32 flags, interface name */
 	REC_RANGE = 11,  /* u32 file id u32 0 u64 start u64 end: every record whose header starts in [start, end) */
 	REC_TYPE_MAX_KNOWN = 11
 };
@@ -46,6 +47,10 @@ enum rec_type {
 
 /* REC_STATS flags */
 #define STATS_FINAL 0x1u
+#define STATS_START 0x2u       /* the capture starts: drops are counted from here */
+
+/* REC_SOURCE flags */
+#define SOURCE_NSEC 0x1u       /* the source's timestamps are nanoseconds */
 
 /* REC_FILTER flags */
 #define FILTER_APPLY 0x1u      /* pkslice must apply the expression with BPF */
@@ -153,7 +158,8 @@ int pkt_ann(const struct pk_pkt *p, uint16_t tag, struct pk_ann *a);
 struct rec_file {
 	uint32_t id, linktype, snaplen, flags;
 	const char *path;      /* NUL-terminated inside the record (FILE_OPEN, FILE_REMOVE;
-	                          FILE_CLOSE: the name the file was published under, or NULL) */
+	                          FILE_CLOSE: the name the file was published under, or NULL;
+	                          SOURCE: the interface, id the source) */
 	uint64_t packets, bytes, first_ns, last_ns; /* FILE_CLOSE */
 };
 struct rec_stats {
@@ -213,6 +219,9 @@ int sout_raw(struct stream_out *s, const struct pk_rec *r);
 int sout_packet(struct stream_out *s, const struct pk_pkt *p, const struct pk_ann *add, int nadd);
 int sout_file_open(struct stream_out *s, uint32_t id, uint32_t linktype, uint32_t snaplen, uint32_t flags, const char *path);
 int sout_file_close(struct stream_out *s, const struct rec_file *f);
+/* sout_source: a live source (pkread -i): the snapshot length it captures with */
+int sout_source(struct stream_out *s, uint32_t source, uint32_t linktype, uint32_t snaplen, uint32_t flags,
+    const char *name);
 int sout_file_remove(struct stream_out *s, uint32_t id, const char *path);
 int sout_stats(struct stream_out *s, const struct rec_stats *st);
 int sout_loc(struct stream_out *s, const struct rec_loc *l);

@@ -401,8 +401,9 @@ big_stream() {
 	G=$(mktemp -d /tmp/pk-hard-group.XXXXXX)
 	chmod 0755 "$G"
 	"$PK_TOOLS/pkgen" -n 300 -t 1700000000 "$T/in.pcap"
-	{ pkread -r "$T/in.pcap"
-	  printf 'stats 1700000000100000000 300 42 0 1 eth0\n' | "$CRAFT"; } >"$T/s"
+	# a capture run that spans the packets (start record, then final totals): its drops are known
+	{ printf 'stats 1699999999000000000 0 0 0 2 eth0\n' | "$CRAFT"; pkread -r "$T/in.pcap"
+	  printf 'stats 1700000001000000000 300 42 0 1 eth0\n' | "$CRAFT"; } >"$T/s"
 	umask 0022
 	pkrotate -d "$G/a" -g 4242 -C 0.05 <"$T/s" 2>/dev/null | pkindex -d "$G/a"
 	n=$(find "$G/a" -name '*.pcap' | wc -l)
@@ -415,8 +416,16 @@ big_stream() {
 	run as_analyst pkfind -d "$G/a" -c ''
 	assert_success
 	assert_line 300
-	assert_line --partial "($n indexed, 0 scanned)"
+	assert_line --partial ", $n indexed, 0 scanned)"
 	assert_line --partial ", 42 drops;"
+	# the catalogs too: the folder and every catalog in it
+	[ "$(stat -c '%a %g' "$G/a/.catalog")" = "750 4242" ]
+	for f in "$G"/a/.catalog/*; do
+		[ "$(stat -c '%a %g' "$f")" = "640 4242" ] || { stat -c '%n %a %g' "$f"; false; }
+	done
+	run as_analyst pkfind -d "$G/a" -c 'host 10.99.99.99'
+	assert_success
+	refute_output --partial "searching without it"
 	# a stats log it cannot read is said, not taken for "0 drops"
 	chmod 0600 "$G/a/pk-stats.log"
 	run as_analyst pkfind -d "$G/a" -c ''

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # ops.bats - the operations layer: systemd units, make install, pk-archive,
-# pk-trigger (with a real redis-server), pkfind-remote, the shippers.
+# pkfind-remote, the shippers.  (pk-trigger: trigger.bats; the units under a
+# real systemd: systemd.bats.)
 
 load helpers
 
@@ -71,15 +72,12 @@ unit_cmd() {
 # ---- systemd units ----
 
 @test "units: systemd-analyze verify passes and every service rates 2.0 or better" {
-	if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null 2>&1 || true
-	fi
-	need_cmd systemd-analyze
+	command -v systemd-analyze >/dev/null 2>&1 || fail "systemd-analyze is not installed (scripts/pk-deps)"
 	run "$S/pk-units-check" -b "$PK_BIN"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'verify ok' <<<"$output")" -eq 5 ]
-	[ "$(grep -c 'exposure [0-9.]* OK' <<<"$output")" -eq 3 ]
+	[ "$(grep -c 'verify ok' <<<"$output")" -eq 6 ]
+	[ "$(grep -c 'exposure [0-9.]* OK' <<<"$output")" -eq 4 ]
 }
 
 @test "units: capture runs as pk with CAP_NET_RAW only; index reads the socket FIFO" {
@@ -112,7 +110,7 @@ unit_cmd() {
 	run cat "$T/args"
 	echo "$output"
 	[ "$(grep '^pkread' "$T/args" | tr -d '\n')" = \
-	  "pkread[-q]pkread[-i]pkread[eth9]pkread[-s]pkread[128]pkread[-p]pkread[not port 22]" ]
+	  "pkread[-i]pkread[eth9]pkread[-s]pkread[128]pkread[-p]pkread[not port 22]" ]
 	[ "$(grep '^pkrotate' "$T/args" | tr -d '\n' | sed 's/pkrotate//g')" = \
 	  "[-d][/var/lib/pk/eth9][-o][/run/pk/eth9.fifo][-C][10][-M][500][-F][5][-A][7d][-g][adm]" ]
 }
@@ -215,7 +213,7 @@ unit_cmd() {
 	for p in pkread pkrotate pkextract pkindex pkfind pkslice pk-archive pk-trigger pkfind-remote; do
 		[ -x "$d/usr/bin/$p" ] || { echo "missing bin/$p"; false; }
 	done
-	for p in pk-capture@.service pk-index@.socket pk-index@.service pk-repair@.service pk-repair@.timer; do
+	for p in pk-capture@.service pk-index@.socket pk-index@.service pk-repair@.service pk-repair@.timer pk-trigger@.service; do
 		[ -f "$d/usr/lib/systemd/system/$p" ] || { echo "missing $p"; false; }
 	done
 	for p in pk.7 pk-archive.1 pk-trigger.1 pkfind-remote.1; do
@@ -374,146 +372,6 @@ unit_cmd() {
 	wait_for 10 test -s "$f.idx"
 }
 
-# ---- pk-trigger ----
-
-@test "pk-trigger -n: validates, caps, maps aliases and names files; refuses bad requests" {
-	cat >"$T/t.conf" <<-EOF
-	OUTPUT_DIR=$T/out
-	MAX_PACKETS=50
-	MAX_DURATION=30
-	DEFAULT_DURATION=10
-	ALIASES="uplink=lo dmz=nonexistent0"
-	NODE_NAME=sensor1.example.org
-	EOF
-	run "$S/pk-trigger" -n -c "$T/t.conf" <<-'EOF'
-	subscribe
-	capture
-	1
-	message
-	capture
-	{"alert_id":"A-1/../x y","interface":"lo","packets":5,"tags":["scan","t 2"]}
-	{"alert_id":2,"interface_alias":"uplink","packets":100000,"duration":999,"idle_timeout":5,"bpf":"tcp port 80"}
-	{not json
-	{"interface":"lo","packets":1}
-	{"alert_id":4,"interface":"nonexistent0"}
-	{"alert_id":5,"interface_alias":"nope"}
-	{"alert_id":6,"interface":"lo","node":"other"}
-	{"alert_id":7,"interface":"lo","node_regex":"^sensor[0-9]"}
-	{"alert_id":8,"interface":"lo","packets":-3}
-	{"alert_id":9,"interface":"lo","node":"sensor1"}
-	EOF
-	echo "$output"
-	[ "$status" -eq 0 ]
-	local out
-	out=$(grep '^pkread' <<<"$output")
-	[ "$(wc -l <<<"$out")" -eq 4 ]
-	grep -q "^pkread -q -i lo -t 10 -c 5 | pkslice -w $T/out/[0-9]\{8\}T[0-9]\{6\}Z_A-1_.._x_y_scan-t_2.pcap\$" <<<"$out"
-	grep -q "^pkread -q -i lo -t 30 -c 50 -I 5 tcp\\\\ port\\\\ 80 | pkslice -w $T/out/.*Z_2.pcap\$" <<<"$out"
-	grep -q '_7.pcap$' <<<"$out"
-	grep -q '_9.pcap$' <<<"$out"
-	grep -q 'alert 2: packets 100000 capped to 50' <<<"$output"
-	grep -q 'alert 2: duration 999 capped to 30' <<<"$output"
-	grep -q 'refused: malformed request.*{not json' <<<"$output"
-	grep -q 'refused: no alert_id' <<<"$output"
-	grep -q 'refused: alert 4: unknown interface nonexistent0' <<<"$output"
-	grep -q 'refused: alert 5: unknown interface alias nope' <<<"$output"
-	grep -q 'alert 6: for node other' <<<"$output"
-	grep -q 'refused: malformed request (packets is not a non-negative integer)' <<<"$output"
-	# redis-cli's own lines are skipped silently
-	! grep -q 'subscribe\|message' <<<"$output"
-}
-
-@test "pk-trigger: redis requests capture on a veth; counts honoured, caps applied, bad requests skipped" {
-	need_prog pkread pkslice
-	veth_pair
-	if ! command -v redis-server >/dev/null 2>&1; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 ||
-		    skip "redis-server is not installed and cannot be installed"
-	fi
-	need_cmd redis-server redis-cli
-	local rc="ip netns exec $NS_A redis-cli -p 6390"
-	# in NS_A: its loopback is the test's own
-	ip netns exec "$NS_A" redis-server --port 6390 --bind 127.0.0.1 --save '' \
-	    --appendonly no --daemonize no >"$T/redis.log" 2>&1 &
-	BGPIDS="$BGPIDS $!"
-	wait_for 10 bash -c "$rc ping 2>/dev/null | grep -q PONG"
-	cat >"$T/t.conf" <<-EOF
-	OUTPUT_DIR=$T/out
-	MAX_PACKETS=25
-	MAX_DURATION=20
-	ALIASES="uplink=pkv0"
-	UPLOAD_CMD='cp "\$f" $T/up/'
-	EOF
-	mkdir "$T/up"
-	traffic
-	ip netns exec "$NS_A" bash -c "redis-cli -p 6390 --raw subscribe capture |
-	    timeout 90 '$S/pk-trigger' -c '$T/t.conf'" >"$T/paths" 2>"$T/log" &
-	BGPIDS="$BGPIDS $!"
-	wait_for 10 bash -c "[ \"\$($rc pubsub numsub capture | tail -1)\" = 1 ]"
-	$rc publish capture '{"alert_id":"a1","interface":"pkv0","packets":10,"bpf":"udp","tags":["t1","t2"]}'
-	$rc publish capture '{this is not json'
-	$rc publish capture '{"alert_id":"a2","interface":"pkv0","bpf":"udp and ((("}'
-	$rc publish capture '{"alert_id":"a3","interface_alias":"uplink","packets":5000,"bpf":"udp"}'
-	wait_for 60 bash -c "[ \$(wc -l <'$T/paths') -ge 2 ]"
-	cat "$T/log"
-	local f1 f3
-	f1=$(sed -n 1p "$T/paths")
-	f3=$(sed -n 2p "$T/paths")
-	[[ "$f1" == "$T/out/"*"Z_a1_t1-t2.pcap" ]]
-	[[ "$f3" == "$T/out/"*"Z_a3.pcap" ]]
-	[ "$(pcount "$f1")" -eq 10 ]
-	[ "$(pcount "$f3")" -eq 25 ]
-	[ "$(tcpdump -r "$f1" -nn 'udp and dst port 9' 2>/dev/null | wc -l)" -eq 10 ]
-	grep -q 'alert a3: packets 5000 capped to 25' "$T/log"
-	grep -q 'refused: malformed request.*{this is not json' "$T/log"
-	grep -q 'refused: alert a2: pkread rejects the filter' "$T/log"
-	[ ! -e "$T/out/"*_a2.pcap ]
-	# the upload command ran with each path
-	wait_for 10 test -s "$T/up/$(basename "$f3")"
-	cmp "$f1" "$T/up/$(basename "$f1")"
-	$rc shutdown nosave >/dev/null 2>&1 || true
-}
-
-@test "pk-trigger: a failing UPLOAD_CMD is logged and the loop carries on" {
-	need_prog pkread pkslice
-	veth_pair
-	cat >"$T/t.conf" <<-EOF
-	OUTPUT_DIR=$T/out
-	UPLOAD_CMD='echo uploading "\$1" >&2; exit 3'
-	EOF
-	traffic
-	run timeout 60 ip netns exec "$NS_A" "$S/pk-trigger" -c "$T/t.conf" <<-'EOF'
-	{"alert_id":"u1","interface":"pkv0","packets":3,"bpf":"udp"}
-	{"alert_id":"u2","interface":"pkv0","packets":4,"bpf":"udp"}
-	EOF
-	echo "$output"
-	[ "$status" -eq 0 ]
-	grep -q 'alert u1: upload failed' <<<"$output"
-	grep -q 'alert u2: upload failed' <<<"$output"
-	[ "$(pcount "$T/out/"*_u2.pcap)" -eq 4 ]
-}
-
-@test "pk-trigger: MAX_PARALLEL=2 runs a short capture beside a long one" {
-	need_prog pkread pkslice
-	veth_pair
-	cat >"$T/t.conf" <<-EOF
-	OUTPUT_DIR=$T/out
-	MAX_PARALLEL=2
-	EOF
-	traffic
-	run timeout 60 ip netns exec "$NS_A" "$S/pk-trigger" -c "$T/t.conf" <<-'EOF'
-	{"alert_id":"long","interface":"pkv0","duration":4,"bpf":"udp"}
-	{"alert_id":"short","interface":"pkv0","packets":5,"bpf":"udp"}
-	EOF
-	echo "$output"
-	[ "$status" -eq 0 ]
-	# the short one finished (and printed its path) while the long one ran
-	local paths
-	paths=$(grep "^$T/out/" <<<"$output")
-	[[ "$(sed -n 1p <<<"$paths")" == *_short.pcap ]]
-	[[ "$(sed -n 2p <<<"$paths")" == *_long.pcap ]]
-	[ "$(pcount "$T/out/"*_short.pcap)" -eq 5 ]
-	[ "$(pcount "$T/out/"*_long.pcap)" -gt 5 ]
-}
+# (pk-trigger: tests/trigger.bats)
 
 # pkfind-remote and the shippers: tests/fleet.bats and tests/clickhouse.bats

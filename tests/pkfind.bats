@@ -345,22 +345,77 @@ teardown() {
 	"$PK_TOOLS/pkgen" -n 100 -t 1800000000 -i 100000 "$BATS_TEST_TMPDIR/c1.pcap"
 	"$PK_TOOLS/pkgen" -n 100 -t 1800000600 -i 100000 "$BATS_TEST_TMPDIR/c2.pcap"
 	pf_archive "$a" 1000 "$BATS_TEST_TMPDIR/c1.pcap" "$BATS_TEST_TMPDIR/c2.pcap" 2>/dev/null
-	# a run: 5 drops before the window, 7 in it; a new run: 4 in it; another, after it
+	# a run: 5 drops before the window, 7 in it; a new run (start record): 4 in it; another, after it
 	cat >"$a/pk-stats.log" <<-EOF
 	1799999000000000000 100 5 0 0 eth0
 	1800000005000000000 200 10 2 0 eth0
 	1800000400000000000 300 10 2 1 eth0
+	1800000500000000000 0 0 0 2 eth0
 	1800000700000000000 50 4 0 0 eth0
 	1800009000000000000 10 1 0 1 eth0
 	EOF
 	run pkfind -c -d "$a" -s 2027-01-15T08:00:00Z -e 2027-01-15T08:20:00Z ''
 	assert_success
 	assert_line 200
-	# 08:00:10..08:10:00 and 08:10:10..08:20:00 have no file
+	# 08:00:10..08:10:00 and 08:10:10..08:20:00 have no file; located, to the second
 	assert_line --partial "searched 2027-01-15T08:00:00Z..2027-01-15T08:20:00Z: 2 files (0 from catalogs, 2 indexed, 0 scanned), 2 gaps"
-	assert_line --partial "2 gaps (19 min 40 s), 11 drops; 200 packets"
+	assert_line --partial "2 gaps (19 min 40 s; first 2027-01-15T08:00:09Z..2027-01-15T08:10:00Z, last 2027-01-15T08:10:09Z..2027-01-15T08:20:00Z), 11 drops; 200 packets"
 	run pkfind -c -q -d "$a" ''
 	refute_output --partial "searched"
+	# the second file outside every capture run: its drops are not known
+	sed -i '/ 0 0 0 2 eth0$/d' "$a/pk-stats.log"
+	run pkfind -c -d "$a" -s 2027-01-15T08:00:00Z -e 2027-01-15T08:20:00Z ''
+	assert_line --partial "), 11 drops (unknown for 9 s of packets); 200 packets"
+}
+
+@test "coverage: -v lists every gap; one gap is located; no gap says 0 gaps" {
+	local a=$BATS_TEST_TMPDIR/gaps t
+	for t in 1800000000 1800000300 1800000600 1800000900; do
+		"$PK_TOOLS/pkgen" -n 10 -t "$t" -i 100000 "$BATS_TEST_TMPDIR/g$t.pcap"
+	done
+	pf_archive "$a" 1000 "$BATS_TEST_TMPDIR"/g18*.pcap 2>/dev/null
+	run pkfind -c -d "$a" ''
+	assert_line --partial "3 gaps (14 min 57 s; first 2027-01-15T08:00:00Z..2027-01-15T08:05:00Z, last 2027-01-15T08:10:00Z..2027-01-15T08:15:00Z)"
+	run pkfind -c -v -d "$a" ''
+	assert_line --partial "3 gaps (14 min 57 s: 2027-01-15T08:00:00Z..2027-01-15T08:05:00Z, 2027-01-15T08:05:00Z..2027-01-15T08:10:00Z, 2027-01-15T08:10:00Z..2027-01-15T08:15:00Z)"
+	# a hole at the window's end counts, one under -g (60 s) does not
+	run pkfind -c -d "$a" -s 2027-01-15T08:00:00Z -e 2027-01-15T08:07:00Z ''
+	assert_line --partial "2 gaps"
+	run pkfind -c -d "$a" -s 2027-01-15T08:03:00Z -e 2027-01-15T08:06:00Z ''
+	assert_line --partial "1 gap (2 min: 2027-01-15T08:03:00Z..2027-01-15T08:05:00Z)"
+	run pkfind -c -g 600 -d "$a" ''
+	assert_line --partial " 0 gaps, "
+}
+
+@test "coverage: imported pcaps have unknown drops; a capture with a start record has known ones" {
+	local a=$BATS_TEST_TMPDIR/imp now
+	# imported, no statistics at all: never "0 drops"
+	pf_archive "$a" 1000 "$PF/gen.pcap" 2>/dev/null
+	run pkfind -c -d "$a" ''
+	assert_line --partial ", drops unknown; 3000 packets"
+	refute_output --partial "0 drops"
+	# in place, likewise
+	mkdir -p "$BATS_TEST_TMPDIR/inplace"
+	cp "$PF/gen.pcap" "$BATS_TEST_TMPDIR/inplace/x.pcap"
+	pkindex -d "$BATS_TEST_TMPDIR/inplace" "$BATS_TEST_TMPDIR/inplace/x.pcap"
+	run pkfind -c -d "$BATS_TEST_TMPDIR/inplace" 'tcp'
+	assert_line --partial "drops unknown"
+	# a capture that ran over the whole time (start to final): 0 drops, known
+	first=$(tcpdump -r "$PF/gen.pcap" -tt --nano -c 1 2>/dev/null | cut -d' ' -f1 | tr -d .)
+	printf '%s 0 0 0 2 eth0\n%s 3000 0 0 1 eth0\n' $((first - 1000000000)) $((first + 100000000000)) \
+	    >"$a/pk-stats.log"
+	run pkfind -c -d "$a" ''
+	assert_line --partial ", 0 drops; 3000 packets"
+	# the window ends in the future: said, and the time after now is no gap
+	run pkfind -c -d "$a" -s "@$((first / 1000000000))" -e now+1h ''
+	assert_failure 64
+	now=$(date +%s)
+	run pkfind -c -d "$a" -s "@$((first / 1000000000))" -e "@$((now + 3600))" ''
+	assert_success
+	assert_line --partial "(in the future from "
+	# a window wholly in the future: said, without gaps or drops
+	run pkfind -c -d "$a" -s "@$((now + 86400))" -D 1h ''
+	assert_line --partial ", a window in the future: 0 files (0 from catalogs, 0 indexed, 0 scanned); 0 packets"
 }
 
 @test "a file whose packets are mostly candidates goes to pkslice as one range, not one location each" {

@@ -334,3 +334,59 @@ setup() {
 	n=$(dump_count "$A/whole.pcap.idx" ip.src 10.10.10.20)
 	[ "$n" = "$(tcpdump -nn -r "$src" 'src host 10.10.10.20' 2>/dev/null | wc -l)" ]
 }
+
+# hook.sh PCAP: the hook the -z tests give: records the path, whether its
+# index was in place and whole (pkindex --dump reads it), and its stdin
+hook_script() {
+	cat >"$BATS_TEST_TMPDIR/hook.sh" <<-'EOS'
+	#!/bin/sh
+	if pkindex --dump "$1.idx" >/dev/null 2>&1; then idx=idx; else idx=NOIDX; fi
+	read -r line && idx="$idx stdin-not-null"
+	echo "$1 $idx" >>"$HOOK_LOG"
+	echo "hook stdout"
+	EOS
+	chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+	export HOOK_LOG=$BATS_TEST_TMPDIR/hook.log
+}
+
+@test "-z in a pipeline: run on each finished pcap once its index is in place, nothing else" {
+	hook_script
+	"$PK_TOOLS/pkgen" -n 20000 -m all "$BATS_TEST_TMPDIR/big.pcap"
+	A=$BATS_TEST_TMPDIR/a
+	pkread -r "$BATS_TEST_TMPDIR/big.pcap" | pkrotate -d "$A" -C 1 |
+	    pkindex -d "$A" -z "$BATS_TEST_TMPDIR/hook.sh" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	find "$A" -name '*.pcap' | sort >"$BATS_TEST_TMPDIR/pcaps"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/pcaps")" -ge 3 ]
+	# every finished pcap once, each with its index there and whole, stdin /dev/null
+	sed 's/$/ idx/' "$BATS_TEST_TMPDIR/pcaps" >"$BATS_TEST_TMPDIR/want"
+	sort "$HOOK_LOG" | diff "$BATS_TEST_TMPDIR/want" -
+	# the hook's stdout went to pkindex's stderr
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	[ "$(grep -c '^hook stdout$' "$BATS_TEST_TMPDIR/err")" -eq "$(wc -l <"$BATS_TEST_TMPDIR/pcaps")" ]
+	# --repair with nothing to do: no hook
+	: >"$HOOK_LOG"
+	pkindex --repair -d "$A" -z "$BATS_TEST_TMPDIR/hook.sh" >/dev/null 2>&1
+	[ ! -s "$HOOK_LOG" ]
+	# a missing index is built by --repair: the hook runs for that one
+	victim=$(head -n 1 "$BATS_TEST_TMPDIR/pcaps")
+	rm "$victim.idx"
+	pkindex --repair -d "$A" -z "$BATS_TEST_TMPDIR/hook.sh" >/dev/null 2>&1
+	assert_equal "$(cat "$HOOK_LOG")" "$victim idx"
+}
+
+@test "-z in place: the path is passed safely, a failing hook is reported, a failed index gets none" {
+	hook_script
+	mkdir -p "$D/x"
+	f='$(touch pwned) a;b.pcap'
+	cp "$D/g.pcap" "$D/x/$f"
+	printf 'garbage, not a pcap at all.....' >"$D/x/bad.pcap"
+	cd "$BATS_TEST_TMPDIR"
+	run pkindex -d "$D" -z "$BATS_TEST_TMPDIR/hook.sh" "$D/x/$f" "$D/x/bad.pcap"
+	assert_failure 65
+	[ ! -e pwned ]
+	assert_equal "$(cat "$HOOK_LOG")" "$D/x/$f idx"
+	run pkindex -d "$D" -z 'exit 3;' "$D/g.pcap"
+	assert_success
+	assert_output --partial "exit status 3"
+	[ -s "$D/g.pcap.idx" ]
+}

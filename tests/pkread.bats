@@ -328,7 +328,7 @@ teardown() {
 	gen "$T/a.pcap" -n 5
 	run pkread
 	assert_failure 64
-	assert_output --partial "usage: pkread [-Dmpq] [-i IFACE | -r FILE ...]"
+	assert_output --partial "usage: pkread [-mpq] [-i iface | -r file ...]"
 	run pkread -i lo -r "$T/a.pcap"
 	assert_failure 64
 	for o in "-t 5" "-I 5" "-S 5" "-s 100" "-B 1024" "-p" "-m"; do
@@ -492,6 +492,69 @@ live() {
 	[ "$(stream_dump <"$T/s" | grep -c '^PACKET [0-9]* 50 242 1 0 1$')" -eq 20 ]
 }
 
+# snaplen_of PCAP: the snapshot length in a classic pcap's file header
+snaplen_of() {
+	od -An -tu4 -j16 -N4 "$1" | tr -d ' '
+}
+
+@test "pkread -i -s 100: the pcaps pkrotate and pkslice write say 100; a source record says it first" {
+	live
+	ip netns exec "$NS_B" sh -c 'pkread -q -i pkv1 -s 100 -c 10 "udp port 9999" | tee "$1/s" |
+	    pkrotate -d "$1/A" >/dev/null 2>&1' cap "$T" &
+	CAP=$!
+	wait_capturing $CAP
+	for ((i = 0; i < 400; i++)); do
+		kill -0 $CAP 2>/dev/null || break
+		send_udp 5 9999 "$(printf '%0200d' 0)"
+		sleep 0.05
+	done
+	reap $CAP
+	CAP=
+	f=$(find "$T/A" -name '*.pcap')
+	[ "$(echo "$f" | wc -l)" -eq 1 ]
+	assert_equal "$(snaplen_of "$f")" 100
+	capinfos -l "$f" | grep -q 'Packet size limit: *file hdr: 100 bytes'
+	[ "$(tcpdump -r "$f" -nn 2>/dev/null | wc -l)" -eq 10 ]
+	# the source record (type 10) and a start statistics record come before the first packet
+	run stream_dump <"$T/s"
+	assert_line --index 1 "TYPE10 32"
+	assert_line --index 2 --regexp '^STATS 0 0 0 0 2 pkv1$'
+	[[ "${lines[3]}" == PACKET* ]]
+	pkslice -w "$T/o.pcap" <"$T/s"
+	assert_equal "$(snaplen_of "$T/o.pcap")" 100
+	[ "$(tcpdump -r "$T/o.pcap" -nn 2>/dev/null | wc -l)" -eq 10 ]
+	# without -s: the default, 262144
+	pkcraft_snap=$(printf 'header 1\nsource 0 1 0 1 x\n' | "$PK_TOOLS/pkcraft" | pkslice | snaplen_of /dev/stdin)
+	assert_equal "$pkcraft_snap" 262144
+}
+
+@test "pkread -i | pkrotate | pkindex: pkfind knows the drops (0), imported files' stay unknown" {
+	live
+	ip netns exec "$NS_B" sh -c 'pkread -q -i pkv1 -c 20 "udp port 9999" | pkrotate -d "$1/A" 2>/dev/null |
+	    pkindex -d "$1/A"' cap "$T" &
+	CAP=$!
+	wait_capturing $CAP
+	for ((i = 0; i < 400; i++)); do
+		kill -0 $CAP 2>/dev/null || break
+		send_udp 2 9999
+		sleep 0.05
+	done
+	reap $CAP
+	CAP=
+	# the start record precedes every packet, the final one follows them
+	run awk '{ print $5 }' "$T/A/pk-stats.log"
+	assert_line --index 0 2
+	run pkfind -c -d "$T/A" 'udp port 9999'
+	assert_line 20
+	assert_line --partial ", 0 drops; 20 packets"
+	# the same packets imported from a pcap: nothing is known of their capture
+	pkslice -w "$T/x.pcap" < <(pkfind -q -d "$T/A" '')
+	pkread -r "$T/x.pcap" | pkrotate -d "$T/B" 2>/dev/null | pkindex -d "$T/B"
+	run pkfind -c -d "$T/B" 'udp port 9999'
+	assert_line 20
+	assert_line --partial ", drops unknown; 20 packets"
+}
+
 @test "pkread -i EXPRESSION: only what the filter takes" {
 	live
 	ip netns exec "$NS_B" pkread -q -i pkv1 -c 20 'udp dst port 8888' >"$T/s" &
@@ -631,4 +694,35 @@ live() {
 	run ip netns exec "$NS_B" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all pkread -i pkv1
 	assert_failure 77
 	assert_output --partial "pkv1"
+}
+
+@test "pkread -i: an interface that is down 75 (try again), one that goes away mid-capture 69" {
+	live
+	# a pair of its own: the suite's pkv1 stays
+	ip -n "$NS_B" link add pkgone0 type veth peer name pkgone1
+	run ip netns exec "$NS_B" pkread -q -i pkgone0
+	assert_failure 75
+	assert_output --partial "not up"
+	ip -n "$NS_B" link set pkgone1 up
+	ip -n "$NS_B" link set pkgone0 up
+	ip netns exec "$NS_B" pkread -q -i pkgone0 >"$T/s" 2>"$T/err" &
+	CAP=$!
+	wait_capturing $CAP
+	ip -n "$NS_B" link del pkgone0
+	local st=0
+	reap $CAP || st=$?
+	CAP=
+	cat "$T/err"
+	[ "$st" -eq 69 ]
+	grep -q 'pkgone0: the interface went away' "$T/err"
+}
+
+@test "pkread -i: a reader that goes away on a quiet link ends the capture at once, status 0" {
+	live
+	# nothing is captured (no such traffic), so nothing is ever written: the
+	# pipe's end is watched (a pkrotate that exits on a bad option)
+	run timeout 20 bash -c "ip netns exec '$NS_B' pkread -q -i pkv1 'udp port 7777' | true; echo \${PIPESTATUS[0]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = 0 ]
 }

@@ -158,6 +158,49 @@ PY
 	assert_output --partial "link-type RAW"
 }
 
+@test "snaplen: a source record's (pkread -s) and an input file's go in the file header" {
+	# a live source of snaplen 100, then one of its packets longer than that
+	{ echo "header 1"; echo "source 0 1 100 1 eth9"
+	  for t in 1 2 3; do echo "packet 170000000${t}000000000 1 $(printf 'ab%.0s' $(seq 60)) 1"; done
+	  echo "packet 1700000004000000000 1 $(printf 'ab%.0s' $(seq 150)) 1"
+	} | "$PK_TOOLS/pkcraft" >s.pk
+	run sh -c 'pkrotate -d A <s.pk >/dev/null'
+	assert_success
+	assert_output --partial "over the snapshot length 100"
+	run archive_files A
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$(od -An -tu4 -j16 -N4 "${lines[0]}" | tr -d ' ')" 100
+	assert_equal "$(od -An -tu4 -j16 -N4 "${lines[1]}" | tr -d ' ')" 262144
+	[ "$(tcpdump -r "${lines[0]}" -nn 2>/dev/null | grep -c '^[0-9]')" -eq 3 ]
+	# the file-open records passed on say the same
+	pkrotate -d B <s.pk | stream_dump >dump.txt
+	[ "$(grep -c '^open [0-9]* 1 100 1 ' dump.txt)" -eq 1 ]
+	[ "$(grep -c '^open [0-9]* 1 262144 1 ' dump.txt)" -eq 1 ]
+	# pkread -r of a file with snaplen 96: its files say 96
+	"$PK_TOOLS/pkgen" -n 50 -S 96 in96.pcap
+	pkread -q -r in96.pcap | pkrotate -d C >/dev/null
+	f=$(archive_files C)
+	assert_equal "$(od -An -tu4 -j16 -N4 "$f" | tr -d ' ')" 96
+	[ "$(pcap_text "$f")" = "$(pcap_text in96.pcap)" ]
+}
+
+@test "-d a/b/c: missing parents are created, the archive itself 0750" {
+	"$PK_TOOLS/pkgen" -n 10 in.pcap
+	umask 022
+	to_stream in.pcap | pkrotate -d new/deeper/arc >/dev/null
+	[ -d new/deeper/arc ]
+	assert_equal "$(stat -c %a new/deeper/arc)" 750
+	assert_equal "$(archive_files new/deeper/arc | wc -l)" 1
+	# pkindex too (it may start before pkrotate has made the archive)
+	: | pkindex -d other/deeper/arc
+	[ -d other/deeper/arc ]
+	# a parent that is a file: a clear error
+	: >afile
+	run pkrotate -d afile/arc </dev/null
+	assert_failure 73
+	assert_output --partial "afile/arc"
+}
+
 @test "files 0640 and folders 0750 whatever the umask; -g sets the group" {
 	"$PK_TOOLS/pkgen" -n 50 in.pcap
 	to_stream in.pcap >in.pk
@@ -251,6 +294,78 @@ PY
 	n=$(archive_files M | wc -l)
 	[ "$n" -ge 2 ]
 	assert_equal "$(archive_files M | xargs -n1 basename)" "$(tail -$n all.txt)"
+}
+
+# archive_bytes DIR: what -M counts: finished pcaps, their indexes, the catalogs
+archive_bytes() {
+	find "$1" -type f \( -name '*.pcap' -o -name '*.pcap.idx' -o -path '*/.catalog/*.cat' \) -printf '%s\n' |
+	    awk '{ s += $1 } END { print s + 0 }'
+}
+
+# indexed DIR: every finished pcap of DIR has its index
+indexed() {
+	local f
+	for f in $(archive_files "$1"); do [ -s "$f.idx" ] || return 1; done
+}
+
+# sizes DIR: "pcap idx cat" bytes of an archive
+sizes() {
+	local p i c
+	p=$(find "$1" -type f -name '*.pcap' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	i=$(find "$1" -type f -name '*.pcap.idx' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	c=$(find "$1" -type f -path '*/.catalog/*.cat' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	echo "$p $i $c"
+}
+
+@test "-M counts the indexes and catalogs beside the pcaps, and the index a new file will get" {
+	# an indexed archive of four days, 6 h apart, with its catalogs
+	for i in $(seq 0 13); do
+		"$PK_TOOLS/pkgen" -n 4000 -m all -s "$i" -t $((1700000000 + i * 21600)) "c$i.pcap"
+	done
+	pkread -q -r c?.pcap c1?.pcap | pkrotate -d A -C 1 2>/dev/null | pkindex -d A 2>/dev/null
+	indexed A
+	read -r p i c <<<"$(sizes A)"
+	[ "$i" -gt 0 ] && [ "$c" -gt 0 ]
+	n=$(archive_files A | wc -l)
+	# a limit the pcaps and indexes fit but not with the catalogs: files go (start-up retention)
+	m=$((p + i + c / 2))
+	pkrotate -d A -M "$(echo "$m" | awk '{ printf "%.6f", $1 / 1e6 }')" </dev/null >/dev/null 2>&1
+	read -r p2 i2 c2 <<<"$(sizes A)"
+	[ $((p2 + i2 + c2)) -le "$m" ]
+	[ "$(archive_files A | wc -l)" -lt "$n" ]
+	# a day folder whose last file went took its catalogs along
+	for f in A/.catalog/*.cat; do
+		day=$(basename "$f" | cut -c1-10)
+		[ -d "A/$day" ] || { echo "$f: its day is gone"; false; }
+	done
+	# a new file without its index yet (no pkindex here): room is left for the index to come
+	read -r p i c <<<"$(sizes A)"
+	n=$(archive_files A | wc -l)
+	"$PK_TOOLS/pkgen" -n 4000 -m all -s 99 -t $((1700000000 + 14 * 21600)) new.pcap
+	np=$(($(stat -c %s new.pcap) - 24))
+	m=$((p + i + c + np + 1000))
+	pkread -q -r new.pcap | pkrotate -d A -C 10 -M "$(echo "$m" | awk '{ printf "%.6f", $1 / 1e6 }')" >/dev/null 2>&1
+	[ "$(archive_files A | wc -l)" -eq "$n" ]   # one in, the oldest out
+	[ ! -e "$(archive_files A | tail -n 1).idx" ]
+}
+
+@test "-M at a live pace with pkindex in the pipeline: the archive stays under the limit" {
+	mkfifo in.fifo
+	pkrotate -d A -C 1 -M 10 <in.fifo 2>rot.err | pkindex -d A 2>idx.err &
+	exec 8>in.fifo
+	for i in $(seq 0 13); do
+		"$PK_TOOLS/pkgen" -n 4000 -m all -s "$i" -t $((1700000000 + i * 21600)) c.pcap
+		pkread -q -r c.pcap >&8
+		wait_for indexed A
+	done
+	exec 8>&-
+	wait
+	indexed A
+	read -r p i c <<<"$(sizes A)"
+	echo "archive: pcaps $p, indexes $i, catalogs $c bytes in $(archive_files A | wc -l) files"
+	[ $((p + i + c)) -le 10000000 ]
+	# and not much less: one file and its index (about 1.1 MB) at most
+	[ $((p + i + c)) -ge 8500000 ]
 }
 
 @test "retention -A: files whose newest packet is older than AGE are deleted" {

@@ -265,13 +265,92 @@ open 1 1 0 1 /x.pcap' 'header'; do
 	[ "$(pcap_text "$D/o.pcap" | grep -c '^1700')" -eq 35 ]
 }
 
-@test "locations in files of two link types: refused before any packet" {
-	"$GEN" -l 113 -n 3 "$D/sll.pcap"
-	{ echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; echo "open 2 113 0 0 $D/sll.pcap"
-	  locs 1 "$D/a.pcap" 1; locs 2 "$D/sll.pcap" 1; } | "$CRAFT" >"$D/s.pk"
-	run pkslice -w "$D/o.pcap" <"$D/s.pk"
+# ng_same OUT REF: the packets of REF's link type in the pcapng OUT are
+# REF's packets, in order: times (at their precision), lengths, bytes (tshark)
+ng_same() {
+	local out=$1 ref=$2 enc
+	enc=$(tshark -r "$ref" -T fields -e frame.encap_type 2>/dev/null | head -n 1)
+	[ -n "$enc" ]
+	diff <(tshark -r "$ref" -T fields -e frame.time_epoch -e frame.len -e frame.cap_len 2>/dev/null) \
+	    <(tshark -r "$out" -Y "frame.encap_type == $enc" -T fields -e frame.time_epoch -e frame.len \
+	      -e frame.cap_len 2>/dev/null)
+	diff <(tshark -r "$ref" -x 2>/dev/null) <(tshark -r "$out" -Y "frame.encap_type == $enc" -x 2>/dev/null)
+}
+
+# ng_ifaces OUT: "encapsulation|precision|packets" per interface, from capinfos
+ng_ifaces() {
+	capinfos "$1" | awk -F' = ' '/Encapsulation =/ { e = $2 } /Time precision =/ { p = $2 }
+	    /Number of packets =/ { print e "|" p "|" $2 }'
+}
+
+@test "locations in files of two link types: pcapng, one interface per link type, said on stderr" {
+	need_cmd tshark capinfos
+	# Ethernet in microseconds, Linux cooked in nanoseconds, interleaved in time
+	"$GEN" -l 113 -N -n 15 -t 1700000000 -i 1000 -s 2 "$D/sll.pcap"
+	{ echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; echo "open 2 113 0 1 $D/sll.pcap"
+	  locs 1 "$D/a.pcap" $(seq 1 20); locs 2 "$D/sll.pcap" $(seq 1 15); } | "$CRAFT" >"$D/s.pk"
+	run pkslice -w "$D/o.pcapng" <"$D/s.pk"
+	assert_success
+	assert_output --partial "span link types"
+	assert_output --partial "writing pcapng"
+	[ "$(magic "$D/o.pcapng")" = 0a0d0d0a ]
+	run ng_ifaces "$D/o.pcapng"
+	assert_line "Linux cooked-mode capture v1 (25 - linux-sll)|nanoseconds (9)|15"
+	assert_line "Ethernet (1 - ether)|microseconds (6)|20"
+	[ "${#lines[@]}" -eq 2 ]
+	capinfos "$D/o.pcapng" | grep -q 'Strict time order: *True'
+	ng_same "$D/o.pcapng" "$D/a.pcap"
+	ng_same "$D/o.pcapng" "$D/sll.pcap"
+	# asked for a classic pcap: refused before any packet, naming both
+	run pkslice -o pcap -w "$D/o.pcap" <"$D/s.pk"
 	assert_failure 65
 	assert_output --partial "LINUX_SLL (113)"
+	assert_output --partial "-o pcapng"
+	[ ! -s "$D/o.pcap" ]
+}
+
+@test "pcapng: files cut by time, a stream of packets with -o pcapng, an empty answer" {
+	need_cmd tshark capinfos
+	"$GEN" -l 113 -N -n 15 -t 1700000000 -i 1000 -s 2 "$D/sll.pcap"
+	pkslice -w "$D/f.pcapng" "$D/a.pcap" "$D/sll.pcap" 2>"$D/err"
+	grep -q "writing pcapng" "$D/err"
+	ng_same "$D/f.pcapng" "$D/a.pcap"
+	ng_same "$D/f.pcapng" "$D/sll.pcap"
+	# a stream of packets: the link types come as they come, so pcapng is asked for
+	pkread -r "$D/a.pcap" "$D/sll.pcap" | pkslice -o pcapng -w "$D/s.pcapng"
+	ng_same "$D/s.pcapng" "$D/a.pcap"
+	ng_same "$D/s.pcapng" "$D/sll.pcap"
+	[ "$(capinfos -c -M "$D/s.pcapng" | awk '/Number of packets/ { print $NF }')" -eq 35 ]
+	# without -o pcapng the link type change ends the pcap and says what to use
+	run pkslice -w "$D/s.pcap" < <(pkread -r "$D/a.pcap" "$D/sll.pcap")
+	assert_failure 65
+	assert_output --partial "use -o pcapng"
+	# one link type: one interface; nothing at all: still a file readers open
+	pkslice -o pcapng -w "$D/one.pcapng" "$D/a.pcap"
+	run ng_ifaces "$D/one.pcapng"
+	assert_output "Ethernet (1 - ether)|microseconds (6)|20"
+	ng_same "$D/one.pcapng" "$D/a.pcap"
+	pkslice -o pcapng -s 2000000000 -w "$D/none.pcapng" "$D/a.pcap"
+	run capinfos -c -M "$D/none.pcapng"
+	assert_success
+	assert_output --partial "Number of packets:   0"
+}
+
+@test "a query over an archive of Ethernet and Linux cooked files: pkfind | pkslice gives every match" {
+	need_cmd tshark capinfos
+	mkdir -p "$D/arc"
+	"$GEN" -n 400 -t 1700000000 -i 1000 "$D/arc/eth.pcap"
+	"$GEN" -l 113 -N -n 300 -t 1700000000 -i 1000 -s 7 "$D/arc/sll.pcap"
+	pkindex -d "$D/arc" "$D/arc/eth.pcap" "$D/arc/sll.pcap"
+	pkfind -q -d "$D/arc" 'tcp port 80 or udp' | pkslice -w "$D/o.pcapng" 2>"$D/err"
+	grep -q "writing pcapng" "$D/err"
+	# the oracle: tcpdump's selection from each file
+	tcpdump -r "$D/arc/eth.pcap" -w "$D/eth.sel" 'tcp port 80 or udp' 2>/dev/null
+	tcpdump --nano -r "$D/arc/sll.pcap" -w "$D/sll.sel" 'tcp port 80 or udp' 2>/dev/null
+	[ "$(tcpdump -r "$D/eth.sel" 2>/dev/null | wc -l)" -gt 20 ]
+	[ "$(tcpdump -r "$D/sll.sel" 2>/dev/null | wc -l)" -gt 20 ]
+	ng_same "$D/o.pcapng" "$D/eth.sel"
+	ng_same "$D/o.pcapng" "$D/sll.sel"
 }
 
 @test "confinement: /etc/passwd is refused, exit 77, nothing written" {

@@ -18,12 +18,8 @@
 
 static uint64_t malformed;
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: %s [-T text|json|csv|clickhouse|es] [-f FIELD,...]\n", pk_progname);
-	exit(EX_USAGE);
-}
+/* pkextract(1) SYNOPSIS */
+#define USAGE "pkextract [-T text | json | csv | clickhouse | es] [-f field,...]"
 
 /* the input is idle (nothing buffered): push out what we have */
 static int
@@ -125,6 +121,7 @@ run_print(struct stream_in *in, struct printer *pr)
 int
 main(int argc, char **argv)
 {
+	static const struct option lo[] = { PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct stream_in in;
 	struct printer pr;
 	const char *fmt = NULL, *list = NULL;
@@ -132,17 +129,20 @@ main(int argc, char **argv)
 	int ch, status;
 
 	pk_init(argv[0]);
-	while ((ch = getopt(argc, argv, "T:f:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "hT:f:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'T': fmt = optarg; break;
 		case 'f': list = optarg; break;
-		default: usage();
+		default: pk_stdopt(ch, USAGE);
 		}
 	}
-	if (optind != argc || (list != NULL && fmt == NULL))
-		usage();
+	if (optind != argc)
+		pk_usage(USAGE, 0);
+	if (list != NULL && fmt == NULL)
+		errx(EX_USAGE, "-f chooses the fields that -T prints: it needs -T");
 	if (fmt != NULL && printer_init(&pr, stdout, fmt, list, msg, sizeof msg) < 0)
 		errx(EX_USAGE, "%s", msg);
+	pk_refuse_tty_in(STDIN_FILENO, "pkread -r X.pcap | pkextract -T text");
 	sin_init(&in, STDIN_FILENO, "stdin");
 	status = fmt == NULL ? run_stage(&in) : run_print(&in, &pr);
 	if (fmt != NULL)

@@ -31,6 +31,7 @@
 #include <pthread.h>
 
 #include "archive.h"
+#include "coverage.h"
 #include "fields.h"
 #include "filelist.h"
 #include "find.h"
@@ -46,10 +47,6 @@
 #include "varint.h"
 
 #define MAXLT 16
-
-struct ival {
-	uint64_t lo, hi;
-};
 
 struct match {
 	uint64_t offset, ts;
@@ -70,8 +67,7 @@ struct fctx {
 	int inexact;            /* some written candidates were not checked with BPF */
 	size_t ncatalog, nindexed, nscanned;   /* files answered by a catalog, an index, a scan */
 	int stop;               /* -n reached or the reader went away */
-	struct ival *iv;        /* time spans of the archive's files */
-	size_t niv, civ;
+	struct coverage *cov;   /* the time spans of the archive's files, for the coverage line */
 	struct bpfc bpf[MAXLT];
 	int nbpf;
 	struct match *m;        /* this file's matches */
@@ -83,17 +79,11 @@ struct fctx {
 	char err[512];
 };
 
+/* the file at path holds packets from lo to hi */
 static void
-add_ival(struct fctx *c, uint64_t lo, uint64_t hi)
+add_ival(struct fctx *c, const char *path, uint64_t lo, uint64_t hi)
 {
-	if (c->niv == c->civ) {
-		c->civ = c->civ ? c->civ * 2 : 64;
-		if ((c->iv = reallocarray(c->iv, c->civ, sizeof *c->iv)) == NULL)
-			err(EX_OSERR, "reallocarray");
-	}
-	c->iv[c->niv].lo = lo;
-	c->iv[c->niv].hi = hi < lo ? lo : hi;
-	c->niv++;
+	cov_span(c->cov, cov_dir_of(c->cov, path), lo, hi);
 }
 
 static void
@@ -330,7 +320,7 @@ scan_file(struct fctx *c, const struct arch_file *af)
 		warnx("%s", c->err);
 	/* a .pcap.part's span is what it holds now */
 	if ((!af->named || af->partial) && lo <= hi)
-		add_ival(c, lo, hi);
+		add_ival(c, af->path, lo, hi);
 	emit_file(c, af->path, &pf, 1);
 	pcapf_close(&pf);
 }
@@ -632,7 +622,7 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	size_t k;
 
 	if (!af->named) {
-		add_ival(c, mt->first_ns, mt->last_ns);
+		add_ival(c, af->path, mt->first_ns, mt->last_ns);
 		if (mt->packets && (mt->last_ns < o->start || mt->first_ns >= o->end))
 			return;
 	}
@@ -734,153 +724,6 @@ search_file(struct fctx *c, struct pool *p, size_t k)
 	scan_file(c, af);
 }
 
-/* ---- coverage ---- */
-
-static int
-ival_cmp(const void *a, const void *b)
-{
-	const struct ival *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-/* holes longer than gap_ns inside the window (clipped to it) */
-static void
-count_gaps(struct fctx *c, uint64_t wlo, uint64_t whi, uint64_t *ngaps, uint64_t *total)
-{
-	uint64_t cur = wlo;
-	size_t i;
-
-	*ngaps = *total = 0;
-	if (c->niv > 1)
-		qsort(c->iv, c->niv, sizeof *c->iv, ival_cmp);
-	for (i = 0; i < c->niv && cur < whi; i++) {
-		uint64_t lo = c->iv[i].lo < whi ? c->iv[i].lo : whi;
-
-		if (lo > cur && lo - cur > c->o->gap_ns) {
-			(*ngaps)++;
-			*total += lo - cur;
-		}
-		if (c->iv[i].hi + 1 > cur)
-			cur = c->iv[i].hi + 1;
-	}
-	if (cur < whi && whi - cur > c->o->gap_ns) {
-		(*ngaps)++;
-		*total += whi - cur;
-	}
-}
-
-/*
- * capture drops in DIR/pk-stats.log within the window: per run deltas of
- * drop + ifdrop.  A log that is there but cannot be read sets *unknown
- * (said once): "0 drops" would be a claim.
- */
-static uint64_t
-count_drops(const struct find_opts *o, const char *dir, int *unknown)
-{
-	char path[PATH_MAX], line[512], name[256], pname[256] = "";
-	unsigned long long ts, recv, drop, ifdrop, flags;
-	uint64_t total = 0, prev = 0, prev_ts = 0;
-	int have = 0, final = 0;
-	FILE *fp;
-
-	if (snprintf(path, sizeof path, "%s/%s", dir, ARCH_STATS) >= (int)sizeof path)
-		return 0;
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno != ENOENT) {
-			warn("%s: capture drops unknown", path);
-			*unknown = 1;
-		}
-		return 0;
-	}
-	while (fgets(line, sizeof line, fp) != NULL) {
-		uint64_t cum, delta, from;
-
-		name[0] = '\0';
-		if (sscanf(line, "%llu %llu %llu %llu %llu %255s", &ts, &recv, &drop, &ifdrop, &flags, name) < 5)
-			continue;
-		cum = drop + ifdrop;
-		/* a new run: first line, after a final line, another source, or counters went back */
-		if (!have || final || strcmp(name, pname) != 0 || cum < prev) {
-			delta = cum;
-			from = ts;
-		} else {
-			delta = cum - prev;
-			from = prev_ts;
-		}
-		if (delta && ts >= o->start && from < o->end)
-			total += delta;
-		have = 1;
-		final = (flags & STATS_FINAL) != 0;
-		prev = cum;
-		prev_ts = ts;
-		strlcpy(pname, name, sizeof pname);
-	}
-	fclose(fp);
-	return total;
-}
-
-static void
-fmt_dur(uint64_t ns, char *buf, size_t len)
-{
-	uint64_t s = ns / 1000000000u, d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (d)
-		n += (size_t)snprintf(buf + n, len - n, "%llu d ", (unsigned long long)d);
-	if (h && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%llu h ", (unsigned long long)h);
-	if (m && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%llu min ", (unsigned long long)m);
-	if ((s % 60 || n == 0) && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "%llu s ", (unsigned long long)(s % 60));
-	if (n > 0 && n <= len)
-		buf[n - 1] = '\0';
-}
-
-static void
-coverage(struct fctx *c, char *buf, size_t len)
-{
-	const struct find_opts *o = c->o;
-	uint64_t wlo = o->start, whi = o->end, ngaps, gapns, drops = 0, amin = UINT64_MAX, amax = 0;
-	char a[40], b[40], d[64], dr[48];
-	size_t i, nfiles;
-	int k, unknown = 0;
-
-	for (i = 0; i < c->niv; i++) {
-		if (c->iv[i].lo < amin)
-			amin = c->iv[i].lo;
-		if (c->iv[i].hi > amax)
-			amax = c->iv[i].hi;
-	}
-	/* an open end of the window is the archive's end */
-	if (o->start == 0)
-		wlo = amin == UINT64_MAX ? 0 : amin;
-	if (o->end == UINT64_MAX)
-		whi = amin == UINT64_MAX || amax + 1 < wlo ? wlo : amax + 1;  /* never before the start */
-	count_gaps(c, wlo, whi, &ngaps, &gapns);
-	for (k = 0; k < o->ndirs; k++)
-		drops += count_drops(o, o->dirs[k], &unknown);
-	if (unknown)
-		snprintf(dr, sizeof dr, drops ? "%llu drops or more (a log unreadable)" : "drops unknown",
-		    (unsigned long long)drops);
-	else
-		snprintf(dr, sizeof dr, "%llu drop%s", (unsigned long long)drops, drops == 1 ? "" : "s");
-	time_fmt_iso(wlo, 0, a, sizeof a);
-	/* an open end is shown as the archive's last packet */
-	time_fmt_iso(o->end == UINT64_MAX && whi > wlo ? whi - 1 : whi, 0, b, sizeof b);
-	fmt_dur(gapns, d, sizeof d);
-	if (amin == UINT64_MAX && o->start == 0 && o->end == UINT64_MAX)
-		strlcpy(a, "an empty archive", sizeof a), b[0] = '\0';
-	nfiles = c->ncatalog + c->nindexed + c->nscanned;
-	snprintf(buf, len, "searched %s%s%s: %zu file%s (%zu from catalogs, %zu indexed, %zu scanned), %llu gap%s%s%s%s, "
-	    "%s; %llu %s%s", a, b[0] ? ".." : "", b, nfiles, nfiles == 1 ? "" : "s", c->ncatalog, c->nindexed,
-	    c->nscanned, (unsigned long long)ngaps, ngaps == 1 ? "" : "s", ngaps ? " (" : "", ngaps ? d : "",
-	    ngaps ? ")" : "", dr, (unsigned long long)c->found,
-	    c->inexact ? "candidate" : "packet", c->found == 1 ? "" : "s");
-}
-
 /* ---- the whole search ---- */
 
 static uint64_t
@@ -901,8 +744,9 @@ find_run(const struct find_opts *o)
 	struct arch_list *lp;
 	struct bpf_program prog;
 	struct pool pool;
-	char line[512], rp[PATH_MAX];
-	size_t i, k;
+	struct cov_counts n;
+	char *line, rp[PATH_MAX];
+	size_t i, k, niv;
 	int d, status = EX_OK;
 
 	memset(&c, 0, sizeof c);
@@ -922,24 +766,31 @@ find_run(const struct find_opts *o)
 	}
 	pcap_freecode(&prog);
 	c.q = query_parse(o->expr);
-	for (d = 0; d < o->ndirs; d++)
+	c.cov = cov_new(o->dirs, o->ndirs, o->windowed ? o->start : 0, o->windowed ? o->end : UINT64_MAX,
+	    o->gap_ns, o->verbose);
+	for (d = 0; d < o->ndirs; d++) {
+		niv = plan.niv;
 		if (realpath(o->dirs[d], rp) == NULL || plan_dir(&plan, rp, c.q, o->start, o->end) < 0) {
 			warn("%s", o->dirs[d]);
 			plan_free(&plan);
 			query_free(c.q);
+			cov_free(c.cov);
 			return EX_NOINPUT;
 		}
+		/* what the catalogs of this archive covered, unlisted */
+		for (i = niv; i < plan.niv; i++)
+			cov_span(c.cov, d, plan.iv[i].lo, plan.iv[i].hi);
+	}
 	lp = &plan.files;
 	arch_list_sort(lp);     /* one list in time order */
-	filelist_unique(lp);    /* a directory given twice is searched once */
+	filelist_unique(lp);    /* an archive under two names is searched once */
 	if (o->files && filelist_apply(o, lp) < 0) {
 		plan_free(&plan);
 		query_free(c.q);
+		cov_free(c.cov);
 		return EX_NOINPUT;
 	}
 	c.out = output_new(o);
-	for (i = 0; i < plan.niv; i++)
-		add_ival(&c, plan.iv[i].lo, plan.iv[i].hi);
 	c.ncatalog = plan.ncatalog;
 	pool_start(&pool, o, c.q, lp);
 	if (o->mode == FIND_STREAM) {
@@ -966,10 +817,10 @@ find_run(const struct find_opts *o)
 			/* not read: its span runs from its name to its last write */
 			uint64_t mt = mtime_ns(af->path);
 
-			add_ival(&c, af->min_ns, mt > af->min_ns ? mt : af->min_ns);
+			add_ival(&c, af->path, af->min_ns, mt > af->min_ns ? mt : af->min_ns);
 		} else if (af->named && !af->partial) {
 			if (!af->ival_done)
-				add_ival(&c, af->min_ns, af->max_ns);
+				add_ival(&c, af->path, af->min_ns, af->max_ns);
 			if (af->max_ns < o->start || af->min_ns >= o->end)
 				continue;
 		}
@@ -977,7 +828,12 @@ find_run(const struct find_opts *o)
 			search_file(&c, &pool, k);
 	}
 	pool_end(&pool);
-	coverage(&c, line, sizeof line);
+	n.n_catalog = c.ncatalog;
+	n.n_indexed = c.nindexed;
+	n.n_scanned = c.nscanned;
+	n.found = c.found;
+	n.inexact = c.inexact;
+	line = cov_line(c.cov, &n);
 	if (o->mode == FIND_STREAM && !c.so.dead) {
 		if (sout_note(&c.so, NOTE_COVERAGE, 0, line) < 0 || sout_flush(&c.so) < 0)
 			if (errno != EPIPE)
@@ -999,7 +855,8 @@ find_run(const struct find_opts *o)
 		if (c.bpf[i].ok)
 			pcap_freecode(&c.bpf[i].prog);
 	query_free(c.q);
-	free(c.iv);
+	cov_free(c.cov);
+	free(line);
 	free(c.m);
 	plan_free(&plan);
 	return status;

@@ -21,6 +21,7 @@ struct find_opts {
 	int reverse;            /* -r: newest first */
 	int index_only;         /* -x: the index's answer, no BPF on indexed files */
 	int quiet;              /* -q: no coverage line on stderr */
+	int verbose;            /* -v: the coverage line lists every gap */
 	uint64_t gap_ns;        /* -g: a hole longer than this is a gap */
 	const char *expr;       /* "" = every packet */
 	const char *files;      /* -F or -X: a list of files (filelist.h), NULL = none */

@@ -11,14 +11,31 @@
 #include "query.h"
 #include "timeparse.h"
 
+/* pkfind(1) SYNOPSIS */
+#define USAGE "pkfind -d dir [-d dir ...] [-s start] [-e end | -D duration]\n" \
+	"       [-c | -l | -T text | json | sessions | sessions-json] [-F list | -X list]\n" \
+	"       [-n count] [-g seconds] [-qrvx] expression\n" \
+	"       pkfind -E [-T sql] [-s start] [-e end | -D duration] expression"
+
+/* one output mode: -c, -l, -T and -E exclude each other */
 static void
-usage(void)
+set_mode(int *mode, int ch)
 {
-	fprintf(stderr, "usage: %s -d DIR [-d DIR ...] [-s START] [-e END | -D DURATION]\n"
-	    "              [-c | -l | -T text | json | sessions | sessions-json] [-F LIST | -X LIST]\n"
-	    "              [-n N] [-g SECONDS] [-qrx] EXPRESSION\n"
-	    "       %s -E [-T sql] [-s START] [-e END | -D DURATION] EXPRESSION\n", pk_progname, pk_progname);
-	exit(EX_USAGE);
+	if (*mode && *mode != ch)
+		errx(EX_USAGE, "-%c and -%c conflict: choose one output", *mode, ch);
+	*mode = ch;
+}
+
+/* the same archive twice would count every file twice */
+static void
+add_dir(struct find_opts *o, char *d)
+{
+	for (int i = 0; i < o->ndirs; i++)
+		if (strcmp(o->dirs[i], d) == 0)
+			errx(EX_USAGE, "-d %s given twice", d);
+	if ((o->dirs = reallocarray(o->dirs, (size_t)o->ndirs + 1, sizeof *o->dirs)) == NULL)
+		err(EX_OSERR, "reallocarray");
+	o->dirs[o->ndirs++] = d;
 }
 
 static uint64_t
@@ -52,9 +69,9 @@ set_window(struct find_opts *o, const char *s, const char *e, const char *dur)
 		errx(EX_USAGE, "the window is empty: END is not after START");
 }
 
-/* -T: the listing (or with -E, "sql") */
+/* -T: a listing, or with -E "sql" (*sql set) */
 static void
-set_format(struct find_opts *o, const char *fmt, int *sql)
+set_format(struct find_opts *o, int *mode, const char *fmt, int *sql)
 {
 	static const struct { const char *name; enum find_mode mode; } f[] = {
 		{ "text", FIND_TEXT }, { "json", FIND_JSON }, { "sessions", FIND_SESSIONS },
@@ -62,14 +79,17 @@ set_format(struct find_opts *o, const char *fmt, int *sql)
 	};
 	size_t i;
 
-	*sql = strcmp(fmt, "sql") == 0;
-	for (i = 0; i < sizeof f / sizeof f[0] && !*sql; i++)
+	if (strcmp(fmt, "sql") == 0) {
+		*sql = 1;
+		return;
+	}
+	for (i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (strcmp(fmt, f[i].name) == 0) {
+			set_mode(mode, 'T');
 			o->mode = f[i].mode;
 			return;
 		}
-	if (!*sql)
-		errx(EX_USAGE, "-T %s: text, json, sessions, sessions-json (or sql with -E)", fmt);
+	errx(EX_USAGE, "-T %s: text, json, sessions, sessions-json (or sql with -E)", fmt);
 }
 
 /* -E: how the index reads the expression; with -T sql, the fleet catalog's condition (pk-sessions(5)) */
@@ -122,26 +142,23 @@ join_args(int n, char **v)
 int
 main(int argc, char **argv)
 {
+	static const struct option lo[] = { PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	struct find_opts o = { .end = UINT64_MAX, .gap_ns = 60000000000ull };
 	const char *s = NULL, *e = NULL, *dur = NULL, *errstr;
 	char *expr;
-	int ch, ex = 0, sql = 0;
+	int ch, mode = 0, sql = 0;
 
 	pk_init(argv[0]);
-	while ((ch = getopt(argc, argv, "+cd:D:e:EF:g:ln:qrs:T:xX:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+cd:D:e:EF:g:hln:qrs:T:vxX:", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'c': o.mode = FIND_COUNT; break;
-		case 'd':
-			if ((o.dirs = reallocarray(o.dirs, (size_t)o.ndirs + 1, sizeof *o.dirs)) == NULL)
-				err(EX_OSERR, "reallocarray");
-			o.dirs[o.ndirs++] = optarg;
-			break;
+		case 'c': set_mode(&mode, ch); o.mode = FIND_COUNT; break;
+		case 'd': add_dir(&o, optarg); break;
 		case 'D': dur = optarg; break;
 		case 'e': e = optarg; break;
-		case 'E': ex = 1; break;
+		case 'E': set_mode(&mode, ch); break;
 		case 'F': case 'X':
 			if (o.files)
-				errx(EX_USAGE, "one -F or -X");
+				errx(EX_USAGE, "-F and -X conflict: give one list");
 			o.files = optarg;
 			o.files_only = ch == 'F';
 			break;
@@ -150,7 +167,7 @@ main(int argc, char **argv)
 			if (errstr)
 				errx(EX_USAGE, "-g %s: %s", optarg, errstr);
 			break;
-		case 'l': o.mode = FIND_LIST; break;
+		case 'l': set_mode(&mode, ch); o.mode = FIND_LIST; break;
 		case 'n':
 			o.limit = (uint64_t)strtonum(optarg, 1, LLONG_MAX, &errstr);
 			if (errstr)
@@ -159,24 +176,27 @@ main(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'r': o.reverse = 1; break;
 		case 's': s = optarg; break;
-		case 'T': set_format(&o, optarg, &sql); break;
+		case 'T': set_format(&o, &mode, optarg, &sql); break;
+		case 'v': o.verbose = 1; break;
 		case 'x': o.index_only = 1; break;
-		default: usage();
+		default: pk_stdopt(ch, USAGE);
 		}
 	}
 	expr = join_args(argc - optind, argv + optind);
 	o.expr = expr;
 	if (e && dur)
-		usage();
-	if (ex || sql) {
-		if (!ex)
-			errx(EX_USAGE, "-T sql goes with -E");
+		errx(EX_USAGE, "-e and -D conflict: the window ends at END or lasts DURATION");
+	if (sql && mode != 'E')
+		errx(EX_USAGE, "-T sql goes with -E");
+	if (mode == 'E') {
 		ch = explain(&o, sql, s, e, dur);
 		free(expr);
 		return ch;
 	}
-	if (o.ndirs == 0)
-		usage();
+	if (o.ndirs == 0) {
+		warnx("no archive: give -d DIR");
+		pk_usage(USAGE, 0);
+	}
 	set_window(&o, s, e, dur);
 	ch = find_run(&o);
 	free(o.dirs);

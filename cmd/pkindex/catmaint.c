@@ -289,16 +289,24 @@ build(struct catmaint *m, const char *folder, const struct arch_dirlist *l, int 
 	return rc;
 }
 
+/* DIR/.catalog, made with the archive's group (the root's, as pkrotate -g gives it) */
 static int
 catdir(const struct catmaint *m)
 {
 	char d[PATH_MAX];
+	struct stat rs;
+
+	struct stat cs;
 
 	snprintf(d, sizeof d, "%s/%s", m->root, CAT_DIRNAME);
 	if (mkdir(d, 0750) < 0 && errno != EEXIST) {
 		warn("%s", d);
 		return -1;
 	}
+	/* also later: the root may get its group after we made the folder (pkrotate -g starting beside us) */
+	if (stat(m->root, &rs) == 0 && stat(d, &cs) == 0 && cs.st_gid != rs.st_gid &&
+	    (chown(d, (uid_t)-1, rs.st_gid) < 0 || chmod(d, 0750) < 0))
+		warn("unable to give %s the group of %s", d, m->root);
 	return 0;
 }
 

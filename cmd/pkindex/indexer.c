@@ -25,6 +25,7 @@
 #include "catalog.h"
 #include "catmaint.h"
 #include "fields.h"
+#include "hook.h"
 #include "idx.h"
 #include "indexer.h"
 #include "pcapfile.h"
@@ -52,6 +53,22 @@ struct indexer {
 	uint64_t indexed, fromdisk, failed, removed, gone, kept, unsure;
 };
 
+/* -z: after an index is in place (indexer_hook) */
+static const char *index_hook;
+
+void
+indexer_hook(const char *cmd)
+{
+	index_hook = cmd;
+}
+
+static void
+indexed(const char *pcap)
+{
+	if (index_hook != NULL)
+		(void)hook_run(index_hook, pcap);
+}
+
 static void
 set_status(int *st, int code)
 {
@@ -73,8 +90,8 @@ indexer_new(char **dirs, size_t ndirs)
 		 * Started beside a pkrotate that has not created the archive yet
 		 * (both ends of a pipe start at once): create it as pkrotate would.
 		 */
-		if (realpath(dirs[i], rp) == NULL && (errno != ENOENT || (mkdir(dirs[i], 0750) < 0 &&
-		    errno != EEXIST) || realpath(dirs[i], rp) == NULL)) {
+		if (realpath(dirs[i], rp) == NULL && (errno != ENOENT || pk_mkdirs(dirs[i], 0750) < 0 ||
+		    realpath(dirs[i], rp) == NULL)) {
 			warn("%s", dirs[i]);
 			indexer_free(ix);
 			return NULL;
@@ -172,6 +189,7 @@ build_disk(const char *path, const char *reason, int *status, int gone_ok)
 		warnx("%s (indexed the %llu whole packets before it)", e, (unsigned long long)n);
 		set_status(status, EX_DATAERR);
 	}
+	indexed(path);
 	return 0;
 }
 
@@ -323,9 +341,10 @@ on_close(struct indexer *ix, const struct rec_file *rf)
 		warnx("%s", e);
 		why = "index write failed";
 	}
-	if (why == NULL)
+	if (why == NULL) {
 		ix->indexed++;
-	else if ((rc = build_disk(path, why, &ix->status, 1)) == 0)
+		indexed(path);
+	} else if ((rc = build_disk(path, why, &ix->status, 1)) == 0)
 		ix->fromdisk++;
 	else if (rc > 0)
 		ix->gone++;         /* retention took it first: -A on old data */

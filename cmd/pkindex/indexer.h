@@ -28,6 +28,12 @@ void indexer_idle(struct indexer *ix);
 int indexer_finish(struct indexer *ix);
 void indexer_free(struct indexer *ix);
 
+/*
+ * indexer_hook: run cmd (hook.h) on each pcap whose index this run
+ * renames into place, from the stream or from disk; NULL: none.
+ */
+void indexer_hook(const char *cmd);
+
 /* indexer_files: index existing classic pcaps under one of the dirs in place; exit status. */
 int indexer_files(char **dirs, size_t ndirs, char **files, int nfiles);
 /* indexer_repair: build missing and rebuild mismatched indexes under each dir; exit status. */

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "indexer.h"
 #include "pk.h"
@@ -15,13 +17,10 @@ static volatile sig_atomic_t stop;
 
 static void onsig(int sig) { (void)sig; stop = 1; }
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: %s [-S] -d DIR [-d DIR ...] [FILE.pcap ...]\n       %s --repair -d DIR [-d DIR ...]\n"
-	    "       %s --dump FILE.idx | FILE.cat\n", pk_progname, pk_progname, pk_progname);
-	exit(EX_USAGE);
-}
+/* pkindex(1) SYNOPSIS */
+#define USAGE "pkindex [-S] -d dir [-d dir ...] [-z command] [file.pcap ...]\n" \
+	"pkindex --repair -d dir [-d dir ...] [-z command]\n" \
+	"pkindex --dump file.idx | file.cat"
 
 /*
  * next_record: sin_next, but while the input is quiet the catalogs that
@@ -51,6 +50,7 @@ index_stream(char **dirs, size_t ndirs, int sessions)
 	uint64_t resyncs = 0;
 	int rc = SIN_EOF, status;
 
+	pk_refuse_tty_in(STDIN_FILENO, "pkread -r X.pcap | pkrotate -d DIR | pkindex -d DIR");
 	if ((ix = indexer_new(dirs, ndirs)) == NULL || (sessions && (sc = sidecar_new(dirs, ndirs)) == NULL))
 		return EX_NOINPUT;
 	sigaction(SIGINT, &sa, NULL);
@@ -84,14 +84,14 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "repair", no_argument, NULL, 'R' },
-		{ "dump", required_argument, NULL, 'U' }, { NULL, 0, NULL, 0 } };
+		{ "dump", required_argument, NULL, 'U' }, PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	char **dirs = NULL;
 	size_t ndirs = 0;
-	const char *dump = NULL;
+	const char *dump = NULL, *hook = NULL;
 	int c, repair = 0, sessions = 0, rc;
 
 	pk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "d:S", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:hSz:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			/* every disk of a pkrotate -d d1 -d d2 archive */
@@ -102,24 +102,34 @@ main(int argc, char **argv)
 		case 'R': repair = 1; break;
 		case 'S': sessions = 1; break;
 		case 'U': dump = optarg; break;
-		default: usage();
+		case 'z': hook = optarg; break;
+		default: pk_stdopt(c, USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (dump)
-		return ndirs || repair || argc ? (usage(), EX_USAGE) : indexer_dump(dump);
-	if (ndirs == 0 || (repair && (argc || sessions)))
-		usage();
-	if (repair) {
+	if (dump) {
+		if (ndirs || repair || hook || sessions || argc)
+			errx(EX_USAGE, "--dump prints one index or catalog: no -d, --repair, -S, -z or files with it");
+		return indexer_dump(dump);
+	}
+	if (ndirs == 0) {
+		warnx("no archive: give -d DIR");
+		pk_usage(USAGE, 0);
+	}
+	if (repair && argc)
+		errx(EX_USAGE, "--repair walks the whole archive: no files with it");
+	if (repair && sessions)
+		errx(EX_USAGE, "-S and --repair conflict: pk-ship-clickhouse computes the sessions of a file that has none");
+	indexer_hook(hook);
+	if (repair)
 		rc = indexer_repair(dirs, ndirs);
-	} else if (argc) {
+	else if (argc) {
 		rc = indexer_files(dirs, ndirs, argv, argc);
 		c = sessions ? sidecar_files(argv, argc) : EX_OK;
 		rc = rc ? rc : c;
-	} else {
+	} else
 		rc = index_stream(dirs, ndirs, sessions);
-	}
 	free(dirs);
 	return rc;
 }

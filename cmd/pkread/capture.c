@@ -1,11 +1,13 @@
 /* capture.c - live capture with libpcap into the pk stream (pkread -i). */
 #include <err.h>
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +153,15 @@ capture_list(void)
 	return i == 0 ? EX_UNAVAILABLE : EX_OK;
 }
 
+static uint64_t
+now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void
 capture_open(struct capture *c, const struct cap_opts *o)
 {
@@ -169,14 +180,18 @@ capture_open(struct capture *c, const struct cap_opts *o)
 		errx(EX_SOFTWARE, "%s: cannot configure the capture handle", o->iface);
 	/* ns timestamps where the platform has them; µs otherwise */
 	(void)pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
+	c->open_ns = now_ns(CLOCK_REALTIME);
 	rc = pcap_activate(c->p);
 	if (rc < 0) {
 		const char *why = rc == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(rc);
 		if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
 			errx(EX_NOPERM, "%s: %s (capturing needs root or CAP_NET_RAW)", o->iface,
 			    *pcap_geterr(c->p) ? pcap_geterr(c->p) : why);
-		if (rc == PCAP_ERROR_NO_SUCH_DEVICE || rc == PCAP_ERROR_IFACE_NOT_UP)
+		if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
 			errx(EX_UNAVAILABLE, "%s: %s", o->iface, *pcap_geterr(c->p) ? pcap_geterr(c->p) : why);
+		/* down is not gone: a unit restarting on 75 (not on 69) waits for it to come up */
+		if (rc == PCAP_ERROR_IFACE_NOT_UP)
+			errx(EX_TEMPFAIL, "%s: %s", o->iface, *pcap_geterr(c->p) ? pcap_geterr(c->p) : why);
 		errx(EX_UNAVAILABLE, "%s: %s", o->iface, why);
 	}
 	if (rc > 0)
@@ -197,15 +212,6 @@ capture_filter(struct capture *c)
 	if (pcap_setfilter(c->p, &prog) < 0)
 		errx(EX_UNAVAILABLE, "%s: cannot set the filter: %s", c->o->iface, pcap_geterr(c->p));
 	pcap_freecode(&prog);
-}
-
-static uint64_t
-now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -248,7 +254,8 @@ write_stats(struct capture *c, uint32_t flags, struct pcap_stat *ps)
 		return 0;
 	}
 	memset(&st, 0, sizeof st);
-	st.ts_ns = now_ns(CLOCK_REALTIME);
+	/* the start of the run is the start of capture, so every packet lies within it */
+	st.ts_ns = (flags & STATS_START) && c->open_ns ? c->open_ns : now_ns(CLOCK_REALTIME);
 	st.recv = ps->ps_recv;
 	st.drop = ps->ps_drop;
 	st.ifdrop = ps->ps_ifdrop;
@@ -275,17 +282,43 @@ wait_ms(uint64_t now, uint64_t deadline, int cap)
 	return ms < (uint64_t)cap ? (int)ms : cap;
 }
 
-/* One pass: wait for packets (or a deadline, or a signal), take what is there. */
+/*
+ * The capture failed while running.  libpcap says "The interface
+ * disappeared" also when it only went down, so ask the kernel: gone is
+ * EX_UNAVAILABLE (a service stops, as a device unit's BindsTo= would stop
+ * it, but without needing udev), anything else EX_TEMPFAIL (restart).
+ */
 static int
-capture_step(struct capture *c, int fd, int timeout_ms)
+capture_lost(const struct capture *c)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	if (if_nametoindex(c->o->iface) == 0 && (errno == ENODEV || errno == ENXIO)) {
+		warnx("%s: the interface went away (%s)", c->o->iface, pcap_geterr(c->p));
+		return EX_UNAVAILABLE;
+	}
+	warnx("%s: capture stopped: %s (the interface still exists)", c->o->iface, pcap_geterr(c->p));
+	return EX_TEMPFAIL;
+}
+
+/*
+ * One pass: wait for packets (or a deadline, or a signal), take what is
+ * there.  A pipe on standard output is watched too: on a quiet link
+ * nothing is written, and a reader that died (pkrotate exiting on a bad
+ * option) must still end the capture at once, as EPIPE would.
+ */
+static int
+capture_step(struct capture *c, int fd, int outpipe, int timeout_ms)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = STDOUT_FILENO, .events = 0 } };
 	int n;
 
-	if (fd >= 0 && poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+	if (fd >= 0 && poll(pfd, outpipe ? 2 : 1, timeout_ms) < 0 && errno != EINTR)
 		err(EX_OSERR, "poll");
 	if (capture_stop)
 		return 0;
+	if (outpipe && (pfd[1].revents & (POLLERR | POLLHUP))) {
+		c->werr = EPIPE;
+		return 0;
+	}
 	n = pcap_dispatch(c->p, -1, on_packet, (u_char *)c);
 	if (n == PCAP_ERROR_BREAK)
 		return 0;
@@ -301,17 +334,28 @@ capture_run(struct capture *c, struct stream_out *s)
 	uint64_t next_stats = o->stats_every ? start + (uint64_t)o->stats_every * 1000000000u : 0;
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct pcap_stat ps;
-	int fd, n, rc = EX_OK, dirty = 0;
+	int fd, n, rc = EX_OK, dirty = 0, outpipe;
+	struct stat st;
 	uint64_t before;
 
 	c->s = s;
 	capture_signals(c->p);
+	/*
+	 * Before the first packet: the snapshot length (a reader's pcap
+	 * header says it), and a zero statistics record marking where the
+	 * drop counts begin (pkfind: drops known from here on).
+	 */
+	if (sout_source(s, 0, c->linktype, (uint32_t)pcap_snapshot(c->p), c->nsec ? SOURCE_NSEC : 0, o->iface) < 0)
+		c->werr = errno ? errno : EIO;
+	else
+		(void)write_stats(c, STATS_START, &ps);
 	/*
 	 * non-blocking + poll: limits, stats and flushes keep time without
 	 * traffic.  Without a selectable fd, stay blocking: the pcap timeout
 	 * then bounds each wait.
 	 */
 	fd = pcap_get_selectable_fd(c->p);
+	outpipe = fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
 	if (fd >= 0 && pcap_setnonblock(c->p, 1, ebuf) < 0)
 		errx(EX_SOFTWARE, "%s: %s", o->iface, ebuf);
 	while (!capture_stop && !c->limit_hit && !c->werr) {
@@ -320,11 +364,10 @@ capture_run(struct capture *c, struct stream_out *s)
 		t = wait_ms(now, next_stats, t);
 		t = wait_ms(now, o->idle ? last_pkt + (uint64_t)o->idle * 1000000000u : 0, t);
 		before = c->packets;
-		n = capture_step(c, fd, t);
+		n = capture_step(c, fd, outpipe, t);
 		now = now_ns(CLOCK_MONOTONIC);
 		if (n < 0) {
-			warnx("%s: %s", o->iface, pcap_geterr(c->p));
-			rc = EX_UNAVAILABLE;
+			rc = capture_lost(c);
 			break;
 		}
 		if (c->packets > before) {

@@ -35,6 +35,7 @@ struct capture {
 	const struct cap_opts *o;
 	struct stream_out *s;
 	int nsec;               /* timestamps from the kernel are ns */
+	uint64_t open_ns;       /* the real-time clock before activation: no packet is older */
 	uint32_t linktype;      /* LINKTYPE_ value for the stream */
 	uint64_t packets, bytes;
 	int limit_hit;          /* -c or -b reached */
@@ -66,7 +67,7 @@ int capture_list(void);
 /*
  * capture_open: create, configure and activate the handle on o->iface.
  * Exits EX_NOPERM (no capture privilege), EX_UNAVAILABLE (no such or
- * unusable interface).
+ * unusable interface), EX_TEMPFAIL (the interface is down).
  */
 void capture_open(struct capture *c, const struct cap_opts *o);
 
@@ -76,7 +77,9 @@ void capture_filter(struct capture *c);
 /*
  * capture_run: capture into s until a limit, a signal, the end of the
  * interface, or the reader going away.  Writes periodic and final
- * REC_STATS, flushes, prints the summary.  Returns the exit code.
+ * REC_STATS, flushes, prints the summary.  Returns the exit code:
+ * EX_UNAVAILABLE when the interface went away, EX_TEMPFAIL when the
+ * capture failed on an interface that still exists.
  */
 int capture_run(struct capture *c, struct stream_out *s);
 

@@ -16,14 +16,11 @@
 #include "privdrop.h"
 #include "stream.h"
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: pkread [-Dmpq] [-i IFACE | -r FILE ...] [-s SNAPLEN] [-B KIB] [-c COUNT]\n"
-	    "              [-b BYTES] [-t SECONDS] [-I SECONDS] [-S SECONDS] [-Z USER]\n"
-	    "              [-F FILTERFILE] [EXPRESSION]\n");
-	exit(EX_USAGE);
-}
+/* pkread(1) SYNOPSIS */
+#define USAGE "pkread [-mpq] [-i iface | -r file ...] [-s snaplen] [-B kib] [-c count]\n" \
+	"       [-b bytes] [-t seconds] [-I seconds] [-S seconds] [-Z user]\n" \
+	"       [-F filterfile] [expression]\n" \
+	"pkread -D"
 
 static long long
 num(int c, const char *s, long long lo, long long hi)
@@ -41,10 +38,11 @@ static int
 parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, const char **user,
     const char **ffile, int *list, int *live_only)
 {
-	int c;
+	static const struct option lo[] = { PK_LONGOPTS, { NULL, 0, NULL, 0 } };
+	int c, others = 0;
 
-	while ((c = getopt(argc, argv, "DmpqB:b:c:F:I:i:r:S:s:t:Z:")) != -1) {
-		if (strchr("mpBIsSt", c) != NULL)
+	while ((c = getopt_long(argc, argv, "DhmpqB:b:c:F:I:i:r:S:s:t:Z:", lo, NULL)) != -1) {
+		if (c > 0 && c < 128 && strchr("mpBIsSt", c) != NULL)
 			*live_only = c;
 		switch (c) {
 		case 'D': *list = 1; break;
@@ -56,7 +54,11 @@ parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, con
 		case 'c': o->max_packets = (uint64_t)num(c, optarg, 1, LLONG_MAX); break;
 		case 'F': *ffile = optarg; break;
 		case 'I': o->idle = num(c, optarg, 1, INT_MAX); break;
-		case 'i': o->iface = optarg; break;
+		case 'i':
+			if (o->iface != NULL && strcmp(o->iface, optarg) != 0)
+				errx(EX_USAGE, "-i %s and -i %s: one interface at a time", o->iface, optarg);
+			o->iface = optarg;
+			break;
 		case 'r':
 			if ((*files = reallocarray(*files, (size_t)*nfiles + 1, sizeof **files)) == NULL)
 				err(EX_OSERR, "reallocarray");
@@ -66,9 +68,13 @@ parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, con
 		case 's': o->snaplen = (int)num(c, optarg, 1, CAPTURE_SNAPLEN); break;
 		case 't': o->duration = num(c, optarg, 1, INT_MAX); break;
 		case 'Z': *user = optarg; break;
-		default: usage();
+		default: pk_stdopt(c, USAGE);
 		}
+		others += c != 'D';
 	}
+	/* -D with anything else: -1, said as a conflict */
+	if (*list && others)
+		*list = -1;
 	return optind;
 }
 
@@ -106,11 +112,16 @@ main(int argc, char **argv)
 	pk_init(argv[0]);
 	first = parse(argc, argv, &o, &files, &nfiles, &user, &ffile, &list, &live_only);
 	if (list)
-		return capture_list();
+		return list > 0 && first == argc && o.iface == NULL && nfiles == 0 ? capture_list() :
+		    (errx(EX_USAGE, "-D lists the interfaces: nothing else goes with it"), EX_USAGE);
 	if (nfiles > 0)
 		first = more_files(argc, argv, first, &files, &nfiles);
-	if ((o.iface != NULL) == (nfiles > 0))
-		usage();
+	if (o.iface != NULL && nfiles > 0)
+		errx(EX_USAGE, "-i and -r conflict: capture from an interface or read files, not both");
+	if (o.iface == NULL && nfiles == 0) {
+		warnx("nothing to read: give -i IFACE or -r FILE");
+		pk_usage(USAGE, 0);
+	}
 	if (nfiles > 0 && live_only)
 		errx(EX_USAGE, "-%c applies to live capture (-i) only", live_only);
 	o.filter = expr = capture_expr(argc - first, argv + first, ffile);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,9 +248,61 @@ pcapin_free(struct pcapin *r)
 	r->f = NULL;
 }
 
+/* ---- the stream from a pipe: flushed on a timer, whatever the input does ---- */
+
+/*
+ * A pipe (pkread -r - behind a live tcpdump -U -w -, netsniff-ng) may
+ * pause for long: what was read must not wait for the next packet.  The
+ * stream is flushed at most PIPE_FLUSH_MS after a packet went into it:
+ * by emit() while packets flow, and before a read of the input that
+ * would wait (peek_read for libpcap, next_record for classic pcap).  The
+ * coarse clock is read from the vDSO, not with a system call; the poll()
+ * is one per read(2) of the input, not one per packet.
+ */
+#define PIPE_FLUSH_MS 200
+
+static int64_t pipe_flushed_ms;
+
+static int64_t
+coarse_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static int
+pipe_flush(struct pcapin *r)
+{
+	pipe_flushed_ms = coarse_ms();
+	if (sout_flush(r->s) < 0) {
+		r->werr = errno ? errno : EIO;
+		r->done = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* about to read fd: flush first if the oldest unflushed packet would wait too long */
+static int
+pipe_wait(struct pcapin *r, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int64_t left;
+
+	if (r->s == NULL || r->s->out.len == 0 || r->werr)
+		return 0;
+	left = PIPE_FLUSH_MS - (coarse_ms() - pipe_flushed_ms);
+	if (left <= 0 || poll(&p, 1, (int)left) == 0)
+		return pipe_flush(r);
+	return 0;
+}
+
 /* ---- a FILE that first gives back the peeked bytes, then the rest of the fd ---- */
 
 struct peekcookie {
+	struct pcapin *r;
 	int fd;
 	uint8_t *buf;
 	size_t len, off;
@@ -266,6 +319,10 @@ peek_read(void *cookie, char *out, size_t n)
 		memcpy(out, c->buf + c->off, k);
 		c->off += k;
 		return (ssize_t)k;
+	}
+	if (pipe_wait(c->r, c->fd) < 0) {
+		errno = EPIPE; /* the stream's reader went away: r->done ends the run quietly */
+		return -1;
 	}
 	do
 		got = read(c->fd, out, n);
@@ -286,7 +343,7 @@ peek_close(void *cookie)
 }
 
 static FILE *
-peek_fopen(struct pcapin_file *f)
+peek_fopen(struct pcapin *r, struct pcapin_file *f)
 {
 	struct peekcookie *c;
 	cookie_io_functions_t io = { .read = peek_read, .close = peek_close };
@@ -294,6 +351,7 @@ peek_fopen(struct pcapin_file *f)
 
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		err(EX_OSERR, "calloc");
+	c->r = r;
 	c->fd = f->fd;
 	c->buf = f->prefix;
 	c->len = f->prefixlen;
@@ -365,24 +423,9 @@ emit(struct filerun *fr, const struct inrec *in)
 	}
 	r->packets++;
 	r->bytes += in->caplen;
-	if (!fr->located) {
-		/*
-		 * A pipe (pkread -r - behind a live tcpdump -w -) may pause for
-		 * long: do not sit on what was read.  The coarse clock is read
-		 * from the vDSO, not with a system call.
-		 */
-		static struct timespec last;
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
-			last = now;
-			if (sout_flush(r->s) < 0) {
-				r->werr = errno ? errno : EIO;
-				return -1;
-			}
-		}
-	}
+	/* a pipe: see pipe_wait() */
+	if (!fr->f->regular && coarse_ms() - pipe_flushed_ms >= PIPE_FLUSH_MS)
+		return pipe_flush(r);
 	return 0;
 }
 
@@ -420,6 +463,8 @@ next_record(struct filerun *fr, struct inrec *in)
 	if (fr->classic) {
 		struct pcapf_rec rec;
 
+		if (!fr->f->regular && !pcapf_buffered(&fr->pf) && pipe_wait(fr->r, fr->pf.fd) < 0)
+			return -2;      /* the stream's reader went away (r->done) */
 		while ((rc = pcapf_next(&fr->pf, &rec, e, sizeof e)) < 0 && fr->pf.ioerr == EINTR)
 			if (capture_stop)
 				return -2;
@@ -542,7 +587,7 @@ file_open(struct filerun *fr)
 			return -1;
 		}
 	} else
-		fr->fp = peek_fopen(f);
+		fr->fp = peek_fopen(fr->r, f);
 	/* large reads: stdio's default is a read(2) every 4 KiB (glibc needs the buffer given) */
 	if ((fr->iobuf = malloc(PEEK_MAX)) == NULL)
 		err(EX_OSERR, "malloc");

@@ -4,19 +4,18 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pk.h"
 #include "rotate.h"
 #include "timeparse.h"
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: %s -d dir [-d dir ...] [-C MB] [-G seconds] [-c count] [-M MB] [-F pct]\n"
-	    "\t[-A age] [-N count] [-g group] [-b MB] [-o fifo] [-z command]\n", pk_progname);
-	exit(EX_USAGE);
-}
+/* pkrotate(1) SYNOPSIS */
+#define USAGE "pkrotate -d dir [-d dir ...] [-C MB] [-G seconds] [-c count] [-M MB]\n" \
+	"         [-F pct] [-A age] [-N count] [-g group] [-b MiB] [-o fifo]\n" \
+	"         [-z command]"
 
 /* megabytes (10^6 bytes, as tcpdump -C), fractions allowed: "0.5" */
 static uint64_t
@@ -30,9 +29,25 @@ megabytes(const char *s, char opt)
 	return (uint64_t)(v * 1e6);
 }
 
+/* the same directory twice: two locks on one archive */
+static void
+add_dir(struct rot_conf *c, char *d)
+{
+	struct stat a, b;
+
+	if (c->ndirs == 64)
+		errx(EX_USAGE, "too many -d");
+	for (size_t i = 0; i < c->ndirs; i++)
+		if (strcmp(c->dirs[i], d) == 0 ||
+		    (stat(c->dirs[i], &a) == 0 && stat(d, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+			errx(EX_USAGE, "-d %s and -d %s are the same directory", c->dirs[i], d);
+	c->dirs[c->ndirs++] = d;
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct option lo[] = { PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	static char *dirs[64];
 	struct rot_conf c = { .dirs = dirs };
 	const char *errstr = NULL;
@@ -41,7 +56,7 @@ main(int argc, char **argv)
 	int ch;
 
 	pk_init(argv[0]);
-	while ((ch = getopt(argc, argv, "A:C:F:G:M:N:b:c:d:g:o:z:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "A:C:F:G:M:N:b:c:d:g:ho:z:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'A':
 			if (durparse(optarg, &c.ret.max_age_ns, e, sizeof e) < 0 || !c.ret.max_age_ns)
@@ -54,11 +69,7 @@ main(int argc, char **argv)
 		case 'N': c.ret.max_files = (uint64_t)strtonum(optarg, 1, 100000000, &errstr); break;
 		case 'b': c.fwd_bytes = (size_t)strtonum(optarg, 2, 4096, &errstr) << 20; break;
 		case 'c': c.max_packets = (uint64_t)strtonum(optarg, 1, 1000000000000LL, &errstr); break;
-		case 'd':
-			if (c.ndirs == sizeof dirs / sizeof dirs[0])
-				errx(EX_USAGE, "too many -d");
-			dirs[c.ndirs++] = optarg;
-			break;
+		case 'd': add_dir(&c, optarg); break;
 		case 'g':
 			gr = getgrnam(optarg);
 			c.gid = gr ? gr->gr_gid : (gid_t)strtonum(optarg, 0, INT32_MAX, &errstr);
@@ -66,13 +77,18 @@ main(int argc, char **argv)
 			break;
 		case 'o': c.fifo = optarg; break;
 		case 'z': c.hook = optarg; break;
-		default: usage();
+		default: pk_stdopt(ch, USAGE);
 		}
 		if (errstr)
 			errx(EX_USAGE, "-%c %s: %s", ch, optarg, errstr);
 	}
-	if (optind != argc || c.ndirs == 0)
-		usage();
+	if (optind != argc)
+		pk_usage(USAGE, 0);
+	if (c.ndirs == 0) {
+		warnx("no archive: give -d DIR");
+		pk_usage(USAGE, 0);
+	}
+	pk_refuse_tty_in(STDIN_FILENO, "pkread -i eth0 | pkrotate -d DIR");
 	if (!c.max_bytes && !c.period_ns && !c.max_packets)
 		c.max_bytes = 128000000;
 	return rot_run(rot_open(&c));

@@ -21,19 +21,22 @@
 #include "pcapfile.h"
 #include "pk.h"
 #include "rotate.h"
+#include "snaps.h"
 #include "stream.h"
 
 /* the file being written */
 struct pfile {
 	int fd;                /* -1: none (state NONE) */
 	struct bufout o;       /* holds whole records only: see file_flush() */
-	uint32_t id, linktype;
+	uint32_t id, linktype, snaplen;
 	int nsec;
 	size_t dir;
 	char part[PATH_MAX];
 	uint64_t first_ns, min_ns, max_ns, packets;
 	uint64_t epoch;        /* fwd epoch when opened */
 	int gap;               /* some record of this file was not forwarded */
+	uint64_t judged;       /* packets when liveness was last judged (clock_close) */
+	int live;              /* its newest packet was stamped near the clock on arrival */
 };
 
 struct rot {
@@ -41,6 +44,7 @@ struct rot {
 	struct stream_in in;
 	struct fwd fwd;
 	struct pfile f;
+	struct snaps snaps;    /* snaplen per upstream source */
 	uint32_t next_id;
 	uint32_t note_file;    /* a NOTE_FORWARD_GAP to send when there is room; 0 none */
 	int64_t last_flush;
@@ -346,7 +350,7 @@ file_publish(struct rot *r)
 }
 
 static void
-file_start(struct rot *r, const struct pk_pkt *p, int nsec)
+file_start(struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 {
 	struct pfile *f = &r->f;
 	char folder[PATH_MAX], t[ARCH_TIMELEN + 1];
@@ -366,17 +370,20 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec)
 	f->o.len = 0;
 	f->o.written = 0;
 	f->o.err = 0;
-	if (pcapw_header(&f->o, p->linktype, PCAP_SNAPLEN_MAX, nsec) < 0)
+	if (pcapw_header(&f->o, p->linktype, snaplen, nsec) < 0)
 		errx(EX_SOFTWARE, "pcap header");
 	f->id = r->next_id++;
 	f->linktype = p->linktype;
+	f->snaplen = snaplen;
 	f->nsec = nsec;
 	f->first_ns = f->min_ns = f->max_ns = p->ts_ns;
 	f->packets = 0;
 	f->gap = 0;
+	f->judged = 0;
+	f->live = 0;
 	f->epoch = r->fwd.epoch;
 	if (ctl_room(r, 24 + strlen(f->part)))
-		(void)sout_file_open(&r->fwd.s, f->id, f->linktype, PCAP_SNAPLEN_MAX, nsec ? FOPEN_NSEC : 0,
+		(void)sout_file_open(&r->fwd.s, f->id, f->linktype, snaplen, nsec ? FOPEN_NSEC : 0,
 		    f->part);
 	else
 		fwd_lost(r, f);
@@ -384,12 +391,12 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec)
 
 /* does p belong in a new file? */
 static int
-must_rotate(const struct rot *r, const struct pk_pkt *p, int nsec)
+must_rotate(const struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 {
 	const struct pfile *f = &r->f;
 	const struct rot_conf *c = r->c;
 
-	if (p->linktype != f->linktype || nsec != f->nsec)
+	if (p->linktype != f->linktype || nsec != f->nsec || snaplen != f->snaplen)
 		return 1;
 	if (c->max_packets && f->packets >= c->max_packets)
 		return 1;
@@ -410,6 +417,7 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 	uint8_t loc[ANN_LOCATION_LEN];
 	struct pk_ann ann;
 	size_t need;
+	uint32_t snaplen;
 
 	if (p->caplen > PCAP_SNAPLEN_MAX || p->ts_ns / 1000000000u > UINT32_MAX) {
 		if (r->toobig++ == 0)
@@ -417,10 +425,11 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 			    "(counted)", p->caplen);
 		return;
 	}
-	if (f->fd >= 0 && must_rotate(r, p, nsec))
+	snaplen = snaps_for(&r->snaps, p->source, p->caplen);
+	if (f->fd >= 0 && must_rotate(r, p, nsec, snaplen))
 		file_publish(r);
 	if (f->fd < 0)
-		file_start(r, p, nsec);
+		file_start(r, p, nsec, snaplen);
 	if (f->o.cap - f->o.len < PCAP_RECHDR + (size_t)p->caplen)
 		file_flush(r);
 	off = bufout_tell(&f->o);
@@ -499,6 +508,7 @@ static void
 handle(struct rot *r, const struct pk_rec *rec)
 {
 	struct pk_pkt p;
+	struct rec_file rf;
 
 	switch (rec->type) {
 	case REC_PACKET:
@@ -513,10 +523,22 @@ handle(struct rot *r, const struct pk_rec *rec)
 		return; /* we wrote our own */
 	case REC_FILE_OPEN:
 	case REC_FILE_CLOSE:
+		/* an input file's snaplen is its packets' (pkread -r) */
+		if (rec_file_parse(rec, &rf) == 0 && (rec->type == REC_FILE_CLOSE || (rf.flags & FOPEN_INPUT))) {
+			if (rec->type == REC_FILE_OPEN)
+				snaps_set(&r->snaps, rf.id, rf.snaplen);
+			else
+				snaps_drop(&r->snaps, rf.id);
+		}
+		return;
 	case REC_FILE_REMOVE:
 	case REC_LOCATION:
 		/* upstream's files: their locations were replaced by ours */
 		return;
+	case REC_SOURCE:
+		if (rec_file_parse(rec, &rf) == 0)
+			snaps_set(&r->snaps, rf.id, rf.snaplen);
+		break;
 	case REC_STATS:
 		stats_log(r, rec);
 		break;
@@ -533,13 +555,17 @@ lock_dir(const struct rot_conf *c, const char *dir)
 	char path[PATH_MAX];
 	int fd;
 
-	if (mkdir(dir, 0750) == 0) {
-		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			set_owner(c, fd, dir, 0750);
-			close(fd);
-		}
-	} else if (errno != EEXIST)
+	/*
+	 * Made here (with its missing parents), or a moment ago by the pkindex
+	 * beside us in the pipeline (which creates a missing archive too):
+	 * either way the archive group must reach it, or analysts cannot walk in.
+	 */
+	if ((fd = pk_mkdirs(dir, 0750)) < 0)
 		err(EX_CANTCREAT, "unable to create %s", dir);
+	if ((fd > 0 || c->set_gid) && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		set_owner(c, fd, dir, 0750);
+		close(fd);
+	}
 	snprintf(path, sizeof path, "%s/%s", dir, ARCH_LOCK);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
 		err(EX_CANTCREAT, "unable to open %s", path);
@@ -649,6 +675,40 @@ rot_open(const struct rot_conf *c)
 
 /* ---- the loop ---- */
 
+/*
+ * -G on live input: finish the file when the clock passes the end of its
+ * interval, so that on a quiet link the last file is published (indexed,
+ * hooked) on time instead of when the next packet comes; that packet
+ * then opens the next file.  Live means the file's newest packet was
+ * stamped within ROT_LIVE_SLACK of the clock when it arrived (judged once
+ * a tick, not per packet): a replay of old packets is cut by packet time
+ * alone, however it pauses.  ROT_CLOSE_GRACE leaves time for the
+ * interval's last packets to come through pkread's buffers; a packet
+ * later than that starts a file of its own (nothing is lost).
+ */
+#define ROT_LIVE_SLACK_NS (5 * 1000000000ull)
+#define ROT_CLOSE_GRACE_NS 1000000000ull
+
+static void
+clock_close(struct rot *r)
+{
+	struct pfile *f = &r->f;
+	uint64_t period = r->c->period_ns, now, end;
+	struct timespec ts;
+
+	if (f->fd < 0 || period == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (f->packets != f->judged) {
+		f->judged = f->packets;
+		f->live = f->max_ns <= now + ROT_LIVE_SLACK_NS && now <= f->max_ns + ROT_LIVE_SLACK_NS;
+	}
+	end = (f->first_ns / period + 1) * period;
+	if (f->live && now >= end + ROT_CLOSE_GRACE_NS)
+		file_publish(r);
+}
+
 /* a whole record is already buffered: sin_next will not read */
 static int
 record_buffered(const struct stream_in *s)
@@ -662,6 +722,7 @@ static void
 tick(struct rot *r)
 {
 	got_tick = 0;
+	clock_close(r);
 	if (r->f.fd >= 0)
 		file_flush(r); /* readable by tcpdump up to here */
 	r->last_flush = mono_ms();
@@ -744,6 +805,7 @@ rot_run(struct rot *r)
 	sin_free(&r->in);
 	sout_free(&r->fwd.s);
 	bufout_free(&r->f.o);
+	snaps_free(&r->snaps);
 	for (size_t i = 0; i < r->c->ndirs; i++)
 		free(r->c->dirs[i]); /* from realpath() in rot_open */
 	free(r);

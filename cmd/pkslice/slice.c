@@ -45,11 +45,11 @@ slice_open_out(struct slice *sl, const char *path)
 		if (sl->fmt == SLICE_STREAM)
 			pk_refuse_tty(sl->fd, "pkextract -T json");
 		else if (isatty(sl->fd))
-			errx(EX_USAGE, "refusing to write a pcap to a terminal; "
-			    "pipe it into tcpdump -r - or use -w FILE");
+			errx(EX_USAGE, "refusing to write a %s to a terminal; "
+			    "pipe it into tcpdump -r - or use -w FILE", sl->fmt == SLICE_PCAPNG ? "pcapng" : "pcap");
 	}
 	sl->out_start = lseek(sl->fd, 0, SEEK_CUR);
-	if (sl->fmt == SLICE_PCAP)
+	if (sl->fmt != SLICE_STREAM)
 		bufout_init(&sl->bo, sl->fd, BUFIO_SIZE);
 	else
 		sout_init_raw(&sl->so, sl->fd);
@@ -58,7 +58,7 @@ slice_open_out(struct slice *sl, const char *path)
 static struct bufout *
 out_buf(struct slice *sl)
 {
-	return sl->fmt == SLICE_PCAP ? &sl->bo : &sl->so.out;
+	return sl->fmt == SLICE_STREAM ? &sl->so.out : &sl->bo;
 }
 
 /* a failed write: a reader that went away ends us quietly (exit 0) */
@@ -95,6 +95,8 @@ slice_begin(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec)
 	sl->nsec = nsec;
 	if (sl->fmt == SLICE_PCAP)
 		return pcapw_header(&sl->bo, sl->linktype, sl->snaplen, nsec) < 0 ? out_fail(sl) : 0;
+	if (sl->fmt == SLICE_PCAPNG)
+		return ng_section(&sl->bo) < 0 ? out_fail(sl) : 0;
 	sout_header(&sl->so, NULL, nsec ? HDR_NSEC : 0);
 	if (sl->npending > 0 && bufout_write(&sl->so.out, sl->pending, sl->npending) < 0)
 		return out_fail(sl);
@@ -174,11 +176,98 @@ filter_compile(struct slice *sl, uint32_t linktype)
 	return 0;
 }
 
+static struct slice_ngif *
+ng_add(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec)
+{
+	struct slice_ngif *v;
+
+	if ((v = reallocarray(sl->ngif, sl->nngif + 1, sizeof *v)) == NULL)
+		err(EX_OSERR, "reallocarray");
+	sl->ngif = v;
+	v = &sl->ngif[sl->nngif++];
+	memset(v, 0, sizeof *v);
+	v->linktype = linktype;
+	v->snaplen = snaplen > PCAP_SNAPLEN_MAX ? PCAP_SNAPLEN_MAX : snaplen;
+	v->nsec = nsec;
+	return v;
+}
+
+void
+slice_ng_plan(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec)
+{
+	for (size_t i = 0; i < sl->nngif; i++)
+		if (sl->ngif[i].linktype == linktype) {
+			if (snaplen > sl->ngif[i].snaplen)
+				sl->ngif[i].snaplen = snaplen;
+			sl->ngif[i].nsec |= nsec;
+			return;
+		}
+	(void)ng_add(sl, linktype, snaplen, nsec);
+}
+
+/*
+ * The interface a packet of linktype goes to: a nanosecond one takes
+ * microsecond packets exactly, not the other way round.  Described in
+ * the output on first use.  NULL on a write error.
+ */
+static struct slice_ngif *
+ng_iface(struct slice *sl, uint32_t linktype, int nsec)
+{
+	struct slice_ngif *v = NULL;
+
+	for (size_t i = 0; i < sl->nngif && v == NULL; i++)
+		if (sl->ngif[i].linktype == linktype && (sl->ngif[i].nsec || !nsec))
+			v = &sl->ngif[i];
+	if (v == NULL)
+		v = ng_add(sl, linktype, sl->saw_open ? sl->open_snaplen : 0, nsec);
+	if (v->written)
+		return v;
+	v->written = 1;
+	v->id = sl->ng_next_id++;
+	v->snap_at = bufout_tell(&sl->bo) + 12;
+	return ng_interface(&sl->bo, v->linktype, v->snaplen, v->nsec) < 0 ? NULL : v;
+}
+
+/* one packet into the pcap or pcapng output */
+static int
+emit_file(struct slice *sl, const struct pk_pkt *p)
+{
+	struct slice_ngif *v;
+	char a[64], b[64];
+
+	if (sl->fmt == SLICE_PCAP && p->linktype != sl->linktype) {
+		warnx("link type changes from %s to %s after %llu packets: a pcap holds one link "
+		    "type (use -o pcapng)", slice_ltname(sl->linktype, a, sizeof a),
+		    slice_ltname(p->linktype, b, sizeof b), (unsigned long long)sl->packets);
+		slice_worse(sl, EX_DATAERR);
+		sl->stop = 1;
+		return -1;
+	}
+	if (p->caplen > PCAP_SNAPLEN_MAX) {
+		sl->bad_pkts++;
+		return 1;
+	}
+	if (sl->fmt == SLICE_PCAP) {
+		if (pcapw_record(&sl->bo, p->ts_ns, p->caplen, p->wirelen, p->data, sl->nsec) < 0)
+			return out_fail(sl);
+	} else {
+		/* each packet says its precision: a microsecond one fits either interface exactly */
+		if ((v = ng_iface(sl, p->linktype, (p->flags & PKT_NSEC) != 0)) == NULL ||
+		    ng_packet(&sl->bo, v->id, p->ts_ns, p->caplen, p->wirelen, p->data, v->nsec) < 0)
+			return out_fail(sl);
+		if (p->caplen > v->max_caplen)
+			v->max_caplen = p->caplen;
+	}
+	if (p->caplen > sl->max_caplen)
+		sl->max_caplen = p->caplen;
+	return 0;
+}
+
 int
 slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, struct slice_file *file,
     uint64_t offset)
 {
-	char a[64], b[64];
+	int rc;
 
 	if (sl->stop)
 		return -1;
@@ -202,23 +291,9 @@ slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, s
 	if (!sl->started && slice_begin(sl, p->linktype, sl->saw_open ? sl->open_snaplen : 0,
 	    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec || (p->flags & PKT_NSEC)) < 0)
 		return -1;
-	if (sl->fmt == SLICE_PCAP) {
-		if (p->linktype != sl->linktype) {
-			warnx("link type changes from %s to %s after %llu packets: a pcap holds one link "
-			    "type (use -o stream)", slice_ltname(sl->linktype, a, sizeof a),
-			    slice_ltname(p->linktype, b, sizeof b), (unsigned long long)sl->packets);
-			slice_worse(sl, EX_DATAERR);
-			sl->stop = 1;
-			return -1;
-		}
-		if (p->caplen > PCAP_SNAPLEN_MAX) {
-			sl->bad_pkts++;
-			return 0;
-		}
-		if (pcapw_record(&sl->bo, p->ts_ns, p->caplen, p->wirelen, p->data, sl->nsec) < 0)
-			return out_fail(sl);
-		if (p->caplen > sl->max_caplen)
-			sl->max_caplen = p->caplen;
+	if (sl->fmt != SLICE_STREAM) {
+		if ((rc = emit_file(sl, p)) != 0)
+			return rc < 0 ? -1 : 0;
 	} else if (raw != NULL) {
 		if (sout_raw(&sl->so, raw) < 0)
 			return out_fail(sl);
@@ -248,19 +323,32 @@ slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, s
  * cut it.  In a file the header is mended; in a pipe we can only say so.
  */
 static void
-fix_snaplen(struct slice *sl)
+mend_snaplen(struct slice *sl, uint32_t max_caplen, uint32_t snaplen, uint64_t at, const char *where)
 {
 	uint8_t v[4];
 	struct stat st;
 
-	if (sl->fmt != SLICE_PCAP || !sl->started || sl->max_caplen <= sl->snaplen || sl->bo.err)
-		return;
 	put32(v, PCAP_SNAPLEN_MAX);
 	if (sl->out_start >= 0 && fstat(sl->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    pwrite(sl->fd, v, sizeof v, sl->out_start + 16) == (ssize_t)sizeof v)
+	    pwrite(sl->fd, v, sizeof v, sl->out_start + (off_t)at) == (ssize_t)sizeof v)
 		return;
-	warnx("a packet of %u bytes exceeds the snapshot length %u in the pcap header; "
-	    "readers may truncate it (use -w FILE)", sl->max_caplen, sl->snaplen);
+	warnx("a packet of %u bytes exceeds the snapshot length %u in the %s; "
+	    "readers may truncate it (use -w FILE)", max_caplen, snaplen, where);
+}
+
+static void
+fix_snaplen(struct slice *sl)
+{
+	if (!sl->started || sl->bo.err)
+		return;
+	if (sl->fmt == SLICE_PCAP && sl->max_caplen > sl->snaplen)
+		mend_snaplen(sl, sl->max_caplen, sl->snaplen, 16, "pcap header");
+	for (size_t i = 0; sl->fmt == SLICE_PCAPNG && i < sl->nngif; i++) {
+		const struct slice_ngif *v = &sl->ngif[i];
+
+		if (v->written && v->snaplen && v->max_caplen > v->snaplen)
+			mend_snaplen(sl, v->max_caplen, v->snaplen, v->snap_at, "pcapng interface");
+	}
 }
 
 static void
@@ -284,9 +372,10 @@ slice_free(struct slice *sl)
 	free(sl->rootreal);
 	free(sl->filter_expr);
 	free(sl->pending);
+	free(sl->ngif);
 	if (sl->bpf_ok)
 		pcap_freecode(&sl->bpf);
-	if (sl->fmt == SLICE_PCAP)
+	if (sl->fmt != SLICE_STREAM)
 		bufout_free(&sl->bo);
 	else
 		sout_free(&sl->so);
@@ -300,6 +389,10 @@ slice_finish(struct slice *sl)
 	/* nothing matched: still a valid (empty) pcap, so tcpdump -r - reads it */
 	if (!sl->started && !sl->stop)
 		(void)slice_begin(sl, sl->saw_open ? sl->open_linktype : 1, sl->saw_open ? sl->open_snaplen : 0,
+		    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec);
+	/* and a pcapng that readers can open needs an interface */
+	if (sl->fmt == SLICE_PCAPNG && !sl->stop && sl->ng_next_id == 0)
+		(void)ng_iface(sl, sl->nngif ? sl->ngif[0].linktype : sl->saw_open ? sl->open_linktype : 1,
 		    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec);
 	if (bufout_flush(o) < 0 && o->err != EPIPE) {
 		warnc(o->err, "write error on %s", sl->outname);

@@ -1,10 +1,12 @@
 /*
- * slice.h - pkslice(1): packets to one classic pcap (or a pk stream),
- * from a stream of packets, from pkfind's locations, or cut by time out
- * of pcap files.
+ * slice.h - pkslice(1): packets to one classic pcap (or pcapng when they
+ * span link types, or a pk stream), from a stream of packets, from
+ * pkfind's locations, or cut by time out of pcap files.
  *
  * slice.c        the output side (deferred pcap header, link type check,
- *                stream form), the filter record, the time window
+ *                pcapng interfaces, stream form), the filter record, the
+ *                time window
+ * slice_ng.c     pcapng blocks
  * slice_stream.c reading the input stream (packets, or locations to read)
  * slice_merge.c  reading pcap files: per-file cursors merged by time
  * slice_confine.c located files only under the archive roots, race-free
@@ -21,7 +23,17 @@
 #include "bufio.h"
 #include "stream.h"
 
-enum slice_fmt { SLICE_PCAP, SLICE_STREAM };
+enum slice_fmt { SLICE_PCAP, SLICE_PCAPNG, SLICE_STREAM };
+
+/* a pcapng interface: one per link type (and resolution), described before its first packet */
+struct slice_ngif {
+	uint32_t linktype, snaplen;   /* snaplen 0: not known (no limit) */
+	int nsec;
+	int written;
+	uint32_t id;                  /* its number in the file, once written */
+	uint32_t max_caplen;          /* of its packets */
+	uint64_t snap_at;             /* offset of its snaplen field in the output */
+};
 
 struct slice_loc {
 	uint64_t off, ts;      /* offset of the pcap record header; time pkfind gave */
@@ -49,6 +61,7 @@ struct slice_file {
 struct slice {
 	/* options */
 	enum slice_fmt fmt;
+	int fmt_given;         /* -o: no automatic pcapng */
 	int no_filter;         /* -x */
 	char **roots;          /* -R, else NOTE_ROOT texts */
 	size_t nroots;
@@ -69,6 +82,9 @@ struct slice {
 	int nsec;
 	uint8_t *pending;      /* stream output: records seen before the header could be written */
 	size_t npending, pendcap;
+	struct slice_ngif *ngif;   /* pcapng output */
+	size_t nngif;
+	uint32_t ng_next_id;
 
 	/* what the input said */
 	uint32_t hdr_flags;
@@ -112,6 +128,12 @@ void slice_set_filter(struct slice *sl, const struct rec_filter *f);
 /* slice_finish: an empty pcap if nothing was written, flush, check, free; the exit status. */
 int slice_finish(struct slice *sl);
 void slice_worse(struct slice *sl, int status);
+/*
+ * slice_ng_plan: pcapng output: the interface for linktype (the largest
+ * snaplen of its files, nanoseconds if any has them), described when its
+ * first packet is written.
+ */
+void slice_ng_plan(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec);
 /* slice_ltname: "EN10MB (1)" into buf */
 const char *slice_ltname(uint32_t linktype, char *buf, size_t len);
 
@@ -147,6 +169,12 @@ int slice_open(struct slice *sl, const struct slice_file *f);
  * 0 if the file must be scanned.
  */
 int slice_idx_locate(struct slice *sl, struct slice_file *f);
+
+/* slice_ng.c: pcapng blocks into o; 0 or -1 (o->err set) */
+int ng_section(struct bufout *o);
+int ng_interface(struct bufout *o, uint32_t linktype, uint32_t snaplen, int nsec);
+int ng_packet(struct bufout *o, uint32_t ifid, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen,
+    const uint8_t *data, int nsec);
 
 /*
  * slice_seek.c: slice_seek_span: for a file without an index, [*from, *to)

@@ -328,44 +328,86 @@ cur_emit(struct slice *sl, struct cursor *c)
 	(void)slice_emit(sl, &p, NULL, c->f, c->rec.offset);
 }
 
+/* files that will be read: usable and with something to read */
+static int
+to_read(const struct slice_file *f)
+{
+	return f->usable && (f->scan || f->n > 0);
+}
+
 /*
- * merge: every usable file with something to read, by packet time.  The
- * pcap header is decided first from the files' own headers: one link
- * type, the largest snaplen, nanoseconds if any file has them.
+ * The output's form from the files' own headers, before anything is
+ * written: a classic pcap (one link type, the largest snaplen,
+ * nanoseconds if any file has them), or pcapng with one interface per
+ * link type when they differ, unless -o pcap asked for a classic pcap.
+ * 0, or -1 when the answer does not fit the format asked for.
  */
+static int
+choose_format(struct slice *sl, struct slice_file **first, uint32_t *snaplen, int *nsec)
+{
+	struct slice_file *other = NULL;
+	char a[64], b[64];
+	size_t i;
+
+	*first = NULL;
+	*snaplen = 0;
+	*nsec = 0;
+	for (i = 0; i < sl->nfiles; i++) {
+		struct slice_file *f = &sl->files[i];
+
+		if (!to_read(f))
+			continue;
+		if (*first == NULL)
+			*first = f;
+		else if (f->linktype != (*first)->linktype && other == NULL)
+			other = f;
+		if (f->snaplen > *snaplen)
+			*snaplen = f->snaplen;
+		*nsec |= f->nsec;
+	}
+	if (other != NULL && sl->fmt == SLICE_PCAP) {
+		if (sl->fmt_given) {
+			warnx("%s is %s but %s is %s: a pcap holds one link type (use -o pcapng)",
+			    (*first)->path, slice_ltname((*first)->linktype, a, sizeof a), other->path,
+			    slice_ltname(other->linktype, b, sizeof b));
+			slice_worse(sl, EX_DATAERR);
+			sl->stop = 1;
+			return -1;
+		}
+		warnx("the packets span link types (%s in %s, %s in %s): writing pcapng, "
+		    "one interface per link type", slice_ltname((*first)->linktype, a, sizeof a), (*first)->path,
+		    slice_ltname(other->linktype, b, sizeof b), other->path);
+		sl->fmt = SLICE_PCAPNG;
+	}
+	if (sl->fmt == SLICE_PCAPNG)
+		for (i = 0; i < sl->nfiles; i++)
+			if (to_read(&sl->files[i]))
+				slice_ng_plan(sl, sl->files[i].linktype, sl->files[i].snaplen, sl->files[i].nsec);
+	return 0;
+}
+
+/* merge: every file with something to read, by packet time */
 static int
 merge(struct slice *sl)
 {
 	struct cursor *cs;
 	struct heap h = { NULL, 0 };
-	struct slice_file *first = NULL;
-	uint32_t snaplen = 0;
-	int nsec = 0;
-	char a[64], b[64];
+	struct slice_file *first;
+	uint32_t snaplen;
+	int nsec;
 	size_t i;
 
 	if ((cs = calloc(sl->nfiles + 1, sizeof *cs)) == NULL ||
 	    (h.v = calloc(sl->nfiles + 1, sizeof *h.v)) == NULL)
 		err(EX_OSERR, "calloc");
+	if (choose_format(sl, &first, &snaplen, &nsec) < 0)
+		goto out;
 	for (i = 0; i < sl->nfiles; i++) {
 		struct slice_file *f = &sl->files[i];
 		struct cursor *c = &cs[i];
 
-		if (!f->usable || (!f->scan && f->n == 0))
+		if (!to_read(f))
 			continue;
-		if (first == NULL)
-			first = f;
-		else if (f->linktype != first->linktype && sl->fmt == SLICE_PCAP) {
-			warnx("%s is %s but %s is %s: a pcap holds one link type (use -o stream)",
-			    first->path, slice_ltname(first->linktype, a, sizeof a), f->path,
-			    slice_ltname(f->linktype, b, sizeof b));
-			slice_worse(sl, EX_DATAERR);
-			sl->stop = 1;
-			goto out;
-		}
-		if (f->snaplen > snaplen)
-			snaplen = f->snaplen;
-		nsec |= f->nsec;
 		c->f = f;
 		c->ord = (uint32_t)i;
 		c->scan = f->scan;

@@ -127,6 +127,19 @@ slice_record(struct slice *sl, const struct pk_rec *r, int *mode)
 		if (*mode != MODE_LOCATIONS)
 			slice_pending(sl, r);
 		return 0;
+	case REC_SOURCE:
+		/* a live source's snaplen goes in the header, as a file's does */
+		if (rec_file_parse(r, &f) == 0 && !sl->started) {
+			if (!sl->saw_open)
+				sl->open_linktype = f.linktype;
+			sl->saw_open = 1;
+			if (f.snaplen > sl->open_snaplen)
+				sl->open_snaplen = f.snaplen;
+			if (f.flags & SOURCE_NSEC)
+				sl->open_nsec = 1;
+		}
+		slice_pending(sl, r);
+		return 0;
 	case REC_LOCATION:
 		if (*mode == MODE_PACKETS) {
 			sl->ignored++;

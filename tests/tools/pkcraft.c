@@ -8,6 +8,7 @@
  * One record per line; numbers are decimal or 0x hex; '#' starts a comment.
  *   header [FLAGS]                            REC_HEADER
  *   open ID LINKTYPE SNAPLEN FLAGS PATH       REC_FILE_OPEN
+ *   source ID LINKTYPE SNAPLEN FLAGS NAME     REC_SOURCE
  *   close ID FLAGS PACKETS BYTES FIRST LAST [PATH]
  *   remove ID PATH                            REC_FILE_REMOVE
  *   loc ID OFFSET TS                          REC_LOCATION
@@ -130,6 +131,10 @@ craft(char *s)
 	if (strcmp(cmd, "header") == 0) {
 		uint32_t flags = *rest(&s) ? (uint32_t)num(&s) : 0;
 		sout_header(&so, "pkcraft", flags);
+	} else if (strcmp(cmd, "source") == 0) {
+		uint32_t id = (uint32_t)num(&s), lt = (uint32_t)num(&s), snap = (uint32_t)num(&s);
+		uint32_t flags = (uint32_t)num(&s);
+		out_check(sout_source(&so, id, lt, snap, flags, rest(&s)));
 	} else if (strcmp(cmd, "open") == 0) {
 		uint32_t id = (uint32_t)num(&s), lt = (uint32_t)num(&s), snap = (uint32_t)num(&s);
 		uint32_t flags = (uint32_t)num(&s);

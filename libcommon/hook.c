@@ -15,12 +15,15 @@
 int
 hook_run(const char *cmd, const char *path)
 {
-	char *script;
+	char *script, name[64];
 	pid_t pid;
 	int st, fd;
 
-	if (asprintf(&script, "%s \"$1\"", cmd) < 0)
-		err(EX_OSERR, "asprintf");
+	if (asprintf(&script, "%s \"$1\"", cmd) < 0) {
+		warn("-z %s", cmd);
+		return -1;
+	}
+	snprintf(name, sizeof name, "%s-hook", pk_progname);
 	if ((pid = fork()) < 0) {
 		warn("fork for -z %s", cmd);
 		free(script);
@@ -33,7 +36,7 @@ hook_run(const char *cmd, const char *path)
 			close(fd);
 		}
 		dup2(STDERR_FILENO, STDOUT_FILENO);
-		execl("/bin/sh", "sh", "-c", script, "pkrotate-hook", path, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", script, name, path, (char *)NULL);
 		_exit(127);
 	}
 	free(script);
