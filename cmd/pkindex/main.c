@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "indexer.h"
-#include "pk.h"
 #include "sidecar.h"
+#include "pk.h"
 #include "stream.h"
 
 static volatile sig_atomic_t stop;

@@ -93,12 +93,18 @@ setup(void)
 	snprintf(pcap_path, sizeof pcap_path, "%s/x.pcap", dir);
 	snprintf(idx_path, sizeof idx_path, "%s%s", pcap_path, IDX_SUFFIX);
 	unlink(idx_path);
-	b = idxb_new(1, 0);
+	b = idxb_new(1, 65535, 0);
 	for (unsigned i = 0; i < 48; i++) {
 		packet(p, &len, i);
 		decode_packet(1, p, len, &f);
 		idxb_add(b, off, 1700000000000000000ull + i * 1000000ull, len, &f);
 		off += 16 + len;
+	}
+	/* an index records its pcap's modification time: the pcap must be there */
+	{
+		FILE *pf = fopen(pcap_path, "a");
+		if (pf == NULL || fclose(pf) != 0)
+			abort();
 	}
 	if (idxb_write(b, pcap_path, off, err, sizeof err) < 0) {
 		fprintf(stderr, "fuzz_idx: idxb_write: %s\n", err);
