@@ -229,7 +229,7 @@ exposure() {
 	[ "$output" = "$(printf 'active\nactive\nactive')" ]
 	# no udev here: the device unit cannot start, and that is no dependency failure
 	! journal pk-capture@veth0.service | grep -q 'Dependency failed'
-	[ "$(ct stat -c '%U %G %a %F' /run/pk/veth0.fifo)" = "pk pk 660 fifo" ]
+	[ "$(ct stat -c '%U %G %a %F' /run/pk/veth0.fifo)" = "pk pk 600 fifo" ]
 	[ "$(ct stat -c '%U %a' "$SD_ARCH")" = "pk 750" ]
 	wait_for 20 capturing ||
 	    { journal pk-capture@veth0.service; false; }
