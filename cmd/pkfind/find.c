@@ -782,7 +782,7 @@ find_run(const struct find_opts *o)
 	}
 	lp = &plan.files;
 	arch_list_sort(lp);     /* one list in time order */
-	filelist_unique(lp);    /* a directory given twice is searched once */
+	filelist_unique(lp);    /* an archive under two names is searched once */
 	if (o->files && filelist_apply(o, lp) < 0) {
 		plan_free(&plan);
 		query_free(c.q);
