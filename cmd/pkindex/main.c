@@ -35,6 +35,9 @@ next_record(struct stream_in *in, struct pk_rec *r, struct indexer *ix)
 
 	while (bufin_avail(&in->in) == 0 && !in->in.eof && !stop && poll(&p, 1, IDLE_MS) == 0)
 		indexer_idle(ix);
+	/* TERM while polling: a read now would block until more input, maybe forever */
+	if (stop)
+		return SIN_AGAIN;
 	return sin_next(in, r);
 }
 
