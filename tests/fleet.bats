@@ -217,6 +217,10 @@ fleet_same() {
 	[ "$status" -eq 65 ]
 	run "$S/pkfind-remote" -C "${CH_URL:-http://127.0.0.1:1}" -t "$FD/transport" -w "$FD/e.pcap" -- -c udp
 	[ "$status" -eq 64 ]
+	need_ch
+	run "$S/pkfind-remote" -C "$CH_URL" -t "$FD/transport" -w "$FD/e.pcap" s1 "s2'; drop" -- udp
+	[ "$status" -eq 64 ]
+	assert_output --partial "not a sensor name"
 }
 
 # ---- without -C (as before) ----

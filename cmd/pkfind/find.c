@@ -356,8 +356,7 @@ struct job {
 	int exact;
 	struct match *m;        /* candidates, file order */
 	size_t nm, cm;
-	int bad;                /* the packet table lacks ordinal bad_ord, after the nm candidates */
-	uint32_t bad_ord;
+	int bad;                /* the packet table failed after the nm candidates (err says why) */
 	int dense;              /* candidates are most of the file: one range instead of m */
 	uint64_t r_start, r_end, ncand;
 	char err[512];
@@ -386,6 +385,13 @@ job_add(struct job *j, uint64_t offset, uint64_t ts)
 	j->m[j->nm].offset = offset;
 	j->m[j->nm].ts = ts;
 	j->nm++;
+}
+
+static int
+job_add_cb(void *arg, uint64_t offset, uint64_t ts)
+{
+	job_add(arg, offset, ts);
+	return 0;
 }
 
 /* the index part of a search (any thread: touches only j) */
@@ -458,16 +464,9 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 			return;
 		}
 	}
-	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
-		uint64_t off, ts;
-
-		if (idx_packet(x, i, &off, &ts) < 0) {
-			j->bad = 1;
-			j->bad_ord = i;
-			break;
-		}
-		job_add(j, off, ts);
-	}
+	/* each table block decoded once, walked with one cursor */
+	if (idx_packets(x, &cand, job_add_cb, j, j->err, sizeof j->err) < 0)
+		j->bad = 1;
 	ordset_free(&cand);
 	idx_close(x);
 }
@@ -667,7 +666,7 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 			break;
 	}
 	if (k == j->nm && j->bad) {
-		snprintf(c->err, sizeof c->err, "packet %u not in the packet table", j->bad_ord);
+		strlcpy(c->err, j->err, sizeof c->err);      /* the decoder's reason */
 		if (pf_open)
 			pcapf_close(&pf);
 		goto corrupt;
@@ -783,7 +782,7 @@ find_run(const struct find_opts *o)
 	}
 	lp = &plan.files;
 	arch_list_sort(lp);     /* one list in time order */
-	filelist_unique(lp);    /* a directory given twice is searched once */
+	filelist_unique(lp);    /* an archive under two names is searched once */
 	if (o->files && filelist_apply(o, lp) < 0) {
 		plan_free(&plan);
 		query_free(c.q);

@@ -15,7 +15,7 @@
 #define USAGE "pkfind -d dir [-d dir ...] [-s start] [-e end | -D duration]\n" \
 	"       [-c | -l | -T text | json | sessions | sessions-json] [-F list | -X list]\n" \
 	"       [-n count] [-g seconds] [-qrvx] expression\n" \
-	"pkfind -E [-T sql] [-s start] [-e end | -D duration] expression"
+	"       pkfind -E [-T sql] [-s start] [-e end | -D duration] expression"
 
 /* one output mode: -c, -l, -T and -E exclude each other */
 static void
@@ -69,9 +69,9 @@ set_window(struct find_opts *o, const char *s, const char *e, const char *dur)
 		errx(EX_USAGE, "the window is empty: END is not after START");
 }
 
-/* -T: the listing (or with -E, "sql") */
+/* -T: a listing, or with -E "sql" (*sql set) */
 static void
-set_format(struct find_opts *o, const char *fmt, int *sql)
+set_format(struct find_opts *o, int *mode, const char *fmt, int *sql)
 {
 	static const struct { const char *name; enum find_mode mode; } f[] = {
 		{ "text", FIND_TEXT }, { "json", FIND_JSON }, { "sessions", FIND_SESSIONS },
@@ -79,14 +79,17 @@ set_format(struct find_opts *o, const char *fmt, int *sql)
 	};
 	size_t i;
 
-	*sql = strcmp(fmt, "sql") == 0;
-	for (i = 0; i < sizeof f / sizeof f[0] && !*sql; i++)
+	if (strcmp(fmt, "sql") == 0) {
+		*sql = 1;
+		return;
+	}
+	for (i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (strcmp(fmt, f[i].name) == 0) {
+			set_mode(mode, 'T');
 			o->mode = f[i].mode;
 			return;
 		}
-	if (!*sql)
-		errx(EX_USAGE, "-T %s: text, json, sessions, sessions-json (or sql with -E)", fmt);
+	errx(EX_USAGE, "-T %s: text, json, sessions, sessions-json (or sql with -E)", fmt);
 }
 
 /* -E: how the index reads the expression; with -T sql, the fleet catalog's condition (pk-sessions(5)) */
@@ -155,7 +158,7 @@ main(int argc, char **argv)
 		case 'E': set_mode(&mode, ch); break;
 		case 'F': case 'X':
 			if (o.files)
-				errx(EX_USAGE, "-F and -X conflict: one list of files");
+				errx(EX_USAGE, "-F and -X conflict: give one list");
 			o.files = optarg;
 			o.files_only = ch == 'F';
 			break;
@@ -173,11 +176,7 @@ main(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'r': o.reverse = 1; break;
 		case 's': s = optarg; break;
-		case 'T':
-			set_format(&o, optarg, &sql);
-			if (!sql)
-				set_mode(&mode, ch);     /* -T sql goes with -E */
-			break;
+		case 'T': set_format(&o, &mode, optarg, &sql); break;
 		case 'v': o.verbose = 1; break;
 		case 'x': o.index_only = 1; break;
 		default: pk_stdopt(ch, USAGE);
@@ -187,9 +186,9 @@ main(int argc, char **argv)
 	o.expr = expr;
 	if (e && dur)
 		errx(EX_USAGE, "-e and -D conflict: the window ends at END or lasts DURATION");
-	if (mode == 'E' || sql) {
-		if (mode != 'E')
-			errx(EX_USAGE, "-T sql goes with -E");
+	if (sql && mode != 'E')
+		errx(EX_USAGE, "-T sql goes with -E");
+	if (mode == 'E') {
 		ch = explain(&o, sql, s, e, dur);
 		free(expr);
 		return ch;

@@ -120,18 +120,19 @@ main(int argc, char **argv)
 		warnx("no archive: give -d DIR");
 		pk_usage(USAGE, 0);
 	}
-	if (repair && (argc || sessions))
-		errx(EX_USAGE, "--repair walks the whole archive: no files or -S with it");
+	if (repair && argc)
+		errx(EX_USAGE, "--repair walks the whole archive: no files with it");
+	if (repair && sessions)
+		errx(EX_USAGE, "-S and --repair conflict: pk-ship-clickhouse computes the sessions of a file that has none");
 	indexer_hook(hook);
-	if (repair) {
+	if (repair)
 		rc = indexer_repair(dirs, ndirs);
-	} else if (argc) {
+	else if (argc) {
 		rc = indexer_files(dirs, ndirs, argv, argc);
 		c = sessions ? sidecar_files(argv, argc) : EX_OK;
 		rc = rc ? rc : c;
-	} else {
+	} else
 		rc = index_stream(dirs, ndirs, sessions);
-	}
 	free(dirs);
 	return rc;
 }
