@@ -20,13 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
 
+#include "bufio.h"
 #include "fields.h"
 #include "idx.h"
+#include "pcapfile.h"
 #include "query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,11 +65,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bpf_program prog;
 	struct idx_builder *b;
 	struct pk_fields f;
+	struct bufout o;
 	struct query *q;
 	struct idx *x;
 	struct ordset cand;
 	uint64_t off = 24;
-	int exact;
+	int exact, fd;
 
 	setup();
 	if (nul == NULL || nul + 1 >= end)
@@ -90,15 +94,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	q = query_parse(expr);
 	query_print(q, devnull);
-	b = idxb_new(linktype, 0);
-	for (i = 0; i < n; i++) {
-		decode_packet(linktype, pkt[i], len[i], &f);
-		idxb_add(b, off, 1700000000000000000ull + i * 1000ull, len[i], &f);
-		off += 16 + len[i];
-	}
 	snprintf(pcap_path, sizeof pcap_path, "%s/x.pcap", dir);
 	snprintf(idx_path, sizeof idx_path, "%s%s", pcap_path, IDX_SUFFIX);
 	unlink(idx_path);
+	/* the pcap too: an index records its pcap's size and modification time */
+	if ((fd = open(pcap_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+		abort();
+	bufout_init(&o, fd, 1 << 16);
+	if (pcapw_header(&o, linktype, 65535, 1) < 0)
+		abort();
+	b = idxb_new(linktype, 65535, 1);
+	for (i = 0; i < n; i++) {
+		decode_packet(linktype, pkt[i], len[i], &f);
+		idxb_add(b, off, 1700000000000000000ull + i * 1000ull, len[i], &f);
+		if (pcapw_record(&o, 1700000000000000000ull + i * 1000ull, len[i], len[i], pkt[i], 1) < 0)
+			abort();
+		off += 16 + len[i];
+	}
+	if (bufout_flush(&o) < 0 || close(fd) < 0)
+		abort();
+	bufout_free(&o);
 	if (idxb_write(b, pcap_path, off, err, sizeof err) < 0) {
 		fprintf(stderr, "idxb_write: %s\n", err);
 		abort();
