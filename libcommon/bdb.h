@@ -33,14 +33,12 @@ struct bdb_out {
 /* bdb_create: a new B-tree with page checksums and pagesize pages at dst.tmp.PID. 0, or -1 + message. */
 int bdb_create(struct bdb_out *o, const char *dst, unsigned pagesize, char *err, size_t errlen);
 /*
- * bdb_commit: ok != 0: sync, close, fsync, rename into place, fsync the
- * directory; ok == 0 (or any failure): close and remove the temporary
- * file.  0, or -1 with errno and a message.
+ * bdb_commit: ok != 0: write out, close, rename into place (no fsync:
+ * these files are caches, bdb.c); ok == 0 (or any failure): close and
+ * remove the temporary file.  0, or -1 with errno and a message.
  */
 int bdb_commit(struct bdb_out *o, int ok, char *err, size_t errlen);
 /* bdb_lasterr: the first message Berkeley DB gave since the last call ("" if none), then forgotten */
 const char *bdb_lasterr(void);
-/* bdb_fsync_dir: fsync the directory holding path (best effort) */
-void bdb_fsync_dir(const char *path);
 
 #endif

@@ -144,6 +144,13 @@ int idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ord
  */
 int idx_time_span(struct idx *x, uint64_t start_ns, uint64_t end_ns, uint64_t *from, uint64_t *to, char *err,
     size_t errlen);
+/*
+ * idx_packets: fn(arg, offset, time) for every packet of cand, in file
+ * order, decoding each packet-table block once, walking the blocks with
+ * one cursor.  0, fn's non-zero result, or -1 with a message (corrupt).
+ */
+int idx_packets(struct idx *x, const struct ordset *cand, int (*fn)(void *arg, uint64_t offset, uint64_t ts_ns),
+    void *arg, char *err, size_t errlen);
 /* idx_packet: offset and time of packet ordinal.  0 or -1. */
 int idx_packet(struct idx *x, uint32_t ordinal, uint64_t *offset, uint64_t *ts_ns);
 /* idx_verify: read every record of an open index (pkindex --repair); 0, or -1 with a message. */

@@ -222,8 +222,8 @@ idx_matches_pcap(const struct idx *x, const char *pcap_path)
 
 /* decode table block blk into the cache */
 static int
-load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *mn, uint64_t *mx,
-    const DBT *have)
+load_block_upto(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *mn, uint64_t *mx,
+    const DBT *have, uint32_t upto)
 {
 	uint8_t key[5] = { IDXK_BLOCK };
 	const uint8_t *p, *end;
@@ -261,6 +261,11 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 	x->coff[0] = off;
 	x->cts[0] = t;
 	for (uint32_t i = 1; i < cnt; i++) {
+		if (i > upto) {
+			/* decoded as far as asked: the rest is not checked, and the block is not cached */
+			x->ccount = i;
+			return 0;
+		}
 		if (varint_get(&p, end, &v) < 0)
 			return fail(x, errbuf, errlen, "bad packet table block", 0);
 		room = x->meta.pcap_size - PCAP_RECHDR - off;     /* off <= pcap_size - 16 holds */
@@ -278,6 +283,65 @@ load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *m
 	x->cblock = blk;
 	x->ccount = (uint32_t)cnt;
 	return 0;
+}
+
+static int
+load_block(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64_t *mn, uint64_t *mx,
+    const DBT *have)
+{
+	return load_block_upto(x, blk, errbuf, errlen, mn, mx, have, UINT32_MAX);
+}
+
+int
+idx_packets(struct idx *x, const struct ordset *cand, int (*fn)(void *arg, uint64_t offset, uint64_t ts_ns),
+    void *arg, char *errbuf, size_t errlen)
+{
+	uint8_t key[5] = { IDXK_BLOCK };
+	uint32_t i = ordset_next(cand, 0), cur = 0;
+	int rc = 0, have = 0;
+	DBC *c;
+	DBT k, d;
+
+	if (i == UINT32_MAX)
+		return 0;
+	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)
+		return fail(x, errbuf, errlen, "cursor", rc);
+	memset(&k, 0, sizeof k);
+	memset(&d, 0, sizeof d);
+	while (i != UINT32_MAX && rc == 0) {
+		uint32_t blk = i / x->bpk, lo = blk * x->bpk, last = i, j;
+
+		if (i >= x->meta.packets) {
+			rc = fail(x, errbuf, errlen, "candidate beyond the packet table", 0);
+			break;
+		}
+		for (j = i; j != UINT32_MAX && j - lo < x->bpk; j = ordset_next(cand, j + 1))
+			last = j;
+		/* the next block with a candidate: a few steps on the cursor, else a seek */
+		if (have && blk > cur && blk - cur <= 8) {
+			while (cur < blk && (rc = c->get(c, &k, &d, DB_NEXT)) == 0)
+				cur++;
+		} else {
+			putbe32(key + 1, blk);
+			k.data = key;
+			k.size = 5;
+			rc = c->get(c, &k, &d, DB_SET);
+			cur = blk;
+		}
+		have = 1;
+		if (rc != 0 || k.size != 5 || ((uint8_t *)k.data)[0] != IDXK_BLOCK || be32((uint8_t *)k.data + 1) != blk) {
+			rc = fail(x, errbuf, errlen, "packet table block missing", rc == DB_NOTFOUND ? 0 : rc);
+			break;
+		}
+		if ((rc = load_block_upto(x, blk, errbuf, errlen, NULL, NULL, &d, last - lo)) < 0)
+			break;
+		for (j = i; j != UINT32_MAX && j - lo < x->bpk && rc == 0; j = ordset_next(cand, j + 1))
+			rc = fn(arg, x->coff[j - lo], x->cts[j - lo]);
+		i = j;
+	}
+	x->cblock = UINT32_MAX;
+	c->close(c);
+	return rc;
 }
 
 int

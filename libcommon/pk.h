@@ -25,7 +25,7 @@
  *   71 EX_OSERR     a system call failed (fork, privilege drop)
  *   73 EX_CANTCREAT an output file cannot be created
  *   74 EX_IOERR     read or write error
- *   75 EX_TEMPFAIL  temporary failure (lock held, disk full after retention)
+ *   75 EX_TEMPFAIL  temporary failure (lock held, disk full after retention, interface down)
  *   77 EX_NOPERM    permission denied (capture privilege, confinement)
  *   78 EX_CONFIG    configuration error
  */

@@ -573,7 +573,7 @@ static const struct field {
 	getter get;
 	const char *chtype; /* ClickHouse column type, for the man page */
 } fields[] = {
-	{ "@timestamp", g_time, "DateTime64(9, 'UTC')" },
+	{ "@timestamp", g_time, "UInt64" },
 	{ "network.bytes", g_bytes, "UInt32" },
 	{ "pk.caplen", g_caplen, "UInt32" },
 	{ "pk.linktype", g_linktype, "UInt16" },
@@ -597,9 +597,9 @@ static const struct field {
 	{ "tcp.flags", g_tcpflags, "Nullable(String)" },
 	{ "tcp.flags_value", g_tcpflagsv, "Nullable(UInt8)" },
 	{ "arp.opcode", g_arpop, "Nullable(UInt16)" },
-	{ "ip.fragment", g_frag, "Nullable(Bool)" },
-	{ "ip.fragment_first", g_fragfirst, "Nullable(Bool)" },
-	{ "pk.truncated", g_trunc, "Bool" },
+	{ "ip.fragment", g_frag, "Nullable(UInt8)" },
+	{ "ip.fragment_first", g_fragfirst, "Nullable(UInt8)" },
+	{ "pk.truncated", g_trunc, "UInt8" },
 	{ "pk.file", g_file, "Nullable(String)" },
 	{ "pk.offset", g_offset, "Nullable(UInt64)" },
 };
@@ -727,18 +727,16 @@ put_name(FILE *out, const char *name, enum print_fmt fmt)
 	fputs("\":", out);
 }
 
+/* ClickHouse: nanoseconds as a quoted UInt64, as ClickHouse itself writes 64-bit integers */
 static void
 put_time_ch(FILE *out, uint64_t ts_ns)
 {
-	char b[32];
+	char b[24];
 
 	b[0] = '"';
-	fmt_date(b + 1, (time_t)(ts_ns / 1000000000u), ' ');
-	b[20] = '.';
-	fmt_pad(b + 21, (uint32_t)(ts_ns % 1000000000u), 9);
-	b[30] = '"';
-	b[31] = '\0';
+	fmt_u64(b + 1, ts_ns);
 	fputs(b, out);
+	putc('"', out);
 }
 
 static void
@@ -775,6 +773,10 @@ print_object(const struct printer *p, const struct ctx *c)
 			putc('[', p->out);
 			fputs(b, p->out);
 			putc(']', p->out);
+			break;
+		case K_BOOL:
+			/* ClickHouse before 21.12 has no Bool: UInt8 */
+			fputs(p->fmt != PF_CLICKHOUSE ? b : b[0] == 't' ? "1" : "0", p->out);
 			break;
 		default:
 			fputs(b, p->out);

@@ -28,30 +28,7 @@
 #include "pcapfile.h"
 #include "pk.h"
 #include "query.h"
-
-enum qkind { Q_ALL, Q_MAYBE, Q_AND, Q_OR, Q_NOT, Q_KEYS };
-enum qclass { QC_PLAIN, QC_MAC, QC_VLAN };
-
-#define QMAXKEYS 4
-
-struct qkey {
-	uint8_t tag;
-	uint8_t lo[16], hi[16];
-};
-
-struct qnode {
-	enum qkind kind;
-	enum qclass cls;
-	struct qnode *a, *b;
-	int nk;
-	struct qkey k[QMAXKEYS];
-};
-
-struct query {
-	struct qnode *root;
-	int vlan_mode;   /* "vlan" appears: only vlan leaves are judged */
-	int blind;       /* mpls & co appear: nothing is judged */
-};
+#include "query_tree.h"
 
 /* ---- tokens ---- */
 

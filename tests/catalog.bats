@@ -259,8 +259,9 @@ sealed_count() {
 	need_cmd strace
 	local call
 	rm -rf "$A/.catalog"
-	# kill at the Nth fsync (data written, not yet renamed) and at the Nth rename of a catalog
-	for call in fsync:1 fsync:2 rename:1 rename:2 unlink:1; do
+	# kill while pages are written, at each rename (Berkeley DB's own of its new file, then ours
+	# into place, for both folders) and at the clean-up after a seal
+	for call in pwrite64:1 pwrite64:4 rename:1 rename:2 rename:3 rename:4 unlink:2; do
 		rm -rf "$A/.catalog"
 		run strace -f -o /dev/null -e trace="${call%%:*}" -e inject="${call%%:*}":signal=SIGKILL:when="${call#*:}" \
 		    pkindex --repair -d "$A"

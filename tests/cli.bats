@@ -23,9 +23,9 @@ setup() {
 	VERSION=$(cat "$PK_ROOT/VERSION")
 }
 
-# commands whose other options go to another program (clickhouse-client):
-# an unknown option is that program's to refuse
-PASSTHROUGH="pk-ship-clickhouse"
+# commands whose other options go to another program: an unknown option is
+# that program's to refuse (none now: pk-ship-clickhouse speaks HTTP itself)
+PASSTHROUGH=""
 
 # installed: every command make install put in BINDIR
 installed() {

@@ -105,3 +105,24 @@ wait_for() {
 	kill -0 "$bg"
 	[ -z "$(find "$a" -name '*.pcap')" ]
 }
+
+@test "pkindex on a quiet FIFO: TERM ends it (status 0), though no more input comes" {
+	local a=$T/a pid st=0
+	mkdir -p "$a"
+	mkfifo "$T/fifo"
+	# the writer side stays open, as systemd holds pk-index@.socket's FIFO
+	exec 8<>"$T/fifo"
+	"$PK_BIN/pkindex" -d "$a" <"$T/fifo" 2>"$T/idx.err" &
+	pid=$!
+	PIDS="$PIDS $pid"
+	"$PK_BIN/pkread" -q -r "$(gen "$T/x.pcap" -n 10; echo "$T/x.pcap")" | "$PK_BIN/pkrotate" -d "$a" 2>/dev/null >&8
+	# idle now: it waits for input in poll(); TERM must not leave it blocked in a read
+	sleep 1
+	kill -TERM "$pid"
+	timeout 20 bash -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done" || { cat "$T/idx.err"; false; }
+	wait "$pid" || st=$?
+	exec 8>&-
+	cat "$T/idx.err"
+	[ "$st" -eq 0 ]
+	[ -n "$(find "$a" -name '*.pcap.idx')" ]
+}

@@ -507,3 +507,43 @@ one() {
 	grep -q "alert e2 on pkv1: 0 packets, .*; $f; upload failed (status 3)" <<<"$output"
 	grep -q "alert u on pkv1: 3 packets, .*upload failed (status 3)" <<<"$output"
 }
+
+@test "pk-trigger -r: AUTH with REDIS_PASSWORD; a wrong password is a configuration error (78), not a retry loop" {
+	need_live
+	rcli config set requirepass pk-s3cret >/dev/null
+	conf 'REDIS_PASSWORD=pk-s3cret'
+	$(TRIG) -r -c "$T/t.conf" >"$T/paths" 2>"$T/log" &
+	BGPIDS="$BGPIDS $!"
+	wait_for 30 grep -q 'subscribed to capture' "$T/log" || { cat "$T/log"; rcli -a pk-s3cret config set requirepass '' >/dev/null 2>&1; false; }
+	conf 'REDIS_PASSWORD=wrong'
+	run timeout 30 $(TRIG) -r -c "$T/t.conf"
+	rcli -a pk-s3cret --no-auth-warning config set requirepass '' >/dev/null
+	echo "$output"
+	[ "$status" -eq 78 ]
+	grep -q 'AUTH refused' <<<"$output"
+}
+
+@test "pk-trigger.conf.example: every setting it shows is pk-trigger's default" {
+	sed -n 's/^#\([A-Z0-9_]*=\)/\1/p' "$PK_ROOT/systemd/pk-trigger.conf.example" >"$T/all.conf"
+	[ "$(wc -l <"$T/all.conf")" -ge 30 ]
+	printf 'OUTPUT_DIR=%s\n' "$T/out" >>"$T/all.conf"
+	printf 'OUTPUT_DIR=%s\n' "$T/out" >"$T/none.conf"
+	# every setting pk-trigger reads is in the example
+	local k
+	for k in $(grep -o '"\${[A-Z0-9_]*:=' "$S/pk-trigger" | sed 's/"\${//; s/:=//' | sort -u); do
+		case $k in MAX_IDLE | OUTPUT_DIR) continue ;; esac
+		grep -q "^$k=" "$T/all.conf" || { echo "pk-trigger.conf.example lacks $k"; false; }
+	done
+	cat >"$T/req" <<-'EOF2'
+	{"alertid":1,"interface":["lo"]}
+	{"alertid":2,"interface":["lo"],"packets":999999999,"bytes":999999999999,"duration":99999,"timeout":99999,"snap":999999}
+	EOF2
+	run "$S/pk-trigger" -n -c "$T/all.conf" <"$T/req"
+	[ "$status" -eq 0 ]
+	local with
+	with=$(sed 's/[0-9]\{8\}T[0-9]\{6\}Z//' <<<"$output")
+	run "$S/pk-trigger" -n -c "$T/none.conf" <"$T/req"
+	[ "$status" -eq 0 ]
+	[ "$(sed 's/[0-9]\{8\}T[0-9]\{6\}Z//' <<<"$output")" = "$with" ]
+	grep -q '^pkread -i lo -s 262144 -c 100000 -b 104857600 -t 60 -I 60 -- ' <<<"$with"
+}

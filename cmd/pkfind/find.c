@@ -33,8 +33,10 @@
 #include "archive.h"
 #include "coverage.h"
 #include "fields.h"
+#include "filelist.h"
 #include "find.h"
 #include "idx.h"
+#include "output.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "plan.h"
@@ -73,6 +75,7 @@ struct fctx {
 	int have_head;          /* the indexed file's own header, read when its index was checked */
 	uint32_t h_linktype, h_snaplen;
 	int h_nsec;
+	struct output *out;     /* -T json, sessions (output.h) */
 	char err[512];
 };
 
@@ -172,7 +175,7 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 
 	if (c->nm == 0 || c->stop)
 		return;
-	if (o->mode == FIND_TEXT && pf == NULL) {
+	if ((o->mode == FIND_TEXT || c->out) && pf == NULL) {
 		if (pcapf_open(&own, path, c->err, sizeof c->err) < 0) {
 			warnx("%s", c->err);
 			return;
@@ -227,6 +230,8 @@ emit_file(struct fctx *c, const char *path, struct pcapf *pf, int checked)
 			print_summary(stdout, &f, r.wirelen, r.caplen);
 			if (putchar('\n') == EOF)
 				out_fail(c);
+		} else if (c->out && output_packet(c->out, path, pf, m->offset) < 0) {
+			out_fail(c);
 		}
 	}
 	if (o->limit && c->found >= o->limit)
@@ -351,8 +356,7 @@ struct job {
 	int exact;
 	struct match *m;        /* candidates, file order */
 	size_t nm, cm;
-	int bad;                /* the packet table lacks ordinal bad_ord, after the nm candidates */
-	uint32_t bad_ord;
+	int bad;                /* the packet table failed after the nm candidates (err says why) */
 	int dense;              /* candidates are most of the file: one range instead of m */
 	uint64_t r_start, r_end, ncand;
 	char err[512];
@@ -381,6 +385,13 @@ job_add(struct job *j, uint64_t offset, uint64_t ts)
 	j->m[j->nm].offset = offset;
 	j->m[j->nm].ts = ts;
 	j->nm++;
+}
+
+static int
+job_add_cb(void *arg, uint64_t offset, uint64_t ts)
+{
+	job_add(arg, offset, ts);
+	return 0;
 }
 
 /* the index part of a search (any thread: touches only j) */
@@ -453,16 +464,9 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 			return;
 		}
 	}
-	for (i = ordset_next(&cand, 0); i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX) {
-		uint64_t off, ts;
-
-		if (idx_packet(x, i, &off, &ts) < 0) {
-			j->bad = 1;
-			j->bad_ord = i;
-			break;
-		}
-		job_add(j, off, ts);
-	}
+	/* each table block decoded once, walked with one cursor */
+	if (idx_packets(x, &cand, job_add_cb, j, j->err, sizeof j->err) < 0)
+		j->bad = 1;
 	ordset_free(&cand);
 	idx_close(x);
 }
@@ -636,7 +640,7 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
 	verify = !o->index_only && !j->exact && (o->mode != FIND_STREAM || o->limit);
-	if (verify || o->mode == FIND_TEXT) {
+	if (verify || o->mode == FIND_TEXT || c->out) {
 		if (pcapf_open(&pf, af->path, c->err, sizeof c->err) < 0) {
 			warnx("%s", c->err);
 			return;
@@ -662,7 +666,7 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 			break;
 	}
 	if (k == j->nm && j->bad) {
-		snprintf(c->err, sizeof c->err, "packet %u not in the packet table", j->bad_ord);
+		strlcpy(c->err, j->err, sizeof c->err);      /* the decoder's reason */
 		if (pf_open)
 			pcapf_close(&pf);
 		goto corrupt;
@@ -778,6 +782,14 @@ find_run(const struct find_opts *o)
 	}
 	lp = &plan.files;
 	arch_list_sort(lp);     /* one list in time order */
+	filelist_unique(lp);    /* an archive under two names is searched once */
+	if (o->files && filelist_apply(o, lp) < 0) {
+		plan_free(&plan);
+		query_free(c.q);
+		cov_free(c.cov);
+		return EX_NOINPUT;
+	}
+	c.out = output_new(o);
 	c.ncatalog = plan.ncatalog;
 	pool_start(&pool, o, c.q, lp);
 	if (o->mode == FIND_STREAM) {
@@ -827,6 +839,9 @@ find_run(const struct find_opts *o)
 				err(EX_IOERR, "stdout");
 		sout_free(&c.so);
 	}
+	if (c.out && output_end(c.out) < 0 && errno != EPIPE)
+		status = EX_IOERR;
+	output_free(c.out);
 	if (o->mode == FIND_COUNT)
 		printf("%llu\n", (unsigned long long)c.found);
 	if (o->mode != FIND_STREAM && (fflush(stdout) == EOF || ferror(stdout)) && errno != EPIPE) {

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-enum find_mode { FIND_STREAM, FIND_COUNT, FIND_LIST, FIND_TEXT };
+enum find_mode { FIND_STREAM, FIND_COUNT, FIND_LIST, FIND_TEXT, FIND_JSON, FIND_SESSIONS, FIND_SESSIONS_JSON };
 
 struct find_opts {
 	char **dirs;            /* -d, at least one */
@@ -24,6 +24,8 @@ struct find_opts {
 	int verbose;            /* -v: the coverage line lists every gap */
 	uint64_t gap_ns;        /* -g: a hole longer than this is a gap */
 	const char *expr;       /* "" = every packet */
+	const char *files;      /* -F or -X: a list of files (filelist.h), NULL = none */
+	int files_only;         /* -F: only those; -X: all but those */
 };
 
 /* find_run: do it; returns the exit status (messages printed). */

@@ -1,11 +1,11 @@
 /*
  * catmaint.c - pkindex keeping the archive's catalogs (catmaint.h).
  *
- * Hour catalogs (FOLDER.HH.cat) are rewritten after every CATM_BATCH
- * files indexed in that hour and when a later hour begins; each rewrite
- * lists the folder and takes every finished, indexed file of the hour, so
- * a restarted pkindex or a file indexed from disk is picked up by the
- * next one.  A folder is complete once a file of a later folder has been
+ * Hour catalogs (FOLDER.HH.cat) are rewritten once CATM_BATCH files of
+ * that hour were indexed over CATM_AGE_NS, and when a later hour begins;
+ * each rewrite lists the folder and takes every finished, indexed file of
+ * the hour, so a restarted pkindex or a file indexed from disk is picked
+ * up by the next one.  A folder is complete once a file of a later folder has been
  * indexed (or at the end of input, or by --repair); a complete folder
  * without a file being written gets one catalog (FOLDER.cat) sealed with
  * the folder's inode and modification time, taken when the folder had
@@ -37,6 +37,7 @@ struct pend {
 	char *folder;
 	int hour;
 	unsigned n;              /* files indexed since its catalog was written */
+	uint64_t since;          /* when the first of them was */
 	int due;
 };
 
@@ -158,6 +159,7 @@ pend_mark(struct catmaint *m, const char *folder, int hour, int due)
 		err(EX_OSERR, "strdup");
 	p->hour = hour;
 	p->n = 1;
+	p->since = now_ns();
 }
 
 void
@@ -418,12 +420,22 @@ void
 catm_tick(struct catmaint *m, int final)
 {
 	size_t i, j;
+	int idle = final == CATM_IDLE;
+
+	if (idle)
+		final = 0;
 
 	if (m == NULL)
 		return;
 	for (i = j = 0; i < m->np; i++) {
 		struct pend *p = &m->p[i];
-		if (p->n >= CATM_BATCH || p->due || final) {
+		/*
+		 * A batch waits CATM_AGE_NS too: files that arrive faster (an
+		 * import) are catalogued once their hour is complete, not every
+		 * few files, while a live capture's hour catalog trails it by
+		 * CATM_BATCH files.
+		 */
+		if ((p->n >= CATM_BATCH && now_ns() - p->since >= CATM_AGE_NS) || p->due || final || idle) {
 			(void)write_part(m, p->folder, p->hour, 0);
 			free(p->folder);
 		} else {

@@ -9,8 +9,9 @@
 
 #include <stdint.h>
 
-/* files of one hour indexed before that hour's catalog is rewritten */
+/* files of one hour indexed, and for how long, before that hour's catalog is rewritten */
 #define CATM_BATCH 8
+#define CATM_AGE_NS 60000000000ull
 
 struct catmaint;
 /* catm_new: for the archive at root (resolved); NULL if catalogs are off (PK_NO_CATALOG set) */
@@ -20,10 +21,13 @@ void catm_indexed(struct catmaint *m, const char *path);
 /* catm_removed: the pcap at path was removed (retention) */
 void catm_removed(struct catmaint *m, const char *path);
 /*
- * catm_tick: write the catalogs that are due; with final, everything
- * pending (end of input: folders without a file being written are sealed,
- * waiting up to CAT_SETTLE_NS for them to be still).
+ * catm_tick: write the catalogs that are due; with CATM_IDLE (the input
+ * is quiet) every pending hour catalog too; with CATM_FINAL everything
+ * (end of input: folders without a file being written are sealed, waiting
+ * up to CAT_SETTLE_NS for them to be still).
  */
+#define CATM_FINAL 1
+#define CATM_IDLE 2
 void catm_tick(struct catmaint *m, int final);
 void catm_free(struct catmaint *m);
 

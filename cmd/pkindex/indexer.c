@@ -134,7 +134,21 @@ within(struct indexer *ix, const char *path)
 	    slash[1] == '\0' || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0)
 		return 0;
 	*(slash == dir ? slash + 1 : slash) = '\0';
-	return arch_path_within(dir, ix->roots, ix->nroots);
+	if (arch_path_within(dir, ix->roots, ix->nroots))
+		return 1;
+	/*
+	 * Its folder gone too (retention emptied and removed it before this
+	 * record came): judged by the name alone, a root and no "." or ".."
+	 * on the way, so that it is counted as removed, not as foreign.
+	 */
+	if (access(dir, F_OK) == 0 || errno != ENOENT || strstr(path, "/./") || strstr(path, "/../"))
+		return 0;
+	for (size_t i = 0; i < ix->nroots; i++) {
+		size_t n = strlen(ix->roots[i]);
+		if (strncmp(path, ix->roots[i], n) == 0 && path[n] == '/')
+			return 1;
+	}
+	return 0;
 }
 
 /* the catalogs of the root that holds path hear about it (catmaint ignores paths not its own) */
@@ -469,7 +483,7 @@ indexer_free(struct indexer *ix)
 void
 indexer_idle(struct indexer *ix)
 {
-	cat_tick(ix, 0);
+	cat_tick(ix, CATM_IDLE);
 }
 
 int

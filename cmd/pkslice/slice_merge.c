@@ -293,7 +293,9 @@ cur_next(struct slice *sl, struct cursor *c)
 			while (m < c->f->n && c->f->loc[m].off - l->off < HINT_SPAN &&
 			    c->f->loc[m].off - c->f->loc[m - 1].off < HINT_GAP)
 				m++;
-			c->hint_end = c->f->loc[m - 1].off + PCAP_RECHDR + HINT_TAIL;
+			/* offsets come from a stream: saturate rather than wrap */
+			c->hint_end = c->f->loc[m - 1].off <= UINT64_MAX - PCAP_RECHDR - HINT_TAIL ?
+			    c->f->loc[m - 1].off + PCAP_RECHDR + HINT_TAIL : UINT64_MAX;
 			pcapf_hint(&c->pf, c->hint_end);
 		}
 		if (pcapf_read_at(&c->pf, l->off, &c->rec, e, sizeof e) == 1) {

@@ -27,10 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bufio.h"
 #include "fields.h"
 #include "idx.h"
-#include "pcapfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,7 +80,6 @@ setup(void)
 {
 	struct idx_builder *b;
 	struct pk_fields f;
-	struct bufout o;
 	struct stat st;
 	uint8_t p[128];
 	uint32_t len;
@@ -96,24 +93,19 @@ setup(void)
 	snprintf(pcap_path, sizeof pcap_path, "%s/x.pcap", dir);
 	snprintf(idx_path, sizeof idx_path, "%s%s", pcap_path, IDX_SUFFIX);
 	unlink(idx_path);
-	/* the pcap too: an index records its pcap's size and modification time */
-	if ((fd = open(pcap_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
-		abort();
-	bufout_init(&o, fd, 1 << 16);
-	if (pcapw_header(&o, 1, PCAP_SNAPLEN_MAX, 1) < 0)
-		abort();
-	b = idxb_new(1, PCAP_SNAPLEN_MAX, 1);
+	b = idxb_new(1, 65535, 0);
 	for (unsigned i = 0; i < 48; i++) {
 		packet(p, &len, i);
 		decode_packet(1, p, len, &f);
 		idxb_add(b, off, 1700000000000000000ull + i * 1000000ull, len, &f);
-		if (pcapw_record(&o, 1700000000000000000ull + i * 1000000ull, len, len, p, 1) < 0)
-			abort();
 		off += 16 + len;
 	}
-	if (bufout_flush(&o) < 0 || close(fd) < 0)
-		abort();
-	bufout_free(&o);
+	/* an index records its pcap's modification time: the pcap must be there */
+	{
+		FILE *pf = fopen(pcap_path, "a");
+		if (pf == NULL || fclose(pf) != 0)
+			abort();
+	}
 	if (idxb_write(b, pcap_path, off, err, sizeof err) < 0) {
 		fprintf(stderr, "fuzz_idx: idxb_write: %s\n", err);
 		abort();
