@@ -51,29 +51,29 @@ wait_for() {
 	return 1
 }
 
-# oracle EXPR [START END]: tcpdump over the archive's files (in [START, END), epoch
-# seconds), one packet per line, sorted
-oracle() {
+# merged [START END]: the archive's files as one pcap (in [START, END), epoch seconds), for the oracle
+merged() {
 	local f=$CB/oracle.pcap
 	# shellcheck disable=SC2046
 	mergecap -F pcap -a -w "$f" $(pf_files "$A")
-	if [ $# -eq 3 ]; then
-		editcap -F pcap -A "$2" -B "$3" "$f" "$f.w" && mv "$f.w" "$f"
+	if [ $# -eq 2 ]; then
+		editcap -F pcap -A "$1" -B "$2" "$f" "$f.w" && mv "$f.w" "$f"
 	fi
-	tcpdump -r "$f" -S -nn -tt --nano -xx "$1" 2>/dev/null | pf_pktlines
+}
+
+# oracle EXPR: tcpdump over the merged files, one packet per line, sorted
+oracle() {
+	tcpdump -r "$CB/oracle.pcap" -S -nn -tt --nano -xx "$1" 2>/dev/null | pf_pktlines
 }
 
 # exact [START END]: every expression gives tcpdump's packets and count (in the window)
 exact() {
 	local e want got n w=()
 	[ $# -eq 2 ] && w=(-s "$1" -e "$2")
+	merged "$@"
 	set -- "${w[@]}"
 	for e in "${EXPRS[@]}"; do
-		if [ ${#w[@]} -gt 0 ]; then
-			want=$(oracle "$e" "${w[1]}" "${w[3]}")
-		else
-			want=$(oracle "$e")
-		fi
+		want=$(oracle "$e")
 		got=$(pf_answer "$A" "$e" "$@")
 		n=$(printf '%s' "$want" | grep -c . || true)
 		if [ "$want" != "$got" ]; then
@@ -261,7 +261,7 @@ sealed_count() {
 	rm -rf "$A/.catalog"
 	# kill while pages are written, at each rename (Berkeley DB's own of its new file, then ours
 	# into place, for both folders) and at the clean-up after a seal
-	for call in pwrite64:1 pwrite64:4 rename:1 rename:2 rename:3 rename:4 unlink:2; do
+	for call in pwrite64:3 rename:1 rename:2 unlink:2; do
 		rm -rf "$A/.catalog"
 		run strace -f -o /dev/null -e trace="${call%%:*}" -e inject="${call%%:*}":signal=SIGKILL:when="${call#*:}" \
 		    pkindex --repair -d "$A"

@@ -9,7 +9,7 @@
 load helpers
 
 SEED=${PK_FAULT_SEED:-$$}
-TRIALS=${PK_FAULT_TRIALS:-7}
+TRIALS=${PK_FAULT_TRIALS:-4}
 
 setup_file() {
 	local T=$BATS_FILE_TMPDIR

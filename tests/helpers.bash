@@ -56,3 +56,8 @@ pcap_text() {
 	# -S: absolute TCP sequence numbers (relative ones depend on what came before in the file)
 	tcpdump -r "$f" -nn -S -tt --nano -xx "$@" 2>/dev/null
 }
+
+# tcpdump never looks names up here: a reverse lookup of every address in a
+# capture can stall for seconds each where no resolver answers
+tcpdump() { command tcpdump -n "$@"; }
+export -f tcpdump
