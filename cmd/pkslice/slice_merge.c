@@ -415,9 +415,12 @@ merge(struct slice *sl)
 		c->scan = f->scan;
 		/*
 		 * an unopened cursor waits, keyed by its first packet's time (a
-		 * scan: the file's first record; locations: the time given)
+		 * scan: the file's first record; locations: the time given; a
+		 * range, which has none: the file's first record, a lower bound
+		 * in a file in time order).  Keyed 0, every such file would be
+		 * opened at once, and held open, before the first packet.
 		 */
-		c->key_ts = f->scan ? f->first_ts : f->loc[0].ts;
+		c->key_ts = f->scan || f->loc[0].ts == 0 ? f->first_ts : f->loc[0].ts;
 		c->key_off = f->scan ? 0 : f->loc[0].off;
 		h.v[h.n++] = c;
 	}
