@@ -35,8 +35,14 @@
 #define CAT_SUFFIX ".cat"
 #define CAT_WHOLE (-1)           /* hour of a whole-folder catalog */
 #define CAT_VERSION 1
-/* a folder is sealed only when its last change is at least this old (coarse clocks) */
-#define CAT_SETTLE_NS 100000000ull
+/*
+ * A folder is sealed only when its last change is at least this old: a
+ * file time is the kernel's coarse clock (one tick, 1-10 ms), and a change
+ * within the tick of the sealed mtime would go unseen.  A filesystem that
+ * keeps whole seconds (its mtimes have no nanoseconds) waits CAT_SETTLE_COARSE_NS.
+ */
+#define CAT_SETTLE_NS 20000000ull
+#define CAT_SETTLE_COARSE_NS 1100000000ull
 
 /* a file as catalogued */
 struct cat_file {

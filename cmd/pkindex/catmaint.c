@@ -346,7 +346,7 @@ seal(struct catmaint *m, const char *folder, int wait, int check)
 	struct catalog *src[25];
 	struct arch_dirlist l;
 	struct stat st0, st1;
-	uint64_t t;
+	uint64_t t, settle;
 	int rc, partial = 0;
 
 	if (snprintf(fpath, sizeof fpath, "%s/%s", m->root, folder) >= (int)sizeof fpath ||
@@ -363,12 +363,15 @@ seal(struct catmaint *m, const char *folder, int wait, int check)
 		return 1;
 	}
 	t = now_ns();
-	if (mtime_of(&st0) + CAT_SETTLE_NS > t) {
-		struct timespec ts = { 0, (long)(mtime_of(&st0) + CAT_SETTLE_NS - t) };
+	settle = st0.st_mtim.tv_nsec == 0 ? CAT_SETTLE_COARSE_NS : CAT_SETTLE_NS;
+	if (mtime_of(&st0) + settle > t) {
+		uint64_t d = mtime_of(&st0) + settle - t;
+		struct timespec ts = { (time_t)(d / 1000000000u), (long)(d % 1000000000u) };
+
 		if (!wait || mtime_of(&st0) > t)
 			return 0;
 		nanosleep(&ts, NULL);
-		if (stat(fpath, &st0) < 0 || mtime_of(&st0) + CAT_SETTLE_NS > now_ns())
+		if (stat(fpath, &st0) < 0 || mtime_of(&st0) + settle > now_ns())
 			return 0;
 	}
 	if (arch_read_folder(fpath, &l) < 0)

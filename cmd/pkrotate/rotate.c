@@ -39,11 +39,35 @@ struct pfile {
 	int live;              /* its newest packet was stamped near the clock on arrival */
 };
 
+/*
+ * A file written whole, waiting to be published.  Files that finish in
+ * quick succession (a replay, or a fast link with small files) are made
+ * durable together, one filesystem sync for the batch instead of a file
+ * sync and a folder sync each (on this project's machine 0.6 ms per file,
+ * most of an import's time); a batch waits at most until the input pauses,
+ * a second passes, or it holds ROT_BATCH_FILES files or ROT_BATCH_BYTES.
+ */
+#define ROT_BATCH_FILES 64
+#define ROT_BATCH_BYTES (64u << 20)
+#define ROT_BATCH_MS 1000
+struct done {
+	int fd;
+	size_t dir;
+	char part[PATH_MAX];
+	uint32_t id;
+	int gap;
+	uint64_t packets, size, min_ns, max_ns;
+};
+
 struct rot {
 	const struct rot_conf *c;
 	struct stream_in in;
 	struct fwd fwd;
 	struct pfile f;
+	struct done batch[ROT_BATCH_FILES];
+	size_t nbatch;
+	uint64_t batch_bytes;
+	int64_t batch_since;   /* mono_ms() when its first file was added */
 	struct snaps snaps;    /* snaplen per upstream source */
 	uint32_t next_id;
 	uint32_t note_file;    /* a NOTE_FORWARD_GAP to send when there is room; 0 none */
@@ -133,6 +157,8 @@ file_removed(void *arg, const char *path)
  * keeps half a record.  ENOSPC: retention, then retry; pause while
  * nothing can be deleted.
  */
+static void batch_publish(struct rot *r);
+
 static void
 file_flush(struct rot *r)
 {
@@ -155,6 +181,11 @@ file_flush(struct rot *r)
 			err(EX_IOERR, "unable to truncate %s back to its last whole record", f->part);
 		if (e != ENOSPC && e != EDQUOT)
 			errc(EX_IOERR, e, "unable to write %s", f->part);
+		if (r->nbatch > 0) {
+			/* files waiting in the batch become finished files, which retention may delete */
+			batch_publish(r);
+			continue;
+		}
 		if (fstat(f->fd, &st) == 0) {
 			int n = ret_free_on(st.st_dev, r->c->dirs, r->c->ndirs, file_removed, r);
 			if (n > 0) {
@@ -321,32 +352,97 @@ finished(struct rot *r, const char *final)
 	(void)ret_apply(&r->c->ret, r->c->dirs, r->c->ndirs, file_removed, r);
 }
 
-/* WRITING -> FLUSH -> FSYNC -> RENAME -> FSYNC DIR -> ANNOUNCE -> HOOK -> RETAIN -> NONE */
+/* do paths a and b name entries of one folder? */
+static int
+same_folder(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+
+	return sa != NULL && sb != NULL && sa - a == sb - b && memcmp(a, b, (size_t)(sa - a)) == 0;
+}
+
+/* the batch's files durable: one sync per filesystem (an fsync when alone) */
 static void
-file_publish(struct rot *r)
+batch_sync(struct rot *r)
+{
+	for (size_t i = 0; i < r->nbatch; i++) {
+		struct done *d = &r->batch[i];
+		size_t j;
+		int rc;
+
+		for (j = 0; j < i && r->batch[j].dir != d->dir; j++)
+			;
+		if (j < i)
+			continue;  /* that directory's filesystem is synced already */
+		while ((rc = r->nbatch == 1 ? fsync(d->fd) : syncfs(d->fd)) < 0 && errno == EINTR)
+			;
+		if (rc < 0)
+			err(EX_IOERR, "unable to sync %s", d->part);
+	}
+}
+
+/* BATCH -> SYNC -> RENAME -> FSYNC DIR -> ANNOUNCE -> HOOK -> RETAIN, file by file in order */
+static void
+batch_publish(struct rot *r)
+{
+	char final[PATH_MAX];
+
+	if (r->nbatch == 0)
+		return;
+	batch_sync(r);
+	for (size_t i = 0; i < r->nbatch; i++) {
+		struct done *d = &r->batch[i];
+
+		if (close(d->fd) < 0)
+			err(EX_IOERR, "unable to close %s", d->part);
+		if (publish_name(d->part, d->min_ns, d->max_ns, final, sizeof final) < 0)
+			exit(EX_CANTCREAT); /* the .part stays, whole: finished at next start */
+		/* a folder's new names are made durable once, after its last rename of the batch */
+		if (i + 1 == r->nbatch || !same_folder(final, r->batch[i + 1].part))
+			fsync_dir(final);
+		announce_close(r, d->id, d->gap ? FCLOSE_GAP : 0, d->packets, d->size, d->min_ns, d->max_ns, final);
+		finished(r, final);
+	}
+	r->nbatch = 0;
+	r->batch_bytes = 0;
+}
+
+/* WRITING -> FLUSH -> BATCH: the file is whole; published with its batch */
+static void
+file_finish(struct rot *r)
 {
 	struct pfile *f = &r->f;
-	char final[PATH_MAX];
-	uint64_t size;
+	struct done *d;
 
 	if (f->fd < 0)
 		return;
 	file_flush(r);
-	while (fsync(f->fd) < 0) {
-		if (errno != EINTR)
-			err(EX_IOERR, "unable to fsync %s", f->part);
-	}
-	size = f->o.written;
-	if (close(f->fd) < 0)
-		err(EX_IOERR, "unable to close %s", f->part);
-	f->fd = -1;
-	if (publish_name(f->part, f->min_ns, f->max_ns, final, sizeof final) < 0)
-		exit(EX_CANTCREAT); /* the .part stays, whole: finished at next start */
-	fsync_dir(final);
 	if (f->epoch != r->fwd.epoch)
 		fwd_lost(r, f);
-	announce_close(r, f->id, f->gap ? FCLOSE_GAP : 0, f->packets, size, f->min_ns, f->max_ns, final);
-	finished(r, final);
+	if (r->nbatch == 0)
+		r->batch_since = mono_ms();
+	d = &r->batch[r->nbatch++];
+	d->fd = f->fd;
+	d->dir = f->dir;
+	strlcpy(d->part, f->part, sizeof d->part);
+	d->id = f->id;
+	d->gap = f->gap;
+	d->packets = f->packets;
+	d->size = f->o.written;
+	d->min_ns = f->min_ns;
+	d->max_ns = f->max_ns;
+	r->batch_bytes += f->o.written;
+	f->fd = -1;
+	if (r->nbatch == ROT_BATCH_FILES || r->batch_bytes >= ROT_BATCH_BYTES)
+		batch_publish(r);
+}
+
+/* the file being written and the batch waiting, published now */
+static void
+file_publish(struct rot *r)
+{
+	file_finish(r);
+	batch_publish(r);
 }
 
 static void
@@ -363,6 +459,11 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 	while ((f->fd = open(f->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0) {
 		if (errno == EINTR)
 			continue;
+		if (errno == EEXIST && r->nbatch > 0) {
+			/* a file of the batch began at the same time: publishing it frees the name */
+			batch_publish(r);
+			continue;
+		}
 		err(EX_CANTCREAT, "unable to create %s", f->part);
 	}
 	set_owner(r->c, f->fd, f->part, 0640);
@@ -427,7 +528,7 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 	}
 	snaplen = snaps_for(&r->snaps, p->source, p->caplen);
 	if (f->fd >= 0 && must_rotate(r, p, nsec, snaplen))
-		file_publish(r);
+		file_finish(r);
 	if (f->fd < 0)
 		file_start(r, p, nsec, snaplen);
 	if (f->o.cap - f->o.len < PCAP_RECHDR + (size_t)p->caplen)
@@ -461,7 +562,7 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 	if (f->gap && r->fwd.enabled)
 		r->fwd.dropped++;
 	if (r->c->max_packets && f->packets >= r->c->max_packets)
-		file_publish(r);
+		file_finish(r);
 }
 
 /* ---- other records ---- */
@@ -723,6 +824,8 @@ tick(struct rot *r)
 {
 	got_tick = 0;
 	clock_close(r);
+	if (r->nbatch > 0 && mono_ms() - r->batch_since >= ROT_BATCH_MS)
+		batch_publish(r);
 	if (r->f.fd >= 0)
 		file_flush(r); /* readable by tcpdump up to here */
 	r->last_flush = mono_ms();
@@ -765,6 +868,10 @@ rot_run(struct rot *r)
 		if (!record_buffered(&r->in)) {
 			struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN } };
 			int n = 1 + fwd_pollfd(&r->fwd, &p[1]);
+
+			/* the input pauses: nothing to gain by holding finished files back */
+			if (r->nbatch > 0 && poll(p, 1, 0) == 0)
+				batch_publish(r);
 
 			/* input paused: the pcap is made readable to its last packet within 50 ms */
 			rc = poll(p, (nfds_t)n, r->f.o.len > 0 ? 50 : 1000);
