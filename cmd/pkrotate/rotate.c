@@ -53,7 +53,7 @@ struct pfile {
 struct done {
 	int fd;
 	size_t dir;
-	char part[PATH_MAX];
+	char path[PATH_MAX];   /* the .part; once renamed, the published name */
 	uint32_t id;
 	int gap;
 	uint64_t packets, size, min_ns, max_ns;
@@ -377,31 +377,44 @@ batch_sync(struct rot *r)
 		while ((rc = r->nbatch == 1 ? fsync(d->fd) : syncfs(d->fd)) < 0 && errno == EINTR)
 			;
 		if (rc < 0)
-			err(EX_IOERR, "unable to sync %s", d->part);
+			err(EX_IOERR, "unable to sync %s", d->path);
 	}
 }
 
-/* BATCH -> SYNC -> RENAME -> FSYNC DIR -> ANNOUNCE -> HOOK -> RETAIN, file by file in order */
+/*
+ * BATCH -> SYNC -> RENAME -> FSYNC DIR -> ANNOUNCE -> HOOK -> RETAIN: each
+ * step for the whole batch, in order, so that no file is announced before
+ * its name is durable; each folder is synced once.
+ */
 static void
 batch_publish(struct rot *r)
 {
 	char final[PATH_MAX];
+	size_t i, j;
 
 	if (r->nbatch == 0)
 		return;
 	batch_sync(r);
-	for (size_t i = 0; i < r->nbatch; i++) {
+	for (i = 0; i < r->nbatch; i++) {
 		struct done *d = &r->batch[i];
 
 		if (close(d->fd) < 0)
-			err(EX_IOERR, "unable to close %s", d->part);
-		if (publish_name(d->part, d->min_ns, d->max_ns, final, sizeof final) < 0)
+			err(EX_IOERR, "unable to close %s", d->path);
+		if (publish_name(d->path, d->min_ns, d->max_ns, final, sizeof final) < 0)
 			exit(EX_CANTCREAT); /* the .part stays, whole: finished at next start */
-		/* a folder's new names are made durable once, after its last rename of the batch */
-		if (i + 1 == r->nbatch || !same_folder(final, r->batch[i + 1].part))
-			fsync_dir(final);
-		announce_close(r, d->id, d->gap ? FCLOSE_GAP : 0, d->packets, d->size, d->min_ns, d->max_ns, final);
-		finished(r, final);
+		strlcpy(d->path, final, sizeof d->path);
+	}
+	for (i = 0; i < r->nbatch; i++) {
+		for (j = 0; j < i && !same_folder(r->batch[j].path, r->batch[i].path); j++)
+			;
+		if (j == i)
+			fsync_dir(r->batch[i].path);
+	}
+	for (i = 0; i < r->nbatch; i++) {
+		struct done *d = &r->batch[i];
+
+		announce_close(r, d->id, d->gap ? FCLOSE_GAP : 0, d->packets, d->size, d->min_ns, d->max_ns, d->path);
+		finished(r, d->path);
 	}
 	r->nbatch = 0;
 	r->batch_bytes = 0;
@@ -424,7 +437,7 @@ file_finish(struct rot *r)
 	d = &r->batch[r->nbatch++];
 	d->fd = f->fd;
 	d->dir = f->dir;
-	strlcpy(d->part, f->part, sizeof d->part);
+	strlcpy(d->path, f->part, sizeof d->path);
 	d->id = f->id;
 	d->gap = f->gap;
 	d->packets = f->packets;
