@@ -680,8 +680,8 @@ printer_file(struct printer *p, const struct rec_file *f)
 
 /* ---- output ---- */
 
-static void
-put_json_str(FILE *out, const char *s)
+void
+print_json_str(FILE *out, const char *s)
 {
 	putc('"', out);
 	for (; *s; s++) {
@@ -767,7 +767,7 @@ print_object(const struct printer *p, const struct ctx *c)
 			}
 			break;
 		case K_STR:
-			put_json_str(p->out, b);
+			print_json_str(p->out, b);
 			break;
 		case K_ARR:
 			putc('[', p->out);

@@ -16,6 +16,7 @@
 
 #include "fields.h"
 #include "pk.h"
+#include "print.h"
 #include "query.h"
 #include "session.h"
 #include "timeparse.h"
@@ -433,25 +434,6 @@ fmt_ip(char *b, size_t n, int ver, const uint8_t *a)
 		snprintf(b, n, "?");
 }
 
-/* JSON string of a path (escapes as print.c does) */
-static void
-put_str(FILE *out, const char *s)
-{
-	putc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			putc('\\', out);
-			putc(ch, out);
-		} else if (ch < 0x20 || ch == 0x7f)
-			fprintf(out, "\\u%04x", ch);
-		else
-			putc(ch, out);
-	}
-	putc('"', out);
-}
-
 int
 sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 {
@@ -461,12 +443,12 @@ sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 
 	sess_fields(s, &f);
 	fputs("{\"sensor\":", out);
-	put_str(out, t->sensor);
+	print_json_str(out, t->sensor);
 	fputs(",\"files\":[", out);
 	for (i = 0; i < s->nfiles; i++) {
 		if (i)
 			putc(',', out);
-		put_str(out, sess_file_path(t, s->files[i]));
+		print_json_str(out, sess_file_path(t, s->files[i]));
 	}
 	fprintf(out, "],\"linktype\":%u,\"judged\":%d,\"unsure\":%d,\"first_ns\":\"%llu\",\"last_ns\":\"%llu\"",
 	    f.linktype, sess_judged(t, s), f.unsure, (unsigned long long)s->first_ns, (unsigned long long)s->last_ns);
