@@ -140,9 +140,8 @@ fmt_tcpflags(char *b, uint8_t fl)
 	b[n] = '\0';
 }
 
-/* tcp flags as tcpdump prints them: [S.], [P.], [F.], [R], [.] */
-static void
-fmt_tcpflags_dump(char *b, uint8_t fl)
+void
+print_tcpflags(char *b, uint8_t fl)
 {
 	int n = 0;
 
@@ -271,7 +270,7 @@ print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint32_t c
 		} else if (f->proto == 17 && (f->present & FLD_PORTS))
 			fputs("UDP", out);
 		else if (f->present & FLD_TCPFLAGS) {
-			fmt_tcpflags_dump(m, f->tcp_flags);
+			print_tcpflags(m, f->tcp_flags);
 			fprintf(out, "tcp %s", m);
 		} else if ((name = transport_name(f)) != NULL)
 			fputs(name, out);

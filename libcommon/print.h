@@ -23,6 +23,8 @@ void print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint3
 
 /* print_time: ISO 8601 UTC, 9 digits if nsec else 6, e.g. 2026-11-22T14:00:01.123456Z */
 void print_time(FILE *out, uint64_t ts_ns, int nsec);
+/* print_tcpflags: TCP flags as tcpdump prints them ([S.], [P.], [R], [none]) into b (12 bytes hold any) */
+void print_tcpflags(char *b, uint8_t fl);
 /* print_json_str: s as a JSON string, quoted, with '"', '\\' and control characters escaped */
 void print_json_str(FILE *out, const char *s);
 

@@ -515,25 +515,6 @@ proto_name(const struct sess_fields *f, char *b, size_t n)
 	return (f->present & FLD_ETH) ? "802.3" : "unknown";
 }
 
-/* tcpdump's order of flag letters: [S.], [P.], [F.], [R] */
-static void
-fmt_flags(char *b, uint8_t fl)
-{
-	int n = 0;
-
-	b[n++] = '[';
-	if (fl & 0x02) b[n++] = 'S';
-	if (fl & 0x01) b[n++] = 'F';
-	if (fl & 0x08) b[n++] = 'P';
-	if (fl & 0x04) b[n++] = 'R';
-	if (fl & 0x20) b[n++] = 'U';
-	if (fl & 0x40) b[n++] = 'E';
-	if (fl & 0x80) b[n++] = 'W';
-	if (fl & 0x10) b[n++] = '.';
-	b[n++] = ']';
-	b[n] = '\0';
-}
-
 /* an endpoint: address.port as tcpdump -nn writes it, or a MAC address */
 static void
 fmt_end(char *b, size_t n, const struct sess_fields *f, int side)
@@ -570,8 +551,8 @@ sess_print_text(FILE *out, const struct sess_table *t, const struct sess *s)
 	    proto_name(&f, pn, sizeof pn), a, b, (unsigned long long)s->pkts[0], (unsigned long long)s->pkts[1],
 	    (unsigned long long)s->bytes[0], (unsigned long long)s->bytes[1]);
 	if (s->has_flags) {
-		fmt_flags(fa, s->flags[0]);
-		fmt_flags(fb, s->flags[1]);
+		print_tcpflags(fa, s->flags[0]);
+		print_tcpflags(fb, s->flags[1]);
 		fprintf(out, ", flags %s/%s", fa, fb);
 	}
 	for (i = 0; i < f.nvlan; i++)

@@ -78,6 +78,11 @@ archive_inplace() {
 	run pkfind -q -d "$SD/tcp" -T sessions ''
 	assert_line --index 0 "2023-11-14T22:13:20.000000000Z 7.000000000s tcp 10.1.0.1.40000 <> 10.1.0.2.80: 4/4 packets, 316/516 bytes, flags [SFP.]/[SFP.], $SD/tcp/in/x.pcap"
 	assert_line --index 1 "2023-11-14T22:13:28.000000000Z 1.000000000s tcp 10.1.0.2.80 <> 10.1.0.1.40001: 1/1 packets, 54/54 bytes, flags [R.]/[.], $SD/tcp/in/x.pcap"
+	# a SYN nobody answered: the silent side's flags are tcpdump's [none]
+	editcap -F pcap -r "$SD/tcp.pcap" "$SD/syn.pcap" 1
+	archive_inplace syn "$SD/syn.pcap"
+	run pkfind -q -d "$SD/syn" -T sessions ''
+	assert_output --partial ": 1/0 packets, 54/0 bytes, flags [S]/[none], "
 }
 
 @test "-T sessions EXPR: the sessions of the matching packets in the window, across files" {

@@ -49,6 +49,7 @@ struct indexer {
 	size_t nroots;
 	struct ofile *f;
 	size_t n, cap;
+	size_t hit;              /* where ofile_find last found a file: the next packet's, nearly always */
 	int status;
 	uint64_t indexed, fromdisk, failed, removed, gone, kept, unsure;
 };
@@ -103,12 +104,18 @@ indexer_new(char **dirs, size_t ndirs)
 	return ix;
 }
 
+/*
+ * Called per packet; pkrotate may hold up to 64 finished files open
+ * before their close records (its batches), so the last hit goes first.
+ */
 static struct ofile *
 ofile_find(struct indexer *ix, uint32_t id)
 {
+	if (ix->hit < ix->n && ix->f[ix->hit].id == id)
+		return &ix->f[ix->hit];
 	for (size_t i = 0; i < ix->n; i++)
 		if (ix->f[i].id == id)
-			return &ix->f[i];
+			return &ix->f[ix->hit = i];
 	return NULL;
 }
 

@@ -40,6 +40,7 @@ struct sidecar {
 	size_t nroots;
 	struct sfile *f;
 	size_t n, cap;
+	size_t hit;         /* where find last found a file (see indexer.c's ofile_find) */
 	int status;
 };
 
@@ -72,9 +73,11 @@ sidecar_new(char **dirs, size_t ndirs)
 static struct sfile *
 find(struct sidecar *sc, uint32_t id)
 {
+	if (sc->hit < sc->n && sc->f[sc->hit].id == id)
+		return &sc->f[sc->hit];
 	for (size_t i = 0; i < sc->n; i++)
 		if (sc->f[i].id == id)
-			return &sc->f[i];
+			return &sc->f[sc->hit = i];
 	return NULL;
 }
 
