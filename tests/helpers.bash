@@ -61,3 +61,11 @@ pcap_text() {
 # capture can stall for seconds each where no resolver answers
 tcpdump() { command tcpdump -n "$@"; }
 export -f tcpdump
+
+# kill_tree PID: TERM to PID and its descendants (found by parent pid, nothing else)
+kill_tree() {
+	local c
+	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+	kill "$1" 2>/dev/null
+	return 0
+}

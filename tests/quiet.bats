@@ -25,14 +25,6 @@ teardown() {
 	rm -rf "$T"
 }
 
-# kill_tree PID: TERM to PID and its descendants (by parent pid, nothing else)
-kill_tree() {
-	local c
-	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
-	kill "$1" 2>/dev/null
-	return 0
-}
-
 # count FILE: packets in a pcap (0 when unreadable)
 count() { tcpdump -r "$1" -nn 2>/dev/null | wc -l | tr -d ' '; }
 

@@ -46,14 +46,6 @@ teardown() {
 	rm -rf "$T"
 }
 
-# kill_tree PID: TERM to PID and its descendants (by parent pid only)
-kill_tree() {
-	local c
-	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
-	kill "$1" 2>/dev/null
-	return 0
-}
-
 need_live() {
 	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, live capture)"
 	[ "${TRIG_LIVE:-0}" = 1 ] || skip "cannot create network namespaces"
