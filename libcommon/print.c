@@ -843,7 +843,7 @@ printer_packet(struct printer *p, const struct pk_pkt *pkt, const struct pk_fiel
 	struct ctx c;
 
 	if (f == NULL) {
-		decode_packet(pkt->linktype, pkt->data, pkt->datalen, &mine);
+		decode_packet(pkt->linktype, pkt->data, pkt->caplen, &mine);
 		f = &mine;
 	}
 	memset(&c, 0, sizeof c);

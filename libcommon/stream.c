@@ -148,7 +148,7 @@ rec_valid(const uint8_t *p)
 	case REC_HEADER:
 		return memcmp(r.body, STREAM_MAGIC, 8) == 0;
 	case REC_PACKET:
-		return pkt_parse(&r, &pk) == 0 && zero_tail(pk.data, pk.datalen, PK_ALIGN8(pk.datalen));
+		return pkt_parse(&r, &pk) == 0 && zero_tail(pk.data, pk.caplen, PK_ALIGN8(pk.caplen));
 	case REC_FILE_OPEN:
 	case REC_FILE_CLOSE:
 	case REC_FILE_REMOVE:
@@ -456,15 +456,15 @@ pkt_parse(const struct pk_rec *r, struct pk_pkt *p)
 	p->linktype = le32(b + 16);
 	p->source = le32(b + 20);
 	p->flags = le32(b + 24);
-	p->datalen = p->caplen;
+	p->origcap = p->caplen;
 	if (p->flags & PKT_CUT) {
-		p->datalen = le32(b + 28);
-		if (p->datalen > p->caplen)
+		p->origcap = le32(b + 28);
+		if (p->origcap < p->caplen)
 			return -1;
 	}
-	if (p->datalen > r->bodylen - PKT_FIXED)
+	if (p->caplen > r->bodylen - PKT_FIXED)
 		return -1;
-	datalen = PK_ALIGN8(p->datalen);
+	datalen = PK_ALIGN8(p->caplen);
 	if (datalen > r->bodylen - PKT_FIXED)
 		return -1;
 	p->data = b + PKT_FIXED;
@@ -741,7 +741,7 @@ sout_packet(struct stream_out *s, const struct pk_pkt *p, const struct pk_ann *a
 			keep += alen;
 		off += alen;
 	}
-	bodylen = PKT_FIXED + PK_ALIGN8(p->datalen) + keep;
+	bodylen = PKT_FIXED + PK_ALIGN8(p->caplen) + keep;
 	for (i = 0; i < nadd; i++)
 		bodylen += PK_ALIGN8(4 + (size_t)add[i].len);
 	if ((b = rec_begin(s, REC_PACKET, bodylen, &total)) == NULL)
@@ -751,13 +751,12 @@ sout_packet(struct stream_out *s, const struct pk_pkt *p, const struct pk_ann *a
 	put32(b + 12, p->wirelen);
 	put32(b + 16, p->linktype);
 	put32(b + 20, p->source);
-	/* PKT_CUT says what datalen says */
-	put32(b + 24, p->datalen < p->caplen ? p->flags | PKT_CUT : p->flags & ~PKT_CUT);
-	put32(b + 28, p->datalen < p->caplen ? p->datalen : 0);
-	memcpy(b + PKT_FIXED, p->data, p->datalen);
-	pos = PKT_FIXED + p->datalen;
-	memset(b + pos, 0, PK_ALIGN8(p->datalen) - p->datalen);
-	pos = PKT_FIXED + PK_ALIGN8(p->datalen);
+	put32(b + 24, p->flags);
+	put32(b + 28, p->flags & PKT_CUT ? p->origcap : 0);
+	memcpy(b + PKT_FIXED, p->data, p->caplen);
+	pos = PKT_FIXED + p->caplen;
+	memset(b + pos, 0, PK_ALIGN8(p->caplen) - p->caplen);
+	pos = PKT_FIXED + PK_ALIGN8(p->caplen);
 	for (off = 0; off + 4 <= p->annlen;) {
 		size_t alen = PK_ALIGN8(4 + (size_t)le16(p->ann + off + 2));
 		if (!ann_replaced(le16(p->ann + off), add, nadd)) {

@@ -60,7 +60,7 @@ run_stage(struct stream_in *in)
 			malformed++;
 			w = sout_raw(&out, &r);
 		} else {
-			decode_packet(p.linktype, p.data, p.datalen, &f);
+			decode_packet(p.linktype, p.data, p.caplen, &f);
 			fields_encode(&f, wire);
 			w = sout_packet(&out, &p, &add, 1);
 			if (w < 0 && out.out.err == 0) /* EMSGSIZE: no room left for fields */

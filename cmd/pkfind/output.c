@@ -87,7 +87,7 @@ output_packet(struct output *out, const char *path, struct pcapf *pf, uint64_t o
 	} else {
 		/* the location annotation: u16 tag, u16 length, u32 file, u32 0, u64 offset */
 		uint8_t ann[4 + ANN_LOCATION_LEN + 4];
-		struct pk_pkt p = { .ts_ns = r.ts_ns, .caplen = r.caplen, .datalen = r.caplen, .wirelen = r.wirelen,
+		struct pk_pkt p = { .ts_ns = r.ts_ns, .caplen = r.caplen, .wirelen = r.wirelen,
 			.linktype = pf->linktype, .flags = pf->nsec ? PKT_NSEC : 0, .data = r.data, .ann = ann,
 			.annlen = sizeof ann };
 

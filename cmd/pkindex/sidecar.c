@@ -207,11 +207,11 @@ on_packet(struct sidecar *sc, const struct pk_rec *r)
 		return;
 	off = le64((const uint8_t *)a.val + 8);
 	if (!pkt_ann(&p, ANN_FIELDS, &a) || fields_decode(a.val, a.len, &fl) < 0)
-		decode_packet(p.linktype, p.data, p.datalen, &fl);
+		decode_packet(p.linktype, p.data, p.caplen, &fl);
 	/* the time as the file holds it: a microsecond file truncates */
 	sess_add(f->t, f->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000, p.wirelen, &fl);
 	f->packets++;
-	f->end = off + PCAP_RECHDR + p.caplen;
+	f->end = off + PCAP_RECHDR + p.origcap;
 }
 
 static void

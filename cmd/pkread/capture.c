@@ -224,7 +224,7 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 		return;
 	memset(&pkt, 0, sizeof pkt);
 	pkt.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * (c->nsec ? 1u : 1000u);
-	pkt.caplen = pkt.datalen = h->caplen;
+	pkt.caplen = h->caplen;
 	pkt.wirelen = h->len;
 	pkt.linktype = c->linktype;
 	pkt.flags = c->nsec ? PKT_NSEC : 0;

@@ -405,7 +405,7 @@ emit(struct filerun *fr, const struct inrec *in)
 
 	memset(&pkt, 0, sizeof pkt);
 	pkt.ts_ns = in->ts_ns;
-	pkt.caplen = pkt.datalen = in->caplen;
+	pkt.caplen = in->caplen;
 	pkt.wirelen = in->wirelen;
 	pkt.linktype = fr->linktype;
 	pkt.source = fr->id;

@@ -76,6 +76,7 @@ struct rot {
 	int64_t last_flush;
 	uint64_t files, packets, toobig, malformed, lost_ctl;
 	int warned_gap, paused;
+	int live;              /* a capture feeds us (REC_SOURCE seen) */
 };
 
 static volatile sig_atomic_t got_term, got_hup, got_tick;
@@ -558,9 +559,12 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 		ann.val = loc;
 		/* the indexer reads headers: the payload stays here (PKT_CUT) */
 		hdrs = *p;
-		if (r->c->fwd_headers && hdrs.datalen > r->c->fwd_headers)
-			hdrs.datalen = r->c->fwd_headers;
-		need = STREAM_HDRLEN + PKT_FIXED + PK_ALIGN8(hdrs.datalen) + p->annlen + 4 + ANN_LOCATION_LEN + 8;
+		if (r->c->fwd_headers && hdrs.caplen > r->c->fwd_headers) {
+			hdrs.origcap = p->caplen;
+			hdrs.caplen = r->c->fwd_headers;
+			hdrs.flags |= PKT_CUT;
+		}
+		need = STREAM_HDRLEN + PKT_FIXED + PK_ALIGN8(hdrs.caplen) + p->annlen + 4 + ANN_LOCATION_LEN + 8;
 		if (r->note_file)
 			send_note(r);
 		if (fwd_room(&r->fwd, need, 0))
@@ -627,7 +631,7 @@ handle(struct rot *r, const struct pk_rec *rec)
 				warnx("malformed packet record dropped (counted)");
 			return;
 		}
-		if (p.datalen < p.caplen) {
+		if (p.flags & PKT_CUT) {
 			/* another pkrotate's forwarding: headers without their payload */
 			if (r->malformed++ == 0)
 				warnx("packet record without its payload (PKT_CUT) cannot be archived: dropped (counted)");
@@ -641,9 +645,11 @@ handle(struct rot *r, const struct pk_rec *rec)
 	case REC_FILE_CLOSE:
 		/* an input file's snaplen is its packets' (pkread -r) */
 		if (rec_file_parse(rec, &rf) == 0 && (rec->type == REC_FILE_CLOSE || (rf.flags & FOPEN_INPUT))) {
-			if (rec->type == REC_FILE_OPEN)
+			if (rec->type == REC_FILE_OPEN) {
 				snaps_set(&r->snaps, rf.id, rf.snaplen);
-			else
+				/* files, not a capture: the indexer may be waited for */
+				r->fwd.patient = !r->live;
+			} else
 				snaps_drop(&r->snaps, rf.id);
 		}
 		return;
@@ -652,6 +658,9 @@ handle(struct rot *r, const struct pk_rec *rec)
 		/* upstream's files: their locations were replaced by ours */
 		return;
 	case REC_SOURCE:
+		/* a capture: it never waits for the indexer */
+		r->live = 1;
+		r->fwd.patient = 0;
 		if (rec_file_parse(rec, &rf) == 0)
 			snaps_set(&r->snaps, rf.id, rf.snaplen);
 		break;

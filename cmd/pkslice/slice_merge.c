@@ -321,7 +321,7 @@ cur_emit(struct slice *sl, struct cursor *c)
 
 	memset(&p, 0, sizeof p);
 	p.ts_ns = c->rec.ts_ns;
-	p.caplen = p.datalen = c->rec.caplen;
+	p.caplen = c->rec.caplen;
 	p.wirelen = c->rec.wirelen;
 	p.linktype = c->pf.linktype;
 	p.source = c->ord;

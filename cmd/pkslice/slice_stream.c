@@ -188,7 +188,7 @@ slice_record(struct slice *sl, const struct pk_rec *r, int *mode)
 		}
 		*mode = MODE_PACKETS;
 		/* a headers-only packet (PKT_CUT, pkrotate's forwarding) has no payload to give */
-		if (pkt_parse(r, &p) < 0 || p.datalen < p.caplen) {
+		if (pkt_parse(r, &p) < 0 || (p.flags & PKT_CUT)) {
 			sl->bad_pkts++;
 			return 0;
 		}

@@ -197,7 +197,7 @@ craft(char *s)
 		if ((w = word(&s)) == NULL)
 			bad("packet bytes missing");
 		bytes = hex(w, &len);
-		p.caplen = p.datalen = p.wirelen = (uint32_t)len;
+		p.caplen = p.wirelen = (uint32_t)len;
 		p.data = bytes;
 		if (*rest(&s))
 			p.flags = (uint32_t)num(&s);

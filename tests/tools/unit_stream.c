@@ -261,7 +261,7 @@ t_big(void)
 	sout_init_raw(&so, fd);
 	sout_header(&so, "unit", 0);
 	for (int i = 0; i < 9; i++) {
-		p = (struct pk_pkt){ .ts_ns = (uint64_t)i, .caplen = sizeof data, .datalen = sizeof data, .wirelen = sizeof data,
+		p = (struct pk_pkt){ .ts_ns = (uint64_t)i, .caplen = sizeof data, .wirelen = sizeof data,
 		    .linktype = 1, .data = data };
 		CHECK(sout_packet(&so, &p, NULL, 0) == 0, "write big");
 	}
