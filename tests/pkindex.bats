@@ -390,3 +390,27 @@ hook_script() {
 	assert_output --partial "exit status 3"
 	[ -s "$D/g.pcap.idx" ]
 }
+
+@test "headers only (pkrotate forwards 256 bytes): the same index as from whole packets, every shared capture" {
+	local f x i n=0 list=$D/g.pcap
+	if [ -d "$SHARED_PCAPS/real" ]; then
+		list="$list $(find "$SHARED_PCAPS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.gz' \) | sort)"
+	else
+		echo "# ../shared/pcaps is absent: pkgen's capture only" >&3
+	fi
+	cd "$BATS_TEST_TMPDIR"
+	for f in $list; do
+		case $f in *.gz) x=$(shared_pcap "${f#"$SHARED_PCAPS"/}") ;; *) x=$f ;; esac
+		rm -rf W H
+		{ pkread -q -r "$x" | pkrotate -d W -H 0 | pkindex -d W; } 2>/dev/null || true
+		{ pkread -q -r "$x" | pkrotate -d H | pkindex -d H; } 2>/dev/null || true
+		for i in $(cd W && find . -name '*.pcap.idx' | sort); do
+			diff <(pkindex --dump "W/$i") <(pkindex --dump "H/$i") || { echo "$f: $i differs"; return 1; }
+			n=$((n + 1))
+		done
+	done
+	echo "# $n indexes compared" >&3
+	[ "$n" -ge 1 ]
+	[ -d "$SHARED_PCAPS/real" ] || return 0
+	[ "$n" -ge 250 ]
+}
