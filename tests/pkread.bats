@@ -321,7 +321,7 @@ teardown() {
 	gen "$T/a.pcap" -n 5
 	run pkread
 	assert_failure 64
-	assert_output --partial "usage: pkread [-mpq] [-i iface | -r file ...]"
+	assert_output --partial "usage: pkread [-kmpq] [-i iface | -r file ...]"
 	run pkread -i lo -r "$T/a.pcap"
 	assert_failure 64
 	for o in "-t 5" "-I 5" "-S 5" "-s 100" "-B 1024" "-p" "-m"; do
@@ -463,6 +463,22 @@ live() {
 	run stream_dump <"$T/s"
 	assert_line --regexp "^STATS [0-9]+ 0 0 0 1 pkv1$"
 	[ ! -s "$T/err" ]   # -q
+}
+
+@test "pkread -i -k: the summary as key=value pairs, as the final stats record counts" {
+	live
+	ip netns exec "$NS_B" pkread -k -i pkv1 -c 12 'udp port 9999' >"$T/s" 2>"$T/err" &
+	CAP=$!
+	wait_capturing $CAP
+	send_udp 12 9999
+	reap $CAP
+	CAP=
+	[ "$(packets "$T/s")" -eq 12 ]
+	run cat "$T/err"
+	assert_output "pkread: stats packets=12 received=12 dropped=0 ifdropped=0"
+	run pkread -k -r "$T/s"
+	assert_failure 64
+	assert_output --partial "-k applies to live capture (-i) only"
 }
 
 @test "pkread -i -b BYTES and -s SNAPLEN" {
