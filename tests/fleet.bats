@@ -146,7 +146,8 @@ fleet_same() {
 	fleet_same -s "@$((T0 + 5))" -e "@$((T0 + 40))" 'host 10.9.1.1 or host 10.9.3.1'
 	run cat "$FD/asked"
 	assert_output $'s1\ns3'
-	# nobody: an empty pcap, nobody asked
+	# nobody: an empty pcap, nobody asked (fleet_same's run without -C asked everyone)
+	rm -f "$FD"/cmd.* "$FD"/asked.*
 	run "$S/pkfind-remote" -C "$CH_URL" -t "$FD/transport" -w "$FD/none.pcap" -v -- -s "@$((T0 + 5))" -e "@$((T0 + 40))" 'host 10.77.0.1'
 	assert_success
 	assert_output --partial "no sensor holds a candidate"
