@@ -447,6 +447,25 @@ one() {
 	kill -0 "$pid"
 }
 
+@test "pk-trigger -r: the reader of redis-cli dying ends pk-trigger with 75, for the unit to restart it" {
+	need_live
+	conf
+	$(TRIG) -r -c "$T/t.conf" >"$T/paths" 2>"$T/log" &
+	local pid=$! p st=0
+	BGPIDS="$BGPIDS $pid"
+	wait_subscribed 1 || { cat "$T/log"; false; }
+	for p in $(descendants "$pid"); do
+		[ "$(cat "/proc/$p/comm")" != jq ] || kill -KILL "$p"
+	done
+	timeout 20 tail --pid="$pid" -f /dev/null
+	wait "$pid" || st=$?
+	cat "$T/log"
+	[ "$st" -eq 75 ]
+	grep -q 'exiting to be restarted' "$T/log"
+	# and redis-cli went with it
+	wait_subscribed 0
+}
+
 @test "pk-trigger (issue 10 item 3): no request value becomes an option; every bound applies when the request is silent" {
 	need_live
 	id nobody >/dev/null 2>&1 || skip "no user nobody"
