@@ -266,7 +266,6 @@ setup() {
 }
 
 @test "pkread -r X | pkindex -d DIR indexes X in place" {
-	stream_ready pkread
 	pkindex -d "$D" "$D/g.pcap"
 	pkindex --dump "$D/g.pcap.idx" >"$BATS_TEST_TMPDIR/a"
 	rm "$D/g.pcap.idx"
@@ -275,7 +274,6 @@ setup() {
 }
 
 @test "pkread -r X | pkextract | pkindex: the fields in the stream give the same index" {
-	stream_ready pkread pkextract
 	"$PK_TOOLS/pkgen" -n 3000 -m all "$D/all.pcap"
 	pkindex -d "$D" "$D/all.pcap"
 	pkindex --dump "$D/all.pcap.idx" >"$BATS_TEST_TMPDIR/a"
@@ -285,7 +283,6 @@ setup() {
 }
 
 @test "pkread | pkrotate -C 1 | pkindex: one index per finished pcap, every packet once" {
-	stream_ready pkread pkrotate
 	"$PK_TOOLS/pkgen" -n 20000 -m all "$BATS_TEST_TMPDIR/big.pcap"
 	A=$BATS_TEST_TMPDIR/a
 	mkdir -p "$A"

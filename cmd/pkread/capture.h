@@ -28,6 +28,7 @@ struct cap_opts {
 	long long idle;         /* -I seconds, 0 = none */
 	long long stats_every;  /* -S seconds, 0 = final stats only */
 	int quiet;              /* -q: no summary line */
+	int keyvalue;           /* -k: the summary as key=value pairs */
 };
 
 struct capture {
