@@ -119,16 +119,13 @@ arch_add_file(struct arch_list *l, const char *path, const char *name)
 		return -1;
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? 2 * l->cap : 64;
-		struct arch_file *nv = reallocarray(l->v, ncap, sizeof *nv);
-		if (nv == NULL)
-			err(EX_OSERR, "reallocarray");
+		struct arch_file *nv = xreallocarray(l->v, ncap, sizeof *nv);
 		l->v = nv;
 		l->cap = ncap;
 	}
 	f = &l->v[l->n];
 	memset(f, 0, sizeof *f);
-	if ((f->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(path);
 	f->partial = partial;
 	f->size = (uint64_t)st.st_size;
 	/* unknown times span everything, so time pruning never skips such a file */
@@ -260,11 +257,9 @@ arch_read_folder(const char *path, struct arch_dirlist *l)
 		if (ends_with(n, ARCH_PCAP_SUFFIX ".idx") && len > 4) {
 			if (nidx == cidx) {
 				cidx = cidx ? cidx * 2 : 256;
-				if ((idx = reallocarray(idx, cidx, sizeof *idx)) == NULL)
-					err(EX_OSERR, "reallocarray");
+				idx = xreallocarray(idx, cidx, sizeof *idx);
 			}
-			if ((idx[nidx].name = strndup(n, len - 4)) == NULL)
-				err(EX_OSERR, "strdup");
+			idx[nidx].name = xstrndup(n, len - 4);
 			idx[nidx++].ino = (uint64_t)e->d_ino;
 			continue;
 		}
@@ -272,11 +267,9 @@ arch_read_folder(const char *path, struct arch_dirlist *l)
 			continue;
 		if (l->n == l->cap) {
 			l->cap = l->cap ? l->cap * 2 : 256;
-			if ((l->v = reallocarray(l->v, l->cap, sizeof *l->v)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
 		}
-		if ((l->v[l->n].name = strdup(n)) == NULL)
-			err(EX_OSERR, "strdup");
+		l->v[l->n].name = xstrdup(n);
 		l->v[l->n].ino = (uint64_t)e->d_ino;
 		l->v[l->n].idx_ino = 0;
 		l->v[l->n].partial = partial;

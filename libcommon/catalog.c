@@ -121,8 +121,8 @@ cat_open(const char *path, char *errbuf, size_t errlen)
 	DBT d;
 	int rc;
 
-	if ((c = calloc(1, sizeof *c)) == NULL || (c->path = strdup(path)) == NULL)
-		err(EX_OSERR, "calloc");
+	c = xcalloc(1, sizeof *c);
+	c->path = xstrdup(path);
 	if (bdb_open_ro(path, &c->db, errbuf, errlen) < 0)
 		goto bad;
 	if ((rc = dbget(c->db, mkey, 2, &d)) != 0) {
@@ -260,8 +260,7 @@ cat_files(struct catalog *c, struct cat_file **out, char *errbuf, size_t errlen)
 	int rc;
 
 	*out = NULL;
-	if ((v = reallocarray(NULL, (size_t)c->h.nfiles + 1, sizeof *v)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	v = xreallocarray(NULL, (size_t)c->h.nfiles + 1, sizeof *v);
 	if ((rc = c->db->cursor(c->db, NULL, &cur, 0)) != 0) {
 		free(v);
 		return cfail(c->path, errbuf, errlen, "cursor", rc);
@@ -572,10 +571,8 @@ struct cat_builder {
 struct cat_builder *
 catb_new(void)
 {
-	struct cat_builder *b = calloc(1, sizeof *b);
+	struct cat_builder *b = xcalloc(1, sizeof *b);
 
-	if (b == NULL)
-		err(EX_OSERR, "calloc");
 	return b;
 }
 
@@ -618,9 +615,7 @@ new_file(struct cat_builder *b)
 {
 	if (b->n == b->cap) {
 		uint32_t nc = b->cap ? b->cap * 2 : 64;
-		struct cat_file *nf = reallocarray(b->f, nc, sizeof *nf);
-		if (nf == NULL)
-			err(EX_OSERR, "reallocarray");
+		struct cat_file *nf = xreallocarray(b->f, nc, sizeof *nf);
 		b->f = nf;
 		b->cap = nc;
 	}
@@ -635,9 +630,7 @@ add_pair(struct cat_builder *b, int tag, const uint8_t *val, size_t vlen)
 
 	if (b->np == b->pcap) {
 		size_t nc = b->pcap ? b->pcap * 2 : 4096;
-		struct pair *np = reallocarray(b->p, nc, sizeof *np);
-		if (np == NULL)
-			err(EX_OSERR, "reallocarray");
+		struct pair *np = xreallocarray(b->p, nc, sizeof *np);
 		b->p = np;
 		b->pcap = nc;
 	}
@@ -751,13 +744,11 @@ catb_add_catalog(struct cat_builder *b, struct catalog *c, int (*keep)(void *, c
 	struct csrc *s;
 	struct cat_file f;
 
-	if ((s = reallocarray(b->src, b->nsrc + 1, sizeof *b->src)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	s = xreallocarray(b->src, b->nsrc + 1, sizeof *b->src);
 	b->src = s;
 	s = &b->src[b->nsrc];
 	s->c = c;
-	if ((s->map = reallocarray(NULL, (size_t)c->h.nfiles + 1, sizeof *s->map)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	s->map = xreallocarray(NULL, (size_t)c->h.nfiles + 1, sizeof *s->map);
 	for (uint32_t i = 0; i < c->h.nfiles; i++) {
 		s->map[i] = UINT32_MAX;
 		if (cat_file(c, i, &f, errbuf, errlen) < 0) {
@@ -831,9 +822,7 @@ push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 256;
-		uint32_t *nv = reallocarray(*v, nc, sizeof *nv);
-		if (nv == NULL)
-			err(EX_OSERR, "reallocarray");
+		uint32_t *nv = xreallocarray(*v, nc, sizeof *nv);
 		*v = nv;
 		*cap = nc;
 	}
@@ -844,12 +833,10 @@ static int
 write_lists(struct cat_builder *b, struct pl_out *w, char *errbuf, size_t errlen)
 {
 	size_t ns = b->nsrc + 1, nl = 0, lcap = 0;
-	struct head *h = calloc(ns, sizeof *h);
+	struct head *h = xcalloc(ns, sizeof *h);
 	uint32_t *list = NULL;
 	int rc = 0, curtag = -1;
 
-	if (h == NULL)
-		err(EX_OSERR, "calloc");
 	for (size_t s = 0; s < b->nsrc && rc == 0; s++)
 		if (pl_iter_open(&h[s].it, b->src[s].c->db, cat_taglen, cat_rle, b->src[s].c->h.nfiles) != 0 ||
 		    src_next(b, s, &h[s]) < 0)
@@ -935,8 +922,7 @@ write_tables(struct cat_builder *b, struct pl_out *w, struct ival *iv, size_t ni
 
 	if (cap < (size_t)CAT_IVAL_CHUNK * 2 * VARINT_MAX + VARINT_MAX)
 		cap = (size_t)CAT_IVAL_CHUNK * 2 * VARINT_MAX + VARINT_MAX;
-	if ((buf = malloc(cap)) == NULL)
-		err(EX_OSERR, "malloc");
+	buf = xmalloc(cap);
 	key[0] = CATK_FILE;
 	for (uint32_t i = 0; i < b->n && rc == 0; i++) {
 		putbe32(key + 1, i);
@@ -985,8 +971,7 @@ intervals(const struct cat_builder *b, struct ival **out)
 	struct ival *iv;
 	size_t n = 0, m = 0;
 
-	if ((iv = reallocarray(NULL, (size_t)b->n + 1, sizeof *iv)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	iv = xreallocarray(NULL, (size_t)b->n + 1, sizeof *iv);
 	for (uint32_t i = 0; i < b->n; i++)
 		if (!(b->f[i].flags & CATF_NOTIME) && (b->f[i].packets || (b->f[i].flags & CATF_SCAN))) {
 			iv[n].lo = b->f[i].first_ns;

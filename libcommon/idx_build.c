@@ -177,27 +177,22 @@ tuple_hash(const uint8_t *t)
 struct idx_builder *
 idxb_new(uint32_t linktype, uint32_t snaplen, int nsec)
 {
-	struct idx_builder *b = calloc(1, sizeof *b);
+	struct idx_builder *b = xcalloc(1, sizeof *b);
 
-	if (b == NULL)
-		err(EX_OSERR, "calloc");
 	b->linktype = linktype;
 	b->snaplen = snaplen;
 	b->nsec = nsec;
 	b->first = UINT64_MAX;
 	b->htcap = 1024;
-	if ((b->ht = calloc(b->htcap, sizeof *b->ht)) == NULL)
-		err(EX_OSERR, "calloc");
+	b->ht = xcalloc(b->htcap, sizeof *b->ht);
 	return b;
 }
 
 static void
 ht_grow(struct idx_builder *b)
 {
-	uint32_t ncap = b->htcap * 2, *nh = calloc(ncap, sizeof *nh);
+	uint32_t ncap = b->htcap * 2, *nh = xcalloc(ncap, sizeof *nh);
 
-	if (nh == NULL)
-		err(EX_OSERR, "calloc");
 	for (uint32_t f = 0; f < b->nflows; f++) {
 		uint32_t i = tuple_hash(b->tuple[f]) & (ncap - 1);
 		while (nh[i])
@@ -221,9 +216,7 @@ flow_of(struct idx_builder *b, const uint8_t t[TUPLE_LEN])
 	}
 	if (b->nflows == b->flowcap) {
 		uint32_t nc = b->flowcap ? b->flowcap * 2 : 256;
-		void *nt = reallocarray(b->tuple, nc, TUPLE_LEN);
-		if (nt == NULL)
-			err(EX_OSERR, "reallocarray");
+		void *nt = xreallocarray(b->tuple, nc, TUPLE_LEN);
 		b->tuple = nt;
 		b->flowcap = nc;
 	}
@@ -266,17 +259,13 @@ table_flush(struct idx_builder *b)
 		return;
 	if (b->tablen + (size_t)(b->pn + 1) * 2 * VARINT_MAX + 3 * VARINT_MAX > b->tabcap) {
 		size_t nc = b->tabcap ? b->tabcap * 2 : 65536;
-		uint8_t *nt = realloc(b->tab, nc);
-		if (nt == NULL)
-			err(EX_OSERR, "realloc");
+		uint8_t *nt = xreallocarray(b->tab, nc, 1);
 		b->tab = nt;
 		b->tabcap = nc;
 	}
 	if (b->nblk == b->blkcap) {
 		size_t nc = b->blkcap ? b->blkcap * 2 : 256;
-		size_t *nb = reallocarray(b->blk, nc, sizeof *nb);
-		if (nb == NULL)
-			err(EX_OSERR, "reallocarray");
+		size_t *nb = xreallocarray(b->blk, nc, sizeof *nb);
 		b->blk = nb;
 		b->blkcap = nc;
 	}
@@ -312,9 +301,7 @@ idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen
 
 	if (b->n == b->cap) {
 		uint64_t nc = b->cap ? b->cap * 2 : 4096;
-		uint32_t *nf = reallocarray(b->flow, nc, sizeof *nf);
-		if (nf == NULL)
-			err(EX_OSERR, "reallocarray");
+		uint32_t *nf = xreallocarray(b->flow, nc, sizeof *nf);
 		b->flow = nf;
 		b->cap = nc;
 	}
@@ -423,10 +410,9 @@ write_keys(struct idx_builder *b, struct pl_out *w)
 	int rc = 0;
 
 	/* one tag at a time: memory for the pairs of one tag only (VLAN: up to 4 per flow) */
-	if ((keys = reallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *keys)) == NULL ||
-	    (tmp = reallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *tmp)) == NULL ||
-	    (flows = reallocarray(NULL, (size_t)b->nflows + 1, sizeof *flows)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	keys = xreallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *keys);
+	tmp = xreallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *tmp);
+	flows = xreallocarray(NULL, (size_t)b->nflows + 1, sizeof *flows);
 	for (int tag = 1; tag <= IDX_TAG_MAX && rc == 0; tag++) {
 		nk = 0;
 		for (uint32_t f = 0; f < b->nflows; f++) {
@@ -461,9 +447,8 @@ write_flows(struct idx_builder *b, struct pl_out *w)
 	uint32_t *start, *ord;
 	int rc = 0;
 
-	if ((start = calloc((size_t)b->nflows + 1, sizeof *start)) == NULL ||
-	    (ord = reallocarray(NULL, b->n + 1, sizeof *ord)) == NULL)
-		err(EX_OSERR, "calloc");
+	start = xcalloc((size_t)b->nflows + 1, sizeof *start);
+	ord = xreallocarray(NULL, b->n + 1, sizeof *ord);
 	for (uint64_t i = 0; i < b->n; i++)
 		start[b->flow[i] + 1]++;
 	for (uint32_t f = 0; f < b->nflows; f++)

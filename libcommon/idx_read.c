@@ -87,8 +87,8 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 	DBT d;
 	int rc;
 
-	if ((x = calloc(1, sizeof *x)) == NULL || (x->path = strdup(idx_path)) == NULL)
-		err(EX_OSERR, "calloc");
+	x = xcalloc(1, sizeof *x);
+	x->path = xstrdup(idx_path);
 	x->cblock = UINT32_MAX;
 	if (bdb_open_ro(idx_path, &x->db, errbuf, errlen) < 0) {
 		if (errno != ENOENT)

@@ -11,8 +11,7 @@ void
 ordset_init(struct ordset *s, uint32_t n)
 {
 	/* one spare word so that an empty set still has a valid pointer */
-	if ((s->w = calloc(words(n) + 1, sizeof *s->w)) == NULL)
-		err(EX_OSERR, "calloc");
+	s->w = xcalloc(words(n) + 1, sizeof *s->w);
 	s->n = n;
 }
 

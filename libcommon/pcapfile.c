@@ -230,9 +230,7 @@ static void
 win_room(struct pcapf *f, size_t n)
 {
 	if (n > f->win_cap) {
-		uint8_t *nw = realloc(f->win, n);
-		if (nw == NULL)
-			err(EX_OSERR, "realloc");
+		uint8_t *nw = xreallocarray(f->win, n, 1);
 		f->win = nw;
 		f->win_cap = n;
 	}
@@ -256,8 +254,7 @@ setup(struct pcapf *f, const char *name, char *errbuf, size_t errlen)
 	}
 	f->seekable = S_ISREG(st.st_mode);
 	f->size = f->seekable ? (uint64_t)st.st_size : 0;
-	if ((f->path = strdup(name)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(name);
 	if (f->win_len < PCAP_FILEHDR) {
 		/* the header alone: the window is filled when records are read */
 		uint8_t h[PCAP_FILEHDR];
@@ -311,8 +308,7 @@ pcapf_fdopen(struct pcapf *f, int fd, const char *name, const uint8_t *pre, size
 	f->fd = fd;
 	f->own_fd = 1;
 	if (prelen > 0) {
-		if ((f->win = malloc(prelen > WIN_MIN ? prelen : WIN_MIN)) == NULL)
-			err(EX_OSERR, "malloc");
+		f->win = xmalloc(prelen > WIN_MIN ? prelen : WIN_MIN);
 		f->win_cap = prelen > WIN_MIN ? prelen : WIN_MIN;
 		memcpy(f->win, pre, prelen);
 		f->win_len = prelen;

@@ -84,6 +84,56 @@ pk_mkdirs(const char *dir, unsigned mode)
 	return errno == EEXIST ? 0 : -1;
 }
 
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		err(EX_OSERR, "malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = n && size ? calloc(n, size) : calloc(1, 1);
+
+	if (p == NULL)
+		err(EX_OSERR, "calloc");
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	void *np = n && size ? reallocarray(p, n, size) : reallocarray(p, 1, 1);
+
+	if (np == NULL)
+		err(EX_OSERR, "reallocarray");
+	return np;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		err(EX_OSERR, "strdup");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		err(EX_OSERR, "strndup");
+	return p;
+}
+
 /* exit 0 only if everything reached stdout: "pkfind --help > /dev/full" is an error */
 static void __attribute__((noreturn))
 out_exit(void)

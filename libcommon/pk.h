@@ -58,6 +58,19 @@ static inline void putbe32(uint8_t *p, uint32_t v)
 
 #define PK_ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 
+/*
+ * Allocation: the one place that checks.  A failed allocation is fatal
+ * ("PROG: malloc: Cannot allocate memory", exit EX_OSERR) in libcommon as
+ * in the programs, so nothing else tests for NULL after allocating.  A
+ * zero count allocates one byte: NULL never means "empty".
+ * xreallocarray(p, n, 1) grows a byte buffer.
+ */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
 /* Program name for messages; set by pk_init(). */
 extern const char *pk_progname;
 

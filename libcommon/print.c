@@ -663,8 +663,9 @@ printer_file(struct printer *p, const struct rec_file *f)
 	int i;
 	char *path;
 
-	if (f->path == NULL || (path = strdup(f->path)) == NULL)
+	if (f->path == NULL)
 		return;
+	path = xstrdup(f->path);
 	for (i = 0; i < p->nfiles; i++)
 		if (p->files[i].id == f->id)
 			break;

@@ -48,16 +48,6 @@ struct parser {
 	int lp, ld, la;
 };
 
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-
-	if (p == NULL)
-		err(EX_OSERR, "calloc");
-	return p;
-}
-
 static int
 wordch(int c)
 {
@@ -109,13 +99,11 @@ tokenize(struct parser *p, const char *s)
 			t.t = T_OP;
 			len = (s[1] == '=' || (s[0] == '<' && s[1] == '<') || (s[0] == '>' && s[1] == '>')) ? 2 : 1;
 		}
-		if ((t.s = strndup(s, len)) == NULL)
-			err(EX_OSERR, "strndup");
+		t.s = xstrndup(s, len);
 		s += len;
 		if (p->n + 1 >= cap) {
 			cap *= 2;
-			if ((p->v = reallocarray(p->v, cap, sizeof *p->v)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			p->v = xreallocarray(p->v, cap, sizeof *p->v);
 		}
 		p->v[p->n++] = t;
 	}

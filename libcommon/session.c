@@ -57,14 +57,6 @@ struct sess_table {
 	char *sensor;
 };
 
-static void *
-xrealloc(void *p, size_t n, size_t sz)
-{
-	if ((p = reallocarray(p, n ? n : 1, sz)) == NULL)
-		err(EX_OSERR, "reallocarray");
-	return p;
-}
-
 const char *
 sess_sensor_name(void)
 {
@@ -81,13 +73,11 @@ sess_sensor_name(void)
 struct sess_table *
 sess_new(const char *sensor)
 {
-	struct sess_table *t = calloc(1, sizeof *t);
+	struct sess_table *t = xcalloc(1, sizeof *t);
 
-	if (t == NULL || (t->sensor = strdup(sensor ? sensor : sess_sensor_name())) == NULL)
-		err(EX_OSERR, "calloc");
+	t->sensor = xstrdup(sensor ? sensor : sess_sensor_name());
 	t->htcap = 1024;
-	if ((t->ht = calloc(t->htcap, sizeof *t->ht)) == NULL)
-		err(EX_OSERR, "calloc");
+	t->ht = xcalloc(t->htcap, sizeof *t->ht);
 	return t;
 }
 
@@ -133,10 +123,9 @@ sess_file(struct sess_table *t, const char *path, uint32_t linktype, uint32_t sn
 		}
 	if (t->nf == t->cf) {
 		t->cf = t->cf ? t->cf * 2 : 16;
-		t->f = xrealloc(t->f, t->cf, sizeof *t->f);
+		t->f = xreallocarray(t->f, t->cf, sizeof *t->f);
 	}
-	if ((t->f[t->nf].path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	t->f[t->nf].path = xstrdup(path);
 	t->f[t->nf].linktype = linktype;
 	t->f[t->nf].judged = query_judged(linktype, snaplen);
 	t->cur = t->nf++;
@@ -151,8 +140,7 @@ sess_file_update(struct sess_table *t, const char *path, uint32_t snaplen)
 		return;
 	f = &t->f[t->cur];
 	free(f->path);
-	if ((f->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(path);
 	f->judged = query_judged(f->linktype, snaplen);
 }
 
@@ -235,8 +223,7 @@ ht_grow(struct sess_table *t)
 
 	free(t->ht);
 	t->htcap *= 2;
-	if ((t->ht = calloc(t->htcap, sizeof *t->ht)) == NULL)
-		err(EX_OSERR, "calloc");
+	t->ht = xcalloc(t->htcap, sizeof *t->ht);
 	mask = t->htcap - 1;
 	for (i = 0; i < t->n; i++) {
 		for (j = (size_t)t->v[i].flow & mask; t->ht[j]; j = (j + 1) & mask)
@@ -268,7 +255,7 @@ lookup(struct sess_table *t, const uint8_t *k, int swapped)
 		errx(EX_SOFTWARE, "too many sessions");
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
-		t->v = xrealloc(t->v, t->cap, sizeof *t->v);
+		t->v = xreallocarray(t->v, t->cap, sizeof *t->v);
 	}
 	s = &t->v[t->n];
 	memset(s, 0, sizeof *s);
@@ -320,7 +307,7 @@ sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk
 		if (i == s->nfiles) {
 			if (s->nfiles == s->cfiles) {
 				s->cfiles = s->cfiles ? s->cfiles * 2 : 1;
-				s->files = xrealloc(s->files, s->cfiles, sizeof *s->files);
+				s->files = xreallocarray(s->files, s->cfiles, sizeof *s->files);
 			}
 			s->files[s->nfiles++] = t->cur;
 		}

@@ -39,8 +39,7 @@ output_new(const struct find_opts *o)
 
 	if (o->mode != FIND_JSON && o->mode != FIND_SESSIONS && o->mode != FIND_SESSIONS_JSON)
 		return NULL;
-	if ((out = calloc(1, sizeof *out)) == NULL)
-		err(EX_OSERR, "calloc");
+	out = xcalloc(1, sizeof *out);
 	out->mode = o->mode;
 	out->reverse = o->reverse;
 	if (o->mode == FIND_JSON) {
@@ -57,8 +56,7 @@ static void
 new_file(struct output *out, const char *path, const struct pcapf *pf)
 {
 	free(out->path);
-	if ((out->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	out->path = xstrdup(path);
 	if (out->st) {
 		sess_file(out->st, path, pf->linktype, pf->snaplen);
 	} else {

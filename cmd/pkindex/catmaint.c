@@ -79,8 +79,8 @@ catm_new(const char *root)
 
 	if (getenv("PK_NO_CATALOG") != NULL)
 		return NULL;
-	if ((m = calloc(1, sizeof *m)) == NULL || (m->root = strdup(root)) == NULL)
-		err(EX_OSERR, "calloc");
+	m = xcalloc(1, sizeof *m);
+	m->root = xstrdup(root);
 	m->last_hour = -2;
 	return m;
 }
@@ -127,13 +127,11 @@ fold_get(struct catmaint *m, const char *folder)
 	for (size_t i = 0; i < m->nf; i++)
 		if (strcmp(m->f[i].folder, folder) == 0)
 			return &m->f[i];
-	if ((f = reallocarray(m->f, m->nf + 1, sizeof *m->f)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	f = xreallocarray(m->f, m->nf + 1, sizeof *m->f);
 	m->f = f;
 	f = &m->f[m->nf++];
 	memset(f, 0, sizeof *f);
-	if ((f->folder = strdup(folder)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->folder = xstrdup(folder);
 	return f;
 }
 
@@ -150,13 +148,11 @@ pend_mark(struct catmaint *m, const char *folder, int hour, int due)
 		}
 	if (due)
 		return;
-	if ((p = reallocarray(m->p, m->np + 1, sizeof *m->p)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	p = xreallocarray(m->p, m->np + 1, sizeof *m->p);
 	m->p = p;
 	p = &m->p[m->np++];
 	memset(p, 0, sizeof *p);
-	if ((p->folder = strdup(folder)) == NULL)
-		err(EX_OSERR, "strdup");
+	p->folder = xstrdup(folder);
 	p->hour = hour;
 	p->n = 1;
 	p->since = now_ns();
@@ -256,11 +252,9 @@ build(struct catmaint *m, const char *folder, const struct arch_dirlist *l, int 
 {
 	char fpath[PATH_MAX], e[1024];
 	struct cat_builder *b = catb_new();
-	struct keepctx k = { l, calloc(l->n + 1, 1), hour };
+	struct keepctx k = { l, xcalloc(l->n + 1, 1), hour };
 	int rc = 0;
 
-	if (k.taken == NULL)
-		err(EX_OSERR, "calloc");
 	snprintf(fpath, sizeof fpath, "%s/%s", m->root, folder);
 	catb_folder(b, fpath);
 	for (size_t s = 0; s < nsrc && rc == 0; s++)

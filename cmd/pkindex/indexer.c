@@ -83,9 +83,9 @@ indexer_new(char **dirs, size_t ndirs)
 	struct indexer *ix;
 	char rp[PATH_MAX];
 
-	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->roots = calloc(ndirs, sizeof *ix->roots)) == NULL ||
-	    (ix->cats = calloc(ndirs, sizeof *ix->cats)) == NULL)
-		err(EX_OSERR, "calloc");
+	ix = xcalloc(1, sizeof *ix);
+	ix->roots = xcalloc(ndirs, sizeof *ix->roots);
+	ix->cats = xcalloc(ndirs, sizeof *ix->cats);
 	for (size_t i = 0; i < ndirs; i++) {
 		/*
 		 * Started beside a pkrotate that has not created the archive yet
@@ -97,8 +97,7 @@ indexer_new(char **dirs, size_t ndirs)
 			indexer_free(ix);
 			return NULL;
 		}
-		if ((ix->roots[ix->nroots] = strdup(rp)) == NULL)
-			err(EX_OSERR, "strdup");
+		ix->roots[ix->nroots] = xstrdup(rp);
 		ix->cats[ix->nroots++] = catm_new(rp);
 	}
 	return ix;
@@ -223,17 +222,14 @@ on_open(struct indexer *ix, const struct rec_file *rf)
 		ofile_drop(ix, o);     /* reopened without a close: the old one is lost */
 	if (ix->n == ix->cap) {
 		size_t nc = ix->cap ? ix->cap * 2 : 8;
-		void *nf = reallocarray(ix->f, nc, sizeof *ix->f);
-		if (nf == NULL)
-			err(EX_OSERR, "reallocarray");
+		void *nf = xreallocarray(ix->f, nc, sizeof *ix->f);
 		ix->f = nf;
 		ix->cap = nc;
 	}
 	o = &ix->f[ix->n++];
 	memset(o, 0, sizeof *o);
 	o->id = rf->id;
-	if ((o->path = strdup(rf->path)) == NULL)
-		err(EX_OSERR, "strdup");
+	o->path = xstrdup(rf->path);
 	o->nsec = rf->flags & FOPEN_NSEC ? 1 : 0;
 	o->expect = PCAP_FILEHDR;
 	if (!within(ix, rf->path)) {
@@ -500,8 +496,7 @@ indexer_files(char **dirs, size_t ndirs, char **files, int nfiles)
 	char rp[PATH_MAX];
 	int status = EX_OK;
 
-	if ((cats = calloc(ndirs + 1, sizeof *cats)) == NULL)
-		err(EX_OSERR, "calloc");
+	cats = xcalloc(ndirs + 1, sizeof *cats);
 	for (size_t i = 0; i < ndirs; i++) {
 		if (access(dirs[i], F_OK) < 0 || realpath(dirs[i], rp) == NULL) {
 			warn("%s", dirs[i]);

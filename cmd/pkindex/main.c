@@ -98,8 +98,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			/* every disk of a pkrotate -d d1 -d d2 archive */
-			if ((dirs = reallocarray(dirs, ndirs + 1, sizeof *dirs)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			dirs = xreallocarray(dirs, ndirs + 1, sizeof *dirs);
 			dirs[ndirs++] = optarg;
 			break;
 		case 'R': repair = 1; break;

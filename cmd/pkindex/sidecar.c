@@ -57,15 +57,14 @@ sidecar_new(char **dirs, size_t ndirs)
 	struct sidecar *sc;
 	char rp[PATH_MAX];
 
-	if ((sc = calloc(1, sizeof *sc)) == NULL || (sc->roots = calloc(ndirs, sizeof *sc->roots)) == NULL)
-		err(EX_OSERR, "calloc");
+	sc = xcalloc(1, sizeof *sc);
+	sc->roots = xcalloc(ndirs, sizeof *sc->roots);
 	for (size_t i = 0; i < ndirs; i++) {
 		if (realpath(dirs[i], rp) == NULL) {
 			sidecar_free(sc);
 			return NULL;
 		}
-		if ((sc->roots[sc->nroots++] = strdup(rp)) == NULL)
-			err(EX_OSERR, "strdup");
+		sc->roots[sc->nroots++] = xstrdup(rp);
 	}
 	return sc;
 }
@@ -182,8 +181,7 @@ on_open(struct sidecar *sc, const struct rec_file *rf)
 		return;
 	if (sc->n == sc->cap) {
 		sc->cap = sc->cap ? sc->cap * 2 : 8;
-		if ((sc->f = reallocarray(sc->f, sc->cap, sizeof *sc->f)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		sc->f = xreallocarray(sc->f, sc->cap, sizeof *sc->f);
 	}
 	f = &sc->f[sc->n++];
 	memset(f, 0, sizeof *f);

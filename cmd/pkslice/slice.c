@@ -122,8 +122,7 @@ slice_pending(struct slice *sl, const struct pk_rec *r)
 
 		while (cap < sl->npending + r->len)
 			cap *= 2;
-		if ((nb = realloc(sl->pending, cap)) == NULL)
-			err(EX_OSERR, "realloc");
+		nb = xreallocarray(sl->pending, cap, 1);
 		sl->pending = nb;
 		sl->pendcap = cap;
 	}
@@ -137,8 +136,7 @@ slice_set_filter(struct slice *sl, const struct rec_filter *f)
 	if (sl->no_filter)
 		return;
 	free(sl->filter_expr);
-	if ((sl->filter_expr = strdup(f->expr)) == NULL)
-		err(EX_OSERR, "strdup");
+	sl->filter_expr = xstrdup(f->expr);
 	sl->filter_flags = f->flags;
 	sl->have_filter = 1;
 	if (sl->bpf_ok) {
@@ -181,8 +179,7 @@ ng_add(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec)
 {
 	struct slice_ngif *v;
 
-	if ((v = reallocarray(sl->ngif, sl->nngif + 1, sizeof *v)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	v = xreallocarray(sl->ngif, sl->nngif + 1, sizeof *v);
 	sl->ngif = v;
 	v = &sl->ngif[sl->nngif++];
 	memset(v, 0, sizeof *v);
