@@ -84,6 +84,25 @@ pk_mkdirs(const char *dir, unsigned mode)
 	return errno == EEXIST ? 0 : -1;
 }
 
+static int
+exit_rank(int st)
+{
+	/* least serious first; the index is the rank */
+	static const int order[] = { EX_OK, -1, EX_DATAERR, EX_TEMPFAIL, EX_IOERR, EX_NOINPUT,
+		EX_UNAVAILABLE, EX_CANTCREAT, EX_NOPERM, EX_CONFIG, EX_USAGE, EX_OSERR, EX_SOFTWARE };
+
+	for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
+		if (order[i] == st)
+			return i;
+	return 1; /* unlisted: the -1 slot, just above EX_OK */
+}
+
+int
+pk_exit_merge(int a, int b)
+{
+	return exit_rank(b) > exit_rank(a) ? b : a;
+}
+
 void *
 xmalloc(size_t n)
 {

@@ -30,6 +30,22 @@
  *   78 EX_CONFIG    configuration error
  */
 
+/*
+ * pk_exit_merge: of two exit statuses, the one a program reports when it
+ * met both problems (one file missing, another damaged): the more serious,
+ * whichever came first.  From the most serious down:
+ *   70 a bug, 71 the system failed, 64 78 the command line or the
+ *   configuration is wrong, 77 refused (confinement, permission),
+ *   73 an output cannot be created, 69 66 an input (an interface, a
+ *   file) cannot be opened, 74 a read or write failed, 75 try again
+ *   later, 65 bad data, 0.
+ * What stopped the work outranks what interrupted it, which outranks what
+ * was worked around (bad data is skipped and counted); a temporary failure
+ * outranks bad data so that a unit is still restarted after it.  A status
+ * not in this list ranks just above 0.
+ */
+int pk_exit_merge(int a, int b);
+
 /* Little-endian load/store: the stream is little-endian on every host. */
 static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static inline uint32_t le32(const uint8_t *p)

@@ -150,10 +150,8 @@ main(int argc, char **argv)
 	if (malformed)
 		warnx("%llu malformed packet records %s", (unsigned long long)malformed,
 		    fmt == NULL ? "passed through undecoded" : "skipped");
-	if (sin_report(&in) && status == EX_OK)
-		status = EX_DATAERR;
-	if (malformed && status == EX_OK)
-		status = EX_DATAERR;
+	if (sin_report(&in) || malformed)
+		status = pk_exit_merge(status, EX_DATAERR);
 	sin_free(&in);
 	return status;
 }

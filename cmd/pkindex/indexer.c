@@ -70,13 +70,6 @@ indexed(const char *pcap)
 		(void)hook_run(index_hook, pcap);
 }
 
-static void
-set_status(int *st, int code)
-{
-	if (*st == EX_OK)
-		*st = code;
-}
-
 struct indexer *
 indexer_new(char **dirs, size_t ndirs)
 {
@@ -201,13 +194,13 @@ build_disk(const char *path, const char *reason, int *status, int gone_ok)
 		if (gone_ok && errno == ENOENT)
 			return 1;
 		warnx("%s", e);
-		set_status(status, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
+		*status = pk_exit_merge(*status, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
 		return -1;
 	}
 	if (e[0]) {
 		/* the file is damaged there (tcpdump stops there too): indexed, but data is lost */
 		warnx("%s (indexed the %llu whole packets before it)", e, (unsigned long long)n);
-		set_status(status, EX_DATAERR);
+		*status = pk_exit_merge(*status, EX_DATAERR);
 	}
 	indexed(path);
 	return 0;
@@ -429,7 +422,7 @@ indexer_record(struct indexer *ix, const struct pk_rec *r, int unsure)
 		}
 		if (rec_file_parse(r, &rf) < 0) {
 			warnx("malformed file record (type %u) skipped", r->type);
-			set_status(&ix->status, EX_DATAERR);
+			ix->status = pk_exit_merge(ix->status, EX_DATAERR);
 		} else if (r->type == REC_FILE_OPEN) {
 			on_open(ix, &rf);
 		} else if (r->type == REC_FILE_CLOSE) {
@@ -510,10 +503,10 @@ indexer_files(char **dirs, size_t ndirs, char **files, int nfiles)
 	for (int i = 0; i < nfiles; i++) {
 		if (access(files[i], R_OK) < 0) {
 			warn("%s", files[i]);
-			set_status(&status, EX_NOINPUT);
+			status = pk_exit_merge(status, EX_NOINPUT);
 		} else if (!arch_path_within(files[i], dirs, ndirs)) {
 			warnx("%s: not under %s%s: not indexed", files[i], dirs[0], ndirs > 1 ? " (or the other -d)" : "");
-			set_status(&status, EX_USAGE);
+			status = pk_exit_merge(status, EX_USAGE);
 		} else if (build_disk(files[i], NULL, &status, 0) == 0 && realpath(files[i], rp) != NULL) {
 			/* pcapfile says what is not a classic pcap (pcapng: how to convert it) */
 			for (size_t d = 0; d < ndirs; d++)
@@ -653,7 +646,7 @@ repair_dir(const char *dir)
 		printf("catalogs: folders %llu, built %llu, removed %llu, failed %llu\n", (unsigned long long)cn.checked,
 		    (unsigned long long)cn.built, (unsigned long long)cn.removed, (unsigned long long)cn.failed);
 		if (cn.failed) {
-			set_status(&status, EX_IOERR);
+			status = pk_exit_merge(status, EX_IOERR);
 			failed++;
 		}
 	}
@@ -670,7 +663,7 @@ indexer_repair(char **dirs, size_t ndirs)
 
 	for (size_t i = 0; i < ndirs; i++) {
 		int st = repair_dir(dirs[i]);
-		set_status(&status, st);
+		status = pk_exit_merge(status, st);
 	}
 	return status;
 }

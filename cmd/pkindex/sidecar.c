@@ -44,13 +44,6 @@ struct sidecar {
 	int status;
 };
 
-static void
-set_status(int *st, int code)
-{
-	if (*st == EX_OK)
-		*st = code;
-}
-
 struct sidecar *
 sidecar_new(char **dirs, size_t ndirs)
 {
@@ -138,7 +131,7 @@ from_disk(const char *path, int *status)
 
 	if (realpath(path, rp) == NULL || pcapf_open(&pf, rp, e, sizeof e) < 0) {
 		warnx("%s: no sessions: %s", path, realpath(path, rp) == NULL ? strerror(errno) : e);
-		set_status(status, EX_NOINPUT);
+		*status = pk_exit_merge(*status, EX_NOINPUT);
 		return -1;
 	}
 	t = sess_new(NULL);
@@ -152,7 +145,7 @@ from_disk(const char *path, int *status)
 	rc = write_sidecar(rp, t);
 	sess_free(t);
 	if (rc < 0)
-		set_status(status, EX_CANTCREAT);
+		*status = pk_exit_merge(*status, EX_CANTCREAT);
 	return rc;
 }
 
@@ -241,7 +234,7 @@ on_close(struct sidecar *sc, const struct rec_file *rf)
 		if (whole) {
 			sess_file_update(f->t, rp, snap);
 			if (write_sidecar(rp, f->t) < 0)
-				set_status(&sc->status, EX_CANTCREAT);
+				sc->status = pk_exit_merge(sc->status, EX_CANTCREAT);
 		}
 	}
 	if (!whole)

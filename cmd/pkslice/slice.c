@@ -27,8 +27,7 @@ slice_init(struct slice *sl)
 void
 slice_worse(struct slice *sl, int status)
 {
-	if (sl->status == EX_OK)
-		sl->status = status;
+	sl->status = pk_exit_merge(sl->status, status);
 }
 
 void

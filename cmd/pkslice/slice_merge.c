@@ -472,7 +472,7 @@ slice_locations(struct slice *sl)
 	}
 	if (refused) {
 		/* nothing is written: not even the pcap header */
-		sl->status = EX_NOPERM;
+		slice_worse(sl, EX_NOPERM);
 		sl->stop = 1;
 		return sl->status;
 	}
