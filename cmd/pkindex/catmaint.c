@@ -302,7 +302,7 @@ catdir(const struct catmaint *m)
 	/* also later: the root may get its group after we made the folder (pkrotate -g starting beside us) */
 	if (stat(m->root, &rs) == 0 && stat(d, &cs) == 0 && cs.st_gid != rs.st_gid &&
 	    (chown(d, (uid_t)-1, rs.st_gid) < 0 || chmod(d, 0750) < 0))
-		warn("unable to give %s the group of %s", d, m->root);
+		warn("cannot give %s the group of %s", d, m->root);
 	return 0;
 }
 
