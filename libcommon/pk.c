@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pk.h"
@@ -82,6 +83,15 @@ pk_mkdirs(const char *dir, unsigned mode)
 	if (mkdir(dir, (mode_t)mode) == 0)
 		return 1;
 	return errno == EEXIST ? 0 : -1;
+}
+
+uint64_t
+pk_now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 /*
  * The shared vocabulary (see pk(7)):
@@ -86,6 +87,13 @@ void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+
+/*
+ * pk_now_ns: the clock clk in nanoseconds, the one clock every program
+ * reads: CLOCK_REALTIME for times that go into the archive and for "now"
+ * in time expressions, CLOCK_MONOTONIC (or _COARSE) for intervals.
+ */
+uint64_t pk_now_ns(clockid_t clk);
 
 /* Program name for messages; set by pk_init(). */
 extern const char *pk_progname;

@@ -297,7 +297,7 @@ drops(const struct coverage *c, uint64_t wlo, uint64_t whi, FILE *fp)
 char *
 cov_line(struct coverage *c, const struct cov_counts *n)
 {
-	uint64_t wlo = c->start, whi = c->end, amin = UINT64_MAX, amax = 0, now = time_now_ns();
+	uint64_t wlo = c->start, whi = c->end, amin = UINT64_MAX, amax = 0, now = pk_now_ns(CLOCK_REALTIME);
 	size_t nfiles = n->n_catalog + n->n_indexed + n->n_scanned, i, len;
 	char a[40], b[40], t[40], *buf = NULL;
 	int future = 0;

@@ -52,7 +52,7 @@ when(const char *s, uint64_t now, uint64_t base)
 static void
 set_window(struct find_opts *o, const char *s, const char *e, const char *dur)
 {
-	uint64_t now = time_now_ns(), d;
+	uint64_t now = pk_now_ns(CLOCK_REALTIME), d;
 	char ebuf[256];
 
 	o->windowed = s || e || dur;

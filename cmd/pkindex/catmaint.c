@@ -58,15 +58,6 @@ struct catmaint {
 };
 
 static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
 mtime_of(const struct stat *st)
 {
 	return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
@@ -155,7 +146,7 @@ pend_mark(struct catmaint *m, const char *folder, int hour, int due)
 	p->folder = xstrdup(folder);
 	p->hour = hour;
 	p->n = 1;
-	p->since = now_ns();
+	p->since = pk_now_ns(CLOCK_REALTIME);
 }
 
 void
@@ -356,7 +347,7 @@ seal(struct catmaint *m, const char *folder, int wait, int check)
 				(void)unlink(hpath);
 		return 1;
 	}
-	t = now_ns();
+	t = pk_now_ns(CLOCK_REALTIME);
 	settle = st0.st_mtim.tv_nsec == 0 ? CAT_SETTLE_COARSE_NS : CAT_SETTLE_NS;
 	if (mtime_of(&st0) + settle > t) {
 		uint64_t d = mtime_of(&st0) + settle - t;
@@ -365,7 +356,7 @@ seal(struct catmaint *m, const char *folder, int wait, int check)
 		if (!wait || mtime_of(&st0) > t)
 			return 0;
 		nanosleep(&ts, NULL);
-		if (stat(fpath, &st0) < 0 || mtime_of(&st0) + settle > now_ns())
+		if (stat(fpath, &st0) < 0 || mtime_of(&st0) + settle > pk_now_ns(CLOCK_REALTIME))
 			return 0;
 	}
 	if (arch_read_folder(fpath, &l) < 0)
@@ -432,7 +423,7 @@ catm_tick(struct catmaint *m, int final)
 		 * few files, while a live capture's hour catalog trails it by
 		 * CATM_BATCH files.
 		 */
-		if ((p->n >= CATM_BATCH && now_ns() - p->since >= CATM_AGE_NS) || p->due || final || idle) {
+		if ((p->n >= CATM_BATCH && pk_now_ns(CLOCK_REALTIME) - p->since >= CATM_AGE_NS) || p->due || final || idle) {
 			(void)write_part(m, p->folder, p->hour, 0);
 			free(p->folder);
 		} else {

@@ -425,7 +425,7 @@ slice_time(const char *s, uint64_t base_ns, uint64_t *out)
 		snprintf(at, sizeof at, "@%s", s);
 		s = at;
 	}
-	if (timeparse(s, time_now_ns(), base_ns, out, errbuf, sizeof errbuf) < 0) {
+	if (timeparse(s, pk_now_ns(CLOCK_REALTIME), base_ns, out, errbuf, sizeof errbuf) < 0) {
 		warnx("%s", errbuf);
 		return -1;
 	}
