@@ -625,8 +625,9 @@ print_value(FILE *out, int tag, const uint8_t *v)
 	}
 }
 
+/* the dump's times: seconds.nanoseconds since the epoch (print_time is ISO 8601) */
 static void
-print_time(FILE *out, uint64_t ns)
+print_epoch(FILE *out, uint64_t ns)
 {
 	fprintf(out, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
 }
@@ -695,9 +696,9 @@ idx_dump(struct idx *x, FILE *out)
 	fprintf(out, "version %u\nlinktype %u\nprecision %s\npcap_size %" PRIu64 "\npackets %" PRIu64 "\n",
 	    x->meta.version, x->meta.linktype, x->meta.nsec ? "nsec" : "usec", x->meta.pcap_size, x->meta.packets);
 	fputs("first ", out);
-	print_time(out, x->meta.first_ns);
+	print_epoch(out, x->meta.first_ns);
 	fputs("\nlast ", out);
-	print_time(out, x->meta.last_ns);
+	print_epoch(out, x->meta.last_ns);
 	fprintf(out, "\nflows %u\nrecords %" PRIu64 "\n", x->nflows, x->records);
 	memset(lo, 0, sizeof lo);
 	memset(hi, 0xff, sizeof hi);
@@ -723,7 +724,7 @@ idx_dump(struct idx *x, FILE *out)
 			break;
 		}
 		fprintf(out, "packet %u offset %" PRIu64 " time ", i, off);
-		print_time(out, ts);
+		print_epoch(out, ts);
 		fputc('\n', out);
 	}
 	if (bad)
