@@ -24,7 +24,7 @@ void print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint3
 /*
  * print_time: ISO 8601 UTC, 9 digits if nsec else 6, e.g. 2026-11-22T14:00:01.123456Z:
  * time_fmt_iso's text for packets, with the date kept from the last call
- * (one thread only: pkextract's and pkfind's printers).
+ * (so not for threads: they call time_fmt_iso).
  */
 void print_time(FILE *out, uint64_t ts_ns, int nsec);
 /* print_tcpflags: TCP flags as tcpdump prints them ([S.], [P.], [R], [none]) into b (12 bytes hold any) */
