@@ -313,17 +313,13 @@ arch_name_hour(const char *name)
 	return (int)(t / 3600000000000ull % 24);
 }
 
-static int
-has_dotdot(const char *p)
+int
+arch_has_dotdot(const char *p)
 {
-	const char *s = p;
+	size_t n = strlen(p);
 
-	while ((s = strstr(s, "..")) != NULL) {
-		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
-			return 1;
-		s += 2;
-	}
-	return 0;
+	return strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") != NULL ||
+	    (n >= 3 && strcmp(p + n - 3, "/..") == 0);
 }
 
 int
@@ -331,7 +327,7 @@ arch_path_within(const char *path, char *const *roots, size_t nroots)
 {
 	char rp[PATH_MAX], rr[PATH_MAX];
 
-	if (has_dotdot(path) || realpath(path, rp) == NULL)
+	if (arch_has_dotdot(path) || realpath(path, rp) == NULL)
 		return 0;
 	for (size_t i = 0; i < nroots; i++) {
 		size_t n;

@@ -26,15 +26,6 @@
 #include "pk.h"
 #include "slice.h"
 
-static int
-has_dotdot(const char *p)
-{
-	size_t n = strlen(p);
-
-	return strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") != NULL ||
-	    (n >= 3 && strcmp(p + n - 3, "/..") == 0);
-}
-
 /* the roots' resolved names and descriptors, once */
 static void
 roots_open(struct slice *sl)
@@ -114,7 +105,7 @@ slice_confine(struct slice *sl, struct slice_file *f)
 	const char *rel;
 	int r;
 
-	if (has_dotdot(f->path)) {
+	if (arch_has_dotdot(f->path)) {
 		warnx("refusing to read %s: the path has a '..' component", f->path);
 		return -1;
 	}
