@@ -27,6 +27,13 @@ void print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint3
  * (so not for threads: they call time_fmt_iso).
  */
 void print_time(FILE *out, uint64_t ts_ns, int nsec);
+/* print_mac: a MAC address as aa:bb:cc:dd:ee:ff into b (18 bytes) */
+void print_mac(char *b, const uint8_t *m);
+/*
+ * print_ip: an IPv4 (ipver 4) or IPv6 (6) address as inet_ntop(3) writes
+ * it (what pkfind -E -T sql compares with) into b (n, INET6_ADDRSTRLEN will do)
+ */
+void print_ip(char *b, size_t n, int ipver, const uint8_t *a);
 /* print_tcpflags: TCP flags as tcpdump prints them ([S.], [P.], [R], [none]) into b (12 bytes hold any) */
 void print_tcpflags(char *b, uint8_t fl);
 /* print_json_str: s as a JSON string, quoted, with '"', '\\' and control characters escaped */

@@ -407,20 +407,6 @@ sess_fields(const struct sess *s, struct sess_fields *o)
 
 /* ---- printing ---- */
 
-static void
-fmt_mac(char *b, size_t n, const uint8_t *m)
-{
-	snprintf(b, n, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-/* the address as inet_ntop writes it: what pkfind -E -T sql compares with */
-static void
-fmt_ip(char *b, size_t n, int ver, const uint8_t *a)
-{
-	if (inet_ntop(ver == 6 ? AF_INET6 : AF_INET, a, b, (socklen_t)n) == NULL)
-		snprintf(b, n, "?");
-}
-
 int
 sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 {
@@ -440,8 +426,8 @@ sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 	fprintf(out, "],\"linktype\":%u,\"judged\":%d,\"unsure\":%d,\"first_ns\":\"%llu\",\"last_ns\":\"%llu\"",
 	    f.linktype, sess_judged(t, s), f.unsure, (unsigned long long)s->first_ns, (unsigned long long)s->last_ns);
 	if (f.present & FLD_ETH) {
-		fmt_mac(a, sizeof a, f.mac_a);
-		fmt_mac(b, sizeof b, f.mac_b);
+		print_mac(a, f.mac_a);
+		print_mac(b, f.mac_b);
 		fprintf(out, ",\"mac_a\":\"%s\",\"mac_b\":\"%s\"", a, b);
 	}
 	if (f.nvlan) {
@@ -453,8 +439,8 @@ sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 	if (f.present & FLD_ETHERTYPE)
 		fprintf(out, ",\"ethertype\":%u", f.ethertype);
 	if (f.ipver) {
-		fmt_ip(a, sizeof a, f.ipver, f.ip_a);
-		fmt_ip(b, sizeof b, f.ipver, f.ip_b);
+		print_ip(a, sizeof a, f.ipver, f.ip_a);
+		print_ip(b, sizeof b, f.ipver, f.ip_b);
 		fprintf(out, ",\"ip_version\":%u,\"ip_a\":\"%s\",\"ip_b\":\"%s\"", f.ipver, a, b);
 	}
 	if (f.present & FLD_PROTO)
@@ -509,13 +495,13 @@ fmt_end(char *b, size_t n, const struct sess_fields *f, int side)
 	char ip[64];
 
 	if (f->ipver) {
-		fmt_ip(ip, sizeof ip, f->ipver, side ? f->ip_b : f->ip_a);
+		print_ip(ip, sizeof ip, f->ipver, side ? f->ip_b : f->ip_a);
 		if (f->present & FLD_PORTS)
 			snprintf(b, n, "%s.%u", ip, side ? f->port_b : f->port_a);
 		else
 			snprintf(b, n, "%s", ip);
 	} else if (f->present & FLD_ETH) {
-		fmt_mac(b, n, side ? f->mac_b : f->mac_a);
+		print_mac(b, side ? f->mac_b : f->mac_a);
 	} else {
 		snprintf(b, n, "-");
 	}
