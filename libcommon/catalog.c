@@ -30,6 +30,7 @@
 
 #include "archive.h"
 #include "bdb.h"
+#include "crc32.h"
 #include "catalog.h"
 #include "pcapfile.h"
 #include "pk.h"

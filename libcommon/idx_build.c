@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bdb.h"
+#include "crc32.h"
 #include "idx.h"
 #include "pcapfile.h"
 #include "pk.h"

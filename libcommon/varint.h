@@ -1,6 +1,6 @@
 /*
- * varint.h - LEB128 unsigned varints, zigzag for signed deltas, CRC-32,
- * and the record layout shared by the index writer and reader
+ * varint.h - LEB128 unsigned varints, zigzag for signed deltas, and the
+ * index record layout shared by the index writer and reader
  * (pk-index(5) is the specification; keep both in step).
  */
 #ifndef PK_VARINT_H
@@ -59,8 +59,6 @@ be_num(const uint8_t *v, size_t len)
 
 static inline uint64_t zigzag_enc(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static inline int64_t zigzag_dec(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
-
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
 
 /* ---- index record layout (pk-index(5)) ---- */
 #define IDXK_META    0x00    /* key 00 'M' */

@@ -44,7 +44,6 @@
 #include "query.h"
 #include "stream.h"
 #include "timeparse.h"
-#include "varint.h"
 
 #define MAXLT 16
 
@@ -531,8 +530,6 @@ pool_start(struct pool *p, const struct find_opts *o, const struct query *q, con
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	/* crc32_update fills its table on first use: do that before any helper runs */
-	(void)crc32_update(0, "", 0);
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (o->limit || neligible < 2 || ncpu < 2)
 		return;
