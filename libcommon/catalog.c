@@ -32,6 +32,7 @@
 #include "bdb.h"
 #include "crc32.h"
 #include "catalog.h"
+#include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "postings.h"

@@ -40,6 +40,7 @@
  */
 #include <string.h>
 
+#include "decode.h"
 #include "fields.h"
 #include "pk.h"
 

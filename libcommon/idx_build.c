@@ -25,6 +25,7 @@
 
 #include "bdb.h"
 #include "crc32.h"
+#include "decode.h"
 #include "idx.h"
 #include "pcapfile.h"
 #include "pk.h"

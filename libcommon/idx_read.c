@@ -21,6 +21,7 @@
 #include "bdb.h"
 #include "crc32.h"
 #include "idx.h"
+#include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "postings.h"

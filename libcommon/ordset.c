@@ -1,8 +1,8 @@
-/* ordset.c - sets of packet ordinals as bitmaps over [0, n) (idx.h). */
+/* ordset.c - sets of packet ordinals as bitmaps over [0, n) (ordset.h). */
 #include <err.h>
 #include <stdlib.h>
 
-#include "idx.h"
+#include "ordset.h"
 #include "pk.h"
 
 static size_t words(uint32_t n) { return ((size_t)n + 63) / 64; }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ordset.h"
 #include "pk.h"
 #include "postings.h"
 #include "varint.h"

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decode.h"
 #include "fields.h"
 #include "pk.h"
 #include "print.h"

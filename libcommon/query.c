@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "query.h"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "decode.h"
 #include "fields.h"
 #include "pk.h"
 #include "print.h"

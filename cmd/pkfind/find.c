@@ -32,10 +32,12 @@
 
 #include "archive.h"
 #include "coverage.h"
+#include "decode.h"
 #include "fields.h"
 #include "filelist.h"
 #include "find.h"
 #include "idx.h"
+#include "ordset.h"
 #include "output.h"
 #include "pcapfile.h"
 #include "pk.h"

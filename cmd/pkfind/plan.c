@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "catalog.h"
+#include "ordset.h"
 #include "pk.h"
 #include "plan.h"
 

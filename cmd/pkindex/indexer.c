@@ -24,6 +24,7 @@
 #include "archive.h"
 #include "catalog.h"
 #include "catmaint.h"
+#include "decode.h"
 #include "fields.h"
 #include "hook.h"
 #include "idx.h"

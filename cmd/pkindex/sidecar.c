@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "decode.h"
 #include "fields.h"
 #include "idx.h"
 #include "pcapfile.h"
