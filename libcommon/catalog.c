@@ -603,15 +603,6 @@ catb_count(const struct cat_builder *b)
 	return b->n;
 }
 
-int
-catb_has(const struct cat_builder *b, const char *name)
-{
-	for (uint32_t i = 0; i < b->n; i++)
-		if (strcmp(b->f[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
 static struct cat_file *
 new_file(struct cat_builder *b)
 {

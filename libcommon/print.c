@@ -875,16 +875,3 @@ printer_packet(struct printer *p, const struct pk_pkt *pkt, const struct pk_fiel
 		break;
 	}
 }
-
-void
-printer_columns(FILE *out)
-{
-	for (int i = 0; i < NFIELDS; i++) {
-		const char *n = fields[i].name;
-		if (*n == '@')
-			n++;
-		for (; *n; n++)
-			putc(*n == '.' ? '_' : *n, out);
-		fprintf(out, " %s\n", fields[i].chtype);
-	}
-}

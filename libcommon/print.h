@@ -68,7 +68,5 @@ void printer_free(struct printer *p);
 void printer_file(struct printer *p, const struct rec_file *f);
 /* printer_packet: print one packet; f NULL means decode it here. */
 void printer_packet(struct printer *p, const struct pk_pkt *pkt, const struct pk_fields *f);
-/* printer_columns: "name type" lines of the ClickHouse columns (-T clickhouse) */
-void printer_columns(FILE *out);
 
 #endif

@@ -327,12 +327,6 @@ sess_get(const struct sess_table *t, size_t i)
 	return i < t->n ? &t->v[i] : NULL;
 }
 
-uint64_t
-sess_packets(const struct sess_table *t)
-{
-	return t->packets;
-}
-
 const char *
 sess_file_path(const struct sess_table *t, uint32_t file)
 {

@@ -77,7 +77,6 @@ const struct sess *sess_get(const struct sess_table *t, size_t i);
 void sess_sort(struct sess_table *t, int reverse);
 void sess_fields(const struct sess *s, struct sess_fields *out);
 const char *sess_file_path(const struct sess_table *t, uint32_t file);
-uint64_t sess_packets(const struct sess_table *t);
 
 /*
  * sess_print_json: one record as a JSON line (pk-sessions(5)).
