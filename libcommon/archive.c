@@ -1,7 +1,6 @@
 /* archive.c - names and listing of the pcap archive (layout in archive.h). */
 #include <dirent.h>
 #include <stdint.h>
-#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

@@ -1,5 +1,4 @@
 /* bufio.c - buffered I/O with short-write and EINTR handling. */
-#include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,6 @@
  * temporary Berkeley DB file that is synced and renamed into place.
  */
 #include <db.h>
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

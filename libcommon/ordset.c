@@ -1,5 +1,4 @@
 /* ordset.c - sets of packet ordinals as bitmaps over [0, n) (ordset.h). */
-#include <err.h>
 #include <stdlib.h>
 
 #include "ordset.h"

@@ -1,5 +1,4 @@
 /* pcapfile.c - classic pcap writing and reading (pcapfile.h). */
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -163,6 +163,28 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		err(EX_OSERR, "vasprintf");
+	return s;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 /* exit 0 only if everything reached stdout: "pkfind --help > /dev/full" is an error */
 static void __attribute__((noreturn))
 out_exit(void)

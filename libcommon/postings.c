@@ -9,7 +9,6 @@
  * a gap of (x >> 1) + 2; without, the gap minus one.  A long list
  * continues in the next record as further segments of the same value.
  */
-#include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <err.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,7 +177,17 @@ maybe(void)
 	return node(Q_MAYBE);
 }
 
-/* a leaf of one key range (more are added with addkey) */
+/* key i of leaf n; a leaf gets at most two keys (dir_leaf: src or dst) */
+_Static_assert(QMAXKEYS >= 2, "dir_leaf puts two keys in one leaf");
+static void
+setkey(struct qnode *n, int i, int tag, const uint8_t *lo, const uint8_t *hi)
+{
+	n->k[i].tag = (uint8_t)tag;
+	memcpy(n->k[i].lo, lo, idx_tag_len(tag));
+	memcpy(n->k[i].hi, hi, idx_tag_len(tag));
+}
+
+/* a leaf of one key range */
 static struct qnode *
 keys(enum qclass cls, int tag, const uint8_t *lo, const uint8_t *hi)
 {
@@ -186,21 +195,8 @@ keys(enum qclass cls, int tag, const uint8_t *lo, const uint8_t *hi)
 
 	n->cls = cls;
 	n->nk = 1;
-	n->k[0].tag = (uint8_t)tag;
-	memcpy(n->k[0].lo, lo, idx_tag_len(tag));
-	memcpy(n->k[0].hi, hi, idx_tag_len(tag));
+	setkey(n, 0, tag, lo, hi);
 	return n;
-}
-
-static void
-addkey(struct qnode *n, int tag, const uint8_t *lo, const uint8_t *hi)
-{
-	if (n->nk >= QMAXKEYS)
-		errx(EX_SOFTWARE, "query: too many keys in one leaf");
-	n->k[n->nk].tag = (uint8_t)tag;
-	memcpy(n->k[n->nk].lo, lo, idx_tag_len(tag));
-	memcpy(n->k[n->nk].hi, hi, idx_tag_len(tag));
-	n->nk++;
 }
 
 static struct qnode *
@@ -436,7 +432,8 @@ dir_leaf(enum qclass cls, int d, int tsrc, int tdst, const uint8_t *lo, const ui
 	case D_NONE:
 	case D_OR:
 		n = keys(cls, tsrc, lo, hi);
-		addkey(n, tdst, lo, hi);
+		setkey(n, 1, tdst, lo, hi);
+		n->nk = 2;
 		return n;
 	}
 	return maybe();

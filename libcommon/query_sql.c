@@ -15,7 +15,6 @@
  * session of a file the index does not judge or of unsure packets.
  */
 #include <arpa/inet.h>
-#include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +49,7 @@ ctext(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&c.s, fmt, ap) < 0)
-		err(EX_OSERR, "vasprintf");
+	c.s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return c;
 }

@@ -8,7 +8,6 @@
  * packets of one flow come in bursts.
  */
 #include <arpa/inet.h>
-#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +231,10 @@ ht_grow(struct sess_table *t)
 	}
 }
 
-/* the session of canonical key k (created if new; swapped: its a->b is the reverse of k) */
+/*
+ * the session of canonical key k (created if new; swapped: its a->b is
+ * the reverse of k), or NULL when the table is full
+ */
 static struct sess *
 lookup(struct sess_table *t, const uint8_t *k, int swapped)
 {
@@ -252,7 +254,7 @@ lookup(struct sess_table *t, const uint8_t *k, int swapped)
 		}
 	}
 	if (t->n == UINT32_MAX - 1)
-		errx(EX_SOFTWARE, "too many sessions");
+		return NULL;
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
 		t->v = xreallocarray(t->v, t->cap, sizeof *t->v);
@@ -272,7 +274,7 @@ lookup(struct sess_table *t, const uint8_t *k, int swapped)
 	return s;
 }
 
-void
+int
 sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk_fields *f)
 {
 	uint8_t k[SESS_KEYLEN], r[SESS_KEYLEN];
@@ -286,7 +288,8 @@ sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk
 	key_reverse(k, r);
 	fwd = memcmp(k, r, SESS_KEYLEN) <= 0;
 	canon = fwd ? k : r;
-	s = lookup(t, canon, !fwd);
+	if ((s = lookup(t, canon, !fwd)) == NULL)
+		return -1;
 	/* direction 0 (a->b) when the packet runs the way the first one did */
 	dir = fwd == !s->swapped ? 0 : 1;
 	s->pkts[dir]++;
@@ -313,6 +316,7 @@ sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk
 		}
 	}
 	t->packets++;
+	return 0;
 }
 
 size_t

@@ -82,7 +82,8 @@ output_packet(struct output *out, const char *path, struct pcapf *pf, uint64_t o
 		new_file(out, path, pf);
 	decode_packet(pf->linktype, r.data, r.caplen, &f);
 	if (out->st) {
-		sess_add(out->st, r.ts_ns, r.wirelen, &f);
+		if (sess_add(out->st, r.ts_ns, r.wirelen, &f) < 0)
+			errx(EX_SOFTWARE, "too many sessions");
 	} else {
 		/* the location annotation: u16 tag, u16 length, u32 file, u32 0, u64 offset */
 		uint8_t ann[4 + ANN_LOCATION_LEN + 4];

@@ -139,7 +139,8 @@ from_disk(const char *path, int *status)
 	sess_file(t, rp, pf.linktype, pf.snaplen);
 	while ((rc = pcapf_next(&pf, &r, e, sizeof e)) == 1) {
 		decode_packet(pf.linktype, r.data, r.caplen, &f);
-		sess_add(t, r.ts_ns, r.wirelen, &f);
+		if (sess_add(t, r.ts_ns, r.wirelen, &f) < 0)
+			errx(EX_SOFTWARE, "too many sessions");
 	}
 	/* a damaged tail: the index covers the whole records before it, and so do we */
 	pcapf_close(&pf);
@@ -201,7 +202,8 @@ on_packet(struct sidecar *sc, const struct pk_rec *r)
 	if (!pkt_ann(&p, ANN_FIELDS, &a) || fields_decode(a.val, a.len, &fl) < 0)
 		decode_packet(p.linktype, p.data, p.caplen, &fl);
 	/* the time as the file holds it: a microsecond file truncates */
-	sess_add(f->t, f->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000, p.wirelen, &fl);
+	if (sess_add(f->t, f->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000, p.wirelen, &fl) < 0)
+		errx(EX_SOFTWARE, "too many sessions");
 	f->packets++;
 	f->end = off + PCAP_RECHDR + p.caplen;
 }
