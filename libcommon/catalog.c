@@ -32,6 +32,7 @@
 #include "bdb.h"
 #include "crc32.h"
 #include "catalog.h"
+#include "linktype.h"
 #include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
@@ -725,7 +726,7 @@ catb_add_file(struct cat_builder *b, const char *folder, const char *name, char 
 	}
 	if (!query_judged(f->linktype, f->snaplen))
 		add_pair(b, CATK_UNJUDGED, &one, 1);
-	if (f->linktype != 1)
+	if (f->linktype != LINKTYPE_MAC)
 		add_pair(b, CATK_NOTETHER, &one, 1);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linktype.h"
 #include "pcapfile.h"
 #include "pk.h"
 
@@ -69,19 +70,9 @@ rd16(const uint8_t *p, int swapped)
 static uint32_t
 max_caplen(uint32_t linktype)
 {
-	switch (linktype) {
-	case 231: return 128u << 20;   /* DBUS */
-	case 279: return 8u << 20;     /* EBHSCR */
-	case 249: return 1u << 20;     /* USBPCAP */
-	default: return PCAP_SNAPLEN_MAX;
-	}
-}
+	const struct linktype *t = linktype_find(linktype);
 
-/* link types whose pseudo-header libpcap rewrites when the file is byte-swapped */
-static int
-swapped_pseudo(uint32_t linktype)
-{
-	return linktype == 113 || linktype == 276 || linktype == 189 || linktype == 220 || linktype == 239;
+	return t != NULL && t->maxcap ? t->maxcap : PCAP_SNAPLEN_MAX;
 }
 
 int
@@ -125,7 +116,7 @@ pcapf_hdr_parse(const uint8_t *h, struct pcapf_hdr *ph, char *errbuf, size_t err
 	ph->snapshot = ph->snaplen == 0 || ph->snaplen > ph->maxcap ? ph->maxcap : ph->snaplen;
 	/* the fields were exchanged at 2.3, and not by every writer of 2.3 (DG/UX wrote 543.0) */
 	ph->lenswap = ph->major == 543 || ph->minor < 3 ? 1 : ph->minor == 3 ? 2 : 0;
-	if (ph->swapped && swapped_pseudo(ph->linktype)) {
+	if (ph->swapped && linktype_has(ph->linktype, LT_SWAPPED)) {
 		snprintf(errbuf, errlen, "a byte-swapped pcap of link type %u: pk does not repair its pseudo-headers "
 		    "as libpcap does (rewrite it with editcap)", ph->linktype);
 		return -1;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linktype.h"
 #include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
@@ -872,13 +873,7 @@ query_free(struct query *q)
 int
 query_judged(uint32_t lt, uint32_t snaplen)
 {
-	if (snaplen < JUDGE_SNAPLEN)
-		return 0;
-	switch (lt) {
-	case 0: case 1: case 12: case 14: case 101: case 108: case 113: case 228: case 229: case 276:
-		return 1;
-	}
-	return 0;
+	return snaplen >= JUDGE_SNAPLEN && linktype_has(lt, LT_JUDGED);
 }
 
 struct ectx {
@@ -1013,7 +1008,7 @@ query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t sna
 	 * expression is judged over the flows, and only its result becomes
 	 * packets.
 	 */
-	if (!query_judged(linktype, snaplen) || linktype != 1) {
+	if (!query_judged(linktype, snaplen) || linktype != LINKTYPE_MAC) {
 		ordset_init(&all, src.n);
 		ordset_fill(&all);
 		if (!query_judged(linktype, snaplen))

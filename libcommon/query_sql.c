@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "idx.h"
+#include "linktype.h"
 #include "pk.h"
 #include "query.h"
 #include "query_tree.h"
@@ -274,7 +275,7 @@ node_sql(const struct query *q, const struct qnode *n)
 				c = cboth(0, c, key_sql(&n->k[i]));
 		}
 		if (n->cls == QC_MAC)
-			c = cboth(0, ctext("linktype != 1"), c);
+			c = cboth(0, ctext("linktype != %u", LINKTYPE_MAC), c);
 		return c;
 	}
 	return cconst(1);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linktype.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "query.h"
@@ -384,11 +385,11 @@ slice_finish(struct slice *sl)
 
 	/* nothing matched: still a valid (empty) pcap, so tcpdump -r - reads it */
 	if (!sl->started && !sl->stop)
-		(void)slice_begin(sl, sl->saw_open ? sl->open_linktype : 1, sl->saw_open ? sl->open_snaplen : 0,
+		(void)slice_begin(sl, sl->saw_open ? sl->open_linktype : LINKTYPE_ETHERNET, sl->saw_open ? sl->open_snaplen : 0,
 		    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec);
 	/* and a pcapng that readers can open needs an interface */
 	if (sl->fmt == SLICE_PCAPNG && !sl->stop && sl->ng_next_id == 0)
-		(void)ng_iface(sl, sl->nngif ? sl->ngif[0].linktype : sl->saw_open ? sl->open_linktype : 1,
+		(void)ng_iface(sl, sl->nngif ? sl->ngif[0].linktype : sl->saw_open ? sl->open_linktype : LINKTYPE_ETHERNET,
 		    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec);
 	if (bufout_flush(o) < 0 && o->err != EPIPE) {
 		warnc(o->err, "write error on %s", sl->outname);
