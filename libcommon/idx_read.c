@@ -21,6 +21,7 @@
 #include "bdb.h"
 #include "crc32.h"
 #include "idx.h"
+#include "idx_format.h"
 #include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
@@ -168,11 +169,11 @@ check_trailer(struct idx *x, char *errbuf, size_t errlen)
 	}
 	t = d.data;
 	if (k.size != 1 || ((uint8_t *)k.data)[0] != IDXK_TRAILER || d.size != IDX_TRAILER_LEN ||
-	    le32(t + 12) != crc32_update(0, t, 12) || le32(t + 8) != x->metacrc) {
+	    le32(t + IDXT_CRC) != crc32_update(0, t, IDXT_CRC) || le32(t + IDXT_METACRC) != x->metacrc) {
 		c->close(c);
 		return fail(x, errbuf, errlen, "bad trailer", 0);
 	}
-	x->records = le64(t);
+	x->records = le64(t + IDXT_RECORDS);
 	c->close(c);
 	return 0;
 }
