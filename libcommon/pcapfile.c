@@ -15,12 +15,12 @@ void
 pcapw_filehdr(uint8_t h[PCAP_FILEHDR], uint32_t linktype, uint32_t snaplen, int nsec)
 {
 	put32(h, nsec ? PCAP_MAGIC_NS : PCAP_MAGIC_US);
-	put16(h + 4, 2);
-	put16(h + 6, 4);
-	put32(h + 8, 0);
-	put32(h + 12, 0);
-	put32(h + 16, snaplen);
-	put32(h + 20, linktype);
+	put16(h + PCAPH_MAJOR, 2);
+	put16(h + PCAPH_MINOR, 4);
+	put32(h + PCAPH_THISZONE, 0);
+	put32(h + PCAPH_SIGFIGS, 0);
+	put32(h + PCAPH_SNAPLEN, snaplen);
+	put32(h + PCAPH_LINKTYPE, linktype);
 }
 
 int
@@ -41,10 +41,10 @@ pcapw_record(struct bufout *o, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen
 
 	if (p == NULL)
 		return -1;
-	put32(p, (uint32_t)sec);
-	put32(p + 4, (uint32_t)(nsec ? frac : frac / 1000u));
-	put32(p + 8, caplen);
-	put32(p + 12, wirelen);
+	put32(p + PCAPR_SEC, (uint32_t)sec);
+	put32(p + PCAPR_FRAC, (uint32_t)(nsec ? frac : frac / 1000u));
+	put32(p + PCAPR_CAPLEN, caplen);
+	put32(p + PCAPR_WIRELEN, wirelen);
 	/* a caplen-0 record may come with no data pointer at all */
 	if (caplen > 0)
 		memcpy(p + PCAP_RECHDR, data, caplen);
@@ -98,8 +98,8 @@ pcapf_hdr_parse(const uint8_t *h, struct pcapf_hdr *ph, char *errbuf, size_t err
 			return -1;
 		}
 	}
-	ph->major = rd16(h + 4, ph->swapped);
-	ph->minor = rd16(h + 6, ph->swapped);
+	ph->major = rd16(h + PCAPH_MAJOR, ph->swapped);
+	ph->minor = rd16(h + PCAPH_MINOR, ph->swapped);
 	if (ph->major < 2) {
 		snprintf(errbuf, errlen, "not a classic pcap file: archaic pcap savefile format");
 		return -1;
@@ -109,9 +109,9 @@ pcapf_hdr_parse(const uint8_t *h, struct pcapf_hdr *ph, char *errbuf, size_t err
 		    ph->major, ph->minor);
 		return -1;
 	}
-	ph->snaplen = rd32(h + 16, ph->swapped);
+	ph->snaplen = rd32(h + PCAPH_SNAPLEN, ph->swapped);
 	/* the upper bits of the link-type field carry FCS information; keep the type */
-	ph->linktype = rd32(h + 20, ph->swapped) & 0x03ffffffu;
+	ph->linktype = rd32(h + PCAPH_LINKTYPE, ph->swapped) & 0x03ffffffu;
 	ph->maxcap = max_caplen(ph->linktype);
 	ph->snapshot = ph->snaplen == 0 || ph->snaplen > ph->maxcap ? ph->maxcap : ph->snaplen;
 	/* the fields were exchanged at 2.3, and not by every writer of 2.3 (DG/UX wrote 543.0) */
@@ -178,11 +178,11 @@ int
 pcapf_rechdr(const struct pcapf_hdr *ph, const uint8_t *p, uint64_t off, struct pcapf_rec *r, char *errbuf,
     size_t errlen)
 {
-	uint32_t sec = rd32(p, ph->swapped), frac = rd32(p + 4, ph->swapped), t;
+	uint32_t sec = rd32(p + PCAPR_SEC, ph->swapped), frac = rd32(p + PCAPR_FRAC, ph->swapped), t;
 
 	r->offset = off;
-	r->caplen = rd32(p + 8, ph->swapped);
-	r->wirelen = rd32(p + 12, ph->swapped);
+	r->caplen = rd32(p + PCAPR_CAPLEN, ph->swapped);
+	r->wirelen = rd32(p + PCAPR_WIRELEN, ph->swapped);
 	if (ph->lenswap == 1 || (ph->lenswap == 2 && r->caplen > r->wirelen)) {
 		t = r->caplen;
 		r->caplen = r->wirelen;

@@ -339,7 +339,7 @@ fix_snaplen(struct slice *sl)
 	if (!sl->started || sl->bo.err)
 		return;
 	if (sl->fmt == SLICE_PCAP && sl->max_caplen > sl->snaplen)
-		mend_snaplen(sl, sl->max_caplen, sl->snaplen, 16, "pcap header");
+		mend_snaplen(sl, sl->max_caplen, sl->snaplen, PCAPH_SNAPLEN, "pcap header");
 	for (size_t i = 0; sl->fmt == SLICE_PCAPNG && i < sl->nngif; i++) {
 		const struct slice_ngif *v = &sl->ngif[i];
 
