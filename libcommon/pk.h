@@ -1,5 +1,6 @@
 /*
- * pk.h - things every pk program shares: exit codes, version, byte helpers.
+ * pk.h - things every pk program shares: exit codes and their merge, allocation,
+ * the clock, version, byte helpers.
  *
  * Exit codes follow sysexits(3) so that systemd units can list the ones
  * not worth a restart (RestartPreventExitStatus=64 65 66 78).  Every man
