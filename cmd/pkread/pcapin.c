@@ -190,8 +190,7 @@ peek_file(struct pcapin_file *f)
 			break;
 		if (len == cap) {
 			cap += PEEK_STEP;
-			if ((buf = realloc(buf, cap)) == NULL)
-				err(EX_OSERR, "realloc");
+			buf = xreallocarray(buf, cap, 1);
 		}
 		got = read(f->fd, buf + len, cap - len);
 		if (got < 0 && errno == EINTR && !capture_stop)
@@ -216,8 +215,7 @@ pcapin_init(struct pcapin *r, char **names, int n)
 	int i, nstdin = 0;
 
 	memset(r, 0, sizeof *r);
-	if ((r->f = calloc((size_t)n, sizeof *r->f)) == NULL)
-		err(EX_OSERR, "calloc");
+	r->f = xcalloc((size_t)n, sizeof *r->f);
 	r->n = n;
 	for (i = 0; i < n; i++)
 		if (strcmp(names[i], "-") == 0 && ++nstdin > 1)
@@ -266,10 +264,7 @@ static int64_t pipe_flushed_ms;
 static int64_t
 coarse_ms(void)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return (int64_t)(pk_now_ns(CLOCK_MONOTONIC_COARSE) / 1000000u);
 }
 
 static int
@@ -349,8 +344,7 @@ peek_fopen(struct pcapin *r, struct pcapin_file *f)
 	cookie_io_functions_t io = { .read = peek_read, .close = peek_close };
 	FILE *fp;
 
-	if ((c = calloc(1, sizeof *c)) == NULL)
-		err(EX_OSERR, "calloc");
+	c = xcalloc(1, sizeof *c);
 	c->r = r;
 	c->fd = f->fd;
 	c->buf = f->prefix;
@@ -429,21 +423,11 @@ emit(struct filerun *fr, const struct inrec *in)
 	return 0;
 }
 
-/* the worst problem wins: cannot open (66) over an I/O error (74) over damaged (65) */
+/* the worst problem wins (pk_exit_merge): cannot open (66) over an I/O error (74) over damaged (65) */
 static void
 set_status(struct pcapin *r, int st)
 {
-	static const int rank[] = { EX_OK, EX_DATAERR, EX_IOERR, EX_NOINPUT };
-	int a = 0, b = 0;
-
-	for (int i = 0; i < (int)(sizeof rank / sizeof rank[0]); i++) {
-		if (rank[i] == r->status)
-			a = i;
-		if (rank[i] == st)
-			b = i;
-	}
-	if (b > a)
-		r->status = st;
+	r->status = pk_exit_merge(r->status, st);
 }
 
 static int
@@ -589,8 +573,7 @@ file_open(struct filerun *fr)
 	} else
 		fr->fp = peek_fopen(fr->r, f);
 	/* large reads: stdio's default is a read(2) every 4 KiB (glibc needs the buffer given) */
-	if ((fr->iobuf = malloc(PEEK_MAX)) == NULL)
-		err(EX_OSERR, "malloc");
+	fr->iobuf = xmalloc(PEEK_MAX);
 	(void)setvbuf(fr->fp, fr->iobuf, _IOFBF, PEEK_MAX);
 	ebuf[0] = '\0';
 	fr->p = pcap_fopen_offline_with_tstamp_precision(fr->fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);

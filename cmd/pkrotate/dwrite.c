@@ -45,8 +45,7 @@ dw_init(struct dwriter *w, void (*nospace)(void *, const char *), void *arg)
 	for (size_t i = 0; i < DW_NBUF; i++)
 		if ((e = posix_memalign((void **)&w->b[i].mem, DW_ALIGN, DW_BUFSZ)) != 0)
 			errc(EX_OSERR, e, "cannot allocate the write buffers");
-	if ((w->ring = calloc(1, sizeof *w->ring)) == NULL)
-		err(EX_OSERR, "calloc");
+	w->ring = xcalloc(1, sizeof *w->ring);
 	if ((e = io_uring_queue_init(DW_NBUF, w->ring, 0)) < 0) {
 		warnc(-e, "io_uring is not available: pcap files are written through the page cache");
 		free(w->ring);

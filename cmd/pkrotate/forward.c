@@ -15,10 +15,7 @@
 static int64_t
 mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec;
+	return (int64_t)(pk_now_ns(CLOCK_MONOTONIC) / 1000000000u);
 }
 
 struct fwdblk {
@@ -70,8 +67,7 @@ blk_retire(struct fwd *f, size_t need)
 	struct fwdblk *b;
 
 	if (o->len > f->soff) {
-		if ((b = malloc(sizeof *b)) == NULL)
-			err(EX_OSERR, "malloc");
+		b = xmalloc(sizeof *b);
 		b->next = NULL;
 		b->buf = o->buf;
 		b->len = o->len;
@@ -92,8 +88,8 @@ blk_retire(struct fwd *f, size_t need)
 		if (size == FWD_BLOCK && f->spare != NULL) {
 			o->buf = f->spare;
 			f->spare = NULL;
-		} else if ((o->buf = malloc(size)) == NULL)
-			err(EX_OSERR, "malloc");
+		} else
+			o->buf = xmalloc(size);
 		o->cap = size;
 	}
 	o->len = 0;

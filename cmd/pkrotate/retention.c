@@ -77,15 +77,12 @@ cats_load(struct cands *c, size_t dir, const char *root)
 		    snprintf(path, sizeof path, "%s/%s", cdir, de->d_name) >= (int)sizeof path ||
 		    stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if ((k = reallocarray(c->cat, c->ncat + 1, sizeof *c->cat)) == NULL)
-			err(EX_OSERR, "reallocarray");
-		c->cat = k;
+		c->cat = xreallocarray(c->cat, c->ncat + 1, sizeof *c->cat);
 		k = &c->cat[c->ncat++];
 		k->dir = dir;
 		memcpy(k->day, de->d_name, 10);
 		k->day[10] = '\0';
-		if ((k->path = strdup(path)) == NULL)
-			err(EX_OSERR, "strdup");
+		k->path = xstrdup(path);
 		k->bytes = (uint64_t)st.st_size;
 		k->gone = 0;
 		c->cat_bytes += k->bytes;
@@ -114,16 +111,14 @@ cands_load(struct cands *c, char *const *dirs, size_t ndirs)
 	double ratio = 0;
 
 	memset(c, 0, sizeof *c);
-	if ((c->lists = calloc(ndirs ? ndirs : 1, sizeof *c->lists)) == NULL)
-		err(EX_OSERR, "calloc");
+	c->lists = xcalloc(ndirs ? ndirs : 1, sizeof *c->lists);
 	c->nlists = ndirs;
 	for (i = 0; i < ndirs; i++) {
 		if (arch_scan(dirs[i], &c->lists[i]) < 0)
 			warn("%s", dirs[i]);
 		n += c->lists[i].n;
 	}
-	if ((c->v = calloc(n ? n : 1, sizeof *c->v)) == NULL)
-		err(EX_OSERR, "calloc");
+	c->v = xcalloc(n ? n : 1, sizeof *c->v);
 	for (i = 0; i < ndirs; i++) {
 		for (j = 0; j < c->lists[i].n; j++) {
 			const struct arch_file *f = &c->lists[i].v[j];
@@ -193,7 +188,7 @@ remove_cats(struct cands *c, size_t dir, const char *day)
 		if (k->gone || k->dir != dir || strcmp(k->day, day) != 0)
 			continue;
 		if (unlink(k->path) < 0 && errno != ENOENT) {
-			warn("unable to remove %s", k->path);
+			warn("cannot remove %s", k->path);
 			continue;
 		}
 		k->gone = 1;
@@ -215,12 +210,12 @@ remove_file(struct cands *c, struct cand *k, char *const *dirs, ret_removed_fn f
 	uint64_t freed = k->bytes;
 
 	if (unlink(path) < 0 && errno != ENOENT) {
-		warn("unable to remove %s", path);
+		warn("cannot remove %s", path);
 		return 0;
 	}
 	if (snprintf(idx, sizeof idx, "%s.idx", path) < (int)sizeof idx && unlink(idx) < 0 &&
 	    errno != ENOENT)
-		warn("unable to remove %s", idx);
+		warn("cannot remove %s", idx);
 	k->gone = 1;
 	if (fn != NULL)
 		fn(arg, path);
@@ -245,20 +240,11 @@ ret_free_pct(const char *path)
 	return 100.0 * (double)sv.f_bavail / (double)sv.f_blocks;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 int
 ret_apply(const struct ret_policy *p, char *const *dirs, size_t ndirs, ret_removed_fn fn, void *arg)
 {
 	struct cands c;
-	uint64_t total = 0, count, now = now_ns(), freed;
+	uint64_t total = 0, count, now = pk_now_ns(CLOCK_REALTIME), freed;
 	int removed = 0;
 	size_t i;
 

@@ -95,11 +95,8 @@ on_signal(int sig)
 static int64_t
 mono_ms(void)
 {
-	struct timespec ts;
-
 	/* read for every record: the coarse clock (a few ms) costs a memory read, not rdtsc */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(pk_now_ns(CLOCK_MONOTONIC_COARSE) / 1000000u);
 }
 
 /* ---- the downstream ---- */
@@ -265,7 +262,7 @@ day_dir(const struct rot_conf *c, size_t dir, uint64_t ts_ns, char *buf, size_t 
 		errx(EX_CANTCREAT, "%s: path too long", c->dirs[dir]);
 	if (mkdir(buf, 0750) < 0) {
 		if (errno != EEXIST)
-			err(EX_CANTCREAT, "unable to create %s", buf);
+			err(EX_CANTCREAT, "cannot create %s", buf);
 		return;
 	}
 	if ((fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
@@ -311,10 +308,10 @@ publish_name(const char *part, uint64_t min, uint64_t max, char *final, size_t l
 			if (rename(part, final) == 0)
 				return 0;
 		}
-		warn("unable to rename %s to %s", part, final);
+		warn("cannot rename %s to %s", part, final);
 		return -1;
 	}
-	warnx("unable to rename %s: 1000 names taken", part);
+	warnx("cannot rename %s: 1000 names taken", part);
 	return -1;
 }
 
@@ -371,7 +368,7 @@ batch_sync(struct rot *r)
 		while ((rc = r->nbatch == 1 ? fsync(d->fd) : syncfs(d->fd)) < 0 && errno == EINTR)
 			;
 		if (rc < 0)
-			err(EX_IOERR, "unable to sync %s", d->path);
+			err(EX_IOERR, "cannot sync %s", d->path);
 	}
 }
 
@@ -393,7 +390,7 @@ batch_publish(struct rot *r)
 		struct done *d = &r->batch[i];
 
 		if (close(d->fd) < 0)
-			err(EX_IOERR, "unable to close %s", d->path);
+			err(EX_IOERR, "cannot close %s", d->path);
 		if (publish_name(d->path, d->min_ns, d->max_ns, final, sizeof final) < 0)
 			exit(EX_CANTCREAT); /* the .part stays, whole: finished at next start */
 		strlcpy(d->path, final, sizeof d->path);
@@ -472,7 +469,7 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 			batch_publish(r);
 			continue;
 		}
-		err(EX_CANTCREAT, "unable to create %s", f->part);
+		err(EX_CANTCREAT, "cannot create %s", f->part);
 	}
 	set_owner(r->c, f->fd, f->part, 0640);
 	dw_open(&r->w, f->fd, f->part);
@@ -686,14 +683,14 @@ lock_dir(const struct rot_conf *c, const char *dir)
 	 * either way the archive group must reach it, or analysts cannot walk in.
 	 */
 	if ((fd = pk_mkdirs(dir, 0750)) < 0)
-		err(EX_CANTCREAT, "unable to create %s", dir);
+		err(EX_CANTCREAT, "cannot create %s", dir);
 	if ((fd > 0 || c->set_gid) && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		set_owner(c, fd, dir, 0750);
 		close(fd);
 	}
 	snprintf(path, sizeof path, "%s/%s", dir, ARCH_LOCK);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0)
-		err(EX_CANTCREAT, "unable to open %s", path);
+		err(EX_CANTCREAT, "cannot open %s", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			errx(EX_TEMPFAIL, "%s is in use by another pkrotate (lock %s held)", dir, path);
@@ -745,7 +742,7 @@ recover(struct rot *r, const char *part)
 		return;
 	}
 	if ((fd = open(part, O_WRONLY | O_CLOEXEC)) < 0 || ftruncate(fd, (off_t)end) < 0 || fsync(fd) < 0)
-		err(EX_IOERR, "unable to finish %s", part);
+		err(EX_IOERR, "cannot finish %s", part);
 	set_owner(r->c, fd, part, 0640);
 	close(fd);
 	if (publish_name(part, min, max, final, sizeof final) < 0)
@@ -768,12 +765,10 @@ rot_open(const struct rot_conf *c)
 	struct rot *r;
 	struct arch_list l;
 
-	if ((r = calloc(1, sizeof *r)) == NULL)
-		err(EX_OSERR, "calloc");
+	r = xcalloc(1, sizeof *r);
 	r->c = c;
 	r->next_id = 1;
 	r->f.fd = -1;
-	dw_init(&r->w, nospace, r);
 	for (size_t i = 0; i < c->ndirs; i++) {
 		char *abs;
 
@@ -783,6 +778,8 @@ rot_open(const struct rot_conf *c)
 			err(EX_NOINPUT, "%s", c->dirs[i]);
 		c->dirs[i] = abs;
 	}
+	/* after the locks: a second pkrotate on the archive fails before it sets anything up */
+	dw_init(&r->w, nospace, r);
 	fwd_init(&r->fwd, c->fifo, c->fwd_bytes);
 	for (size_t i = 0; i < c->ndirs; i++) {
 		memset(&l, 0, sizeof l);
@@ -819,12 +816,10 @@ clock_close(struct rot *r)
 {
 	struct pfile *f = &r->f;
 	uint64_t period = r->c->period_ns, now, end;
-	struct timespec ts;
 
 	if (f->fd < 0 || period == 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	now = pk_now_ns(CLOCK_REALTIME);
 	if (f->packets != f->judged) {
 		f->judged = f->packets;
 		f->live = f->max_ns <= now + ROT_LIVE_SLACK_NS && now <= f->max_ns + ROT_LIVE_SLACK_NS;
@@ -929,14 +924,13 @@ rot_run(struct rot *r)
 	fwd_drain(&r->fwd, 10);
 	warnx("%llu packets written to %llu files%s", (unsigned long long)r->packets,
 	    (unsigned long long)r->files, got_term ? " (stopped by signal)" : "");
-	if (sin_report(&r->in) && status == EX_OK)
-		status = EX_DATAERR;
+	if (sin_report(&r->in))
+		status = pk_exit_merge(status, EX_DATAERR);
 	if (r->toobig || r->malformed) {
 		warnx("%llu packets too big for pcap, %llu malformed records: dropped",
 		    (unsigned long long)r->toobig, (unsigned long long)r->malformed);
 		/* packets were lost: the exit status says so */
-		if (status == EX_OK)
-			status = EX_DATAERR;
+		status = pk_exit_merge(status, EX_DATAERR);
 	}
 	if (r->fwd.dropped || r->lost_ctl)
 		warnx("%llu packets not forwarded (their files are flagged: index them from disk), "

@@ -26,9 +26,7 @@ snaps_set(struct snaps *s, uint32_t source, uint32_t snaplen)
 		if (s->n == s->cap) {
 			size_t cap = s->cap ? s->cap * 2 : 4;
 
-			if ((e = reallocarray(s->v, cap, sizeof *e)) == NULL)
-				err(EX_OSERR, "reallocarray");
-			s->v = e;
+			s->v = xreallocarray(s->v, cap, sizeof *e);
 			s->cap = cap;
 		}
 		e = &s->v[s->n++];
