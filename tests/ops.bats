@@ -76,8 +76,8 @@ unit_cmd() {
 	run "$S/pk-units-check" -b "$PK_BIN"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'verify ok' <<<"$output")" -eq 6 ]
-	[ "$(grep -c 'exposure [0-9.]* OK' <<<"$output")" -eq 4 ]
+	[ "$(grep -c 'verify ok' <<<"$output")" -eq 8 ]
+	[ "$(grep -c 'exposure [0-9.]* OK' <<<"$output")" -eq 5 ]
 }
 
 @test "units: capture runs as pk with CAP_NET_RAW only; index reads the socket FIFO" {
