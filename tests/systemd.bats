@@ -566,7 +566,14 @@ exposure() {
 	  "$(tcpdump -r "$T/w.pcap" -nn -t -xx 2>/dev/null | md5sum)" ]
 	# a clean stop of both pipelines
 	ct systemctl stop pk-capture@vw0.service
-	[ "$(prop pk-capture@vw0.service Result)" = success ]
+	[ "$(prop pk-capture@vw0.service Result)" = success ] ||
+	    { prop pk-capture@vw0.service Result; journal pk-capture@vw0.service | tail -n 20; false; }
+	# the timer's repair goes through the archive and each part
+	run ct systemctl start pk-repair@vw0.service
+	[ "$status" -eq 0 ]
+	[ "$(prop pk-repair@vw0.service Result)" = success ]
+	[ "$(journal pk-repair@vw0.service | grep -c '^checked [0-9]*, built 0, rebuilt 0, failed 0')" -eq 3 ] ||
+	    { journal pk-repair@vw0.service; false; }
 	ct systemctl disable --now pk-index-part@vw0-w0.socket pk-index-part@vw0-w1.socket pk-capture@vw0.service
 	ct ip link del vw0
 }
