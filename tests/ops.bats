@@ -88,7 +88,9 @@ unit_cmd() {
 	grep -qx 'EnvironmentFile=-/etc/pk/%i.conf' "$u/pk-capture@.service"
 	grep -qx 'ListenFIFO=/run/pk/%i.fifo' "$u/pk-index@.socket"
 	grep -qx 'StandardInput=socket' "$u/pk-index@.service"
-	grep -qx 'ExecStart=pkindex --repair -d /var/lib/pk/%i' "$u/pk-repair@.service"
+	# the archive and its worker parts (pk-index(5)), each by pkindex --repair
+	grep -qF 'for d in "/var/lib/pk/$$1" "/var/lib/pk/$$1"/w[0-9]*; do' "$u/pk-repair@.service"
+	grep -qF 'pkindex --repair -d "$$d"' "$u/pk-repair@.service"
 	grep -q '^u pk ' "$u/pk.sysusers"
 }
 
