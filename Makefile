@@ -29,6 +29,8 @@ PKG_CONFIG ?= pkg-config
 
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcap libbsd-overlay 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpcap libbsd-overlay 2>/dev/null) -ldb
+# libraries one program alone links: <prog>_LIBS
+pkrotate_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Ilibcommon $(DEPS_CFLAGS) \
@@ -69,7 +71,7 @@ $(LIB): $(LIB_OBJ)
 define prog_rule
 $(BIN)/$(1): $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(LIB)
 	@mkdir -p $(BIN)
-	$$(CC) $$(CFLAGS) $$(PK_LDFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(DEPS_LIBS)
+	$$(CC) $$(CFLAGS) $$(PK_LDFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$($(1)_LIBS) $$(DEPS_LIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 

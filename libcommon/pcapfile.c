@@ -32,19 +32,26 @@ pcapw_header(struct bufout *o, uint32_t linktype, uint32_t snaplen, int nsec)
 	return bufout_write(o, h, sizeof h);
 }
 
+void
+pcapw_rechdr(uint8_t p[PCAP_RECHDR], uint64_t ts_ns, uint32_t caplen, uint32_t wirelen, int nsec)
+{
+	uint64_t sec = ts_ns / 1000000000u, frac = ts_ns % 1000000000u;
+
+	put32(p, (uint32_t)sec);
+	put32(p + 4, (uint32_t)(nsec ? frac : frac / 1000u));
+	put32(p + 8, caplen);
+	put32(p + 12, wirelen);
+}
+
 int
 pcapw_record(struct bufout *o, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen, const uint8_t *data,
     int nsec)
 {
 	uint8_t *p = bufout_reserve(o, PCAP_RECHDR + (size_t)caplen);
-	uint64_t sec = ts_ns / 1000000000u, frac = ts_ns % 1000000000u;
 
 	if (p == NULL)
 		return -1;
-	put32(p, (uint32_t)sec);
-	put32(p + 4, (uint32_t)(nsec ? frac : frac / 1000u));
-	put32(p + 8, caplen);
-	put32(p + 12, wirelen);
+	pcapw_rechdr(p, ts_ns, caplen, wirelen, nsec);
 	/* a caplen-0 record may come with no data pointer at all */
 	if (caplen > 0)
 		memcpy(p + PCAP_RECHDR, data, caplen);

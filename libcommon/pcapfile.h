@@ -47,7 +47,9 @@
 /* ---- writing (little-endian, as libpcap writes on this host) ---- */
 void pcapw_filehdr(uint8_t out[PCAP_FILEHDR], uint32_t linktype, uint32_t snaplen, int nsec);
 int pcapw_header(struct bufout *o, uint32_t linktype, uint32_t snaplen, int nsec);
-/* ts_ns is written in the file's unit (µs: truncated, as libpcap does). */
+/* pcapw_rechdr: a record header for ts_ns in the file's unit (µs: truncated, as libpcap does). */
+void pcapw_rechdr(uint8_t out[PCAP_RECHDR], uint64_t ts_ns, uint32_t caplen, uint32_t wirelen, int nsec);
+/* pcapw_record: the header and caplen bytes of data. */
 int pcapw_record(struct bufout *o, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen,
     const uint8_t *data, int nsec);
 

@@ -28,12 +28,28 @@ pk_init(const char *argv0)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* the largest pipe an unprivileged process may ask for (fs.pipe-max-size), within [1, 64] MiB */
+static int
+pipe_max(void)
+{
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+	long v = 0;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v < (1 << 20) ? 1 << 20 : v > (64 << 20) ? 64 << 20 : (int)v;
+}
+
 void
 pk_pipe_grow(int fd)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+	/* a bigger pipe is a longer burst the reader may lag; the user's pipe budget may refuse it */
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && fcntl(fd, F_SETPIPE_SZ, pipe_max()) < 0)
 		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 

@@ -68,9 +68,10 @@ extern const char *pk_progname;
 void pk_init(const char *argv0);
 
 /*
- * pk_pipe_grow: if fd is a pipe or FIFO, ask for a 1 MiB pipe buffer
- * (F_SETPIPE_SZ; quietly keeps the default when not allowed), so a
- * reader that pauses briefly does not stall the writer.
+ * pk_pipe_grow: if fd is a pipe or FIFO, ask for the largest pipe buffer
+ * allowed (fs.pipe-max-size, 1 MiB unless raised; at most 64 MiB) with
+ * F_SETPIPE_SZ, else 1 MiB, else keep the default quietly, so a reader
+ * that pauses briefly does not stall the writer.
  */
 void pk_pipe_grow(int fd);
 

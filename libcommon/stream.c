@@ -456,6 +456,12 @@ pkt_parse(const struct pk_rec *r, struct pk_pkt *p)
 	p->linktype = le32(b + 16);
 	p->source = le32(b + 20);
 	p->flags = le32(b + 24);
+	p->origcap = p->caplen;
+	if (p->flags & PKT_CUT) {
+		p->origcap = le32(b + 28);
+		if (p->origcap < p->caplen)
+			return -1;
+	}
 	if (p->caplen > r->bodylen - PKT_FIXED)
 		return -1;
 	datalen = PK_ALIGN8(p->caplen);
@@ -746,7 +752,7 @@ sout_packet(struct stream_out *s, const struct pk_pkt *p, const struct pk_ann *a
 	put32(b + 16, p->linktype);
 	put32(b + 20, p->source);
 	put32(b + 24, p->flags);
-	put32(b + 28, 0);
+	put32(b + 28, p->flags & PKT_CUT ? p->origcap : 0);
 	memcpy(b + PKT_FIXED, p->data, p->caplen);
 	pos = PKT_FIXED + p->caplen;
 	memset(b + pos, 0, PK_ALIGN8(p->caplen) - p->caplen);

@@ -65,6 +65,10 @@ enum rec_type {
 /* Packet record body: fixed part */
 #define PKT_FIXED 32           /* u64 ts_ns u32 caplen u32 wirelen u32 linktype u32 source u32 flags u32 0 */
 #define PKT_NSEC 0x1u          /* timestamp has nanosecond precision */
+#define PKT_CUT 0x2u           /* the record holds only the first caplen bytes of a packet
+                                  captured with origcap (the u32 at body offset 28): pkrotate
+                                  forwards headers, not payloads, to the indexer.  Such a
+                                  packet is never archived nor given out as a packet. */
 
 /* Annotations: u16 tag, u16 value length, value, padded to 8 */
 enum ann_tag {
@@ -84,6 +88,8 @@ struct pk_rec {
 struct pk_pkt {
 	uint64_t ts_ns;
 	uint32_t caplen, wirelen, linktype, source, flags;
+	uint32_t origcap;      /* PKT_CUT: the packet's captured length (pkt_parse sets it
+	                          to caplen otherwise; sout_packet writes it only with PKT_CUT) */
 	const uint8_t *data;
 	const uint8_t *ann;    /* annotations area */
 	uint32_t annlen;

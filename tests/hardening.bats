@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # hardening: the regressions of issue 10 (an outside review's findings),
-# one case or more per item, each failing on the code before its fix.
+# each case named by the property it checks and failing on the code
+# before its fix.
 # Streams are crafted with build/tools/pkcraft, indexes forged with
 # build/tools/idxpoke, captures made by pkgen; tcpdump is the oracle.
-# (Items 5 and 6, the pcap reader, are in pcapfile.bats.)
+# (The pcap reader's cases are in pcapfile.bats.)
 load helpers
 load lib/pkindex
 
@@ -18,7 +19,7 @@ setup() {
 }
 
 teardown() {
-	# a directory outside the suite's (item 11) goes too, also when the case failed
+	# a directory outside the suite's (the archive-group cases) goes too, also when the case failed
 	[ -z "${G:-}" ] || rm -rf "$G"
 }
 
@@ -28,7 +29,7 @@ last_offset() {
 	    while ($o + 16 <= length $d) { $l = $o; $o += 16 + unpack("V", substr($d, $o + 8, 4)) } print $l' "$1"
 }
 
-@test "item 1: a location near 2^64 is refused, not read before the buffer (pkslice -R)" {
+@test "a location near 2^64 is refused, not read before the buffer (pkslice -R)" {
 	"$PK_TOOLS/pkgen" -n 2000 "$A/big.pcap"
 	last=$(last_offset "$A/big.pcap")
 	printf 'header\nopen 1 1 262144 0 %s\nloc 1 %s 0\nloc 1 0xfffffffffffffff8 0\nloc 1 0xfffffffffffffff0 0\nloc 1 0x7ffffffffffffff8 0\n' \
@@ -40,7 +41,7 @@ last_offset() {
 	[ "$(tcpdump -r "$T/out.pcap" 2>/dev/null | wc -l)" -eq 1 ]
 }
 
-@test "item 1: an index whose packet table names offsets outside its pcap is not believed" {
+@test "an index whose packet table names offsets outside its pcap is not believed" {
 	"$PK_TOOLS/pkgen" -n 500 -m tcp,udp "$A/g.pcap"
 	pkindex -d "$A" "$A/g.pcap"
 	pkfind -d "$A" -T text 'tcp or udp' 2>/dev/null >"$T/want.txt"
@@ -68,7 +69,7 @@ last_offset() {
 	refute_output --partial "18446744073709551608"
 }
 
-@test "item 13: packet times no pcap can hold in a stream: no overflow in the builder, indexed from disk" {
+@test "packet times no pcap can hold in a stream: no overflow in the builder, indexed from disk" {
 	"$PK_TOOLS/pkgen" -n 3 "$A/g.pcap"
 	path=$(realpath "$A/g.pcap")
 	{
@@ -97,9 +98,9 @@ last_offset() {
 	[ "$(pkfind -d "$A" -c '' 2>/dev/null)" = 3 ]
 }
 
-# ---- item 2: the indexer's trust boundary ----
+# ---- the indexer's trust boundary ----
 
-@test "item 2: only the capture user may write the indexer's FIFO (unit, pk-archive)" {
+@test "only the capture user may write the indexer's FIFO (unit, pk-archive)" {
 	grep -qx 'SocketMode=0600' "$PK_ROOT/systemd/pk-index@.socket"
 	grep -qx 'SocketUser=pk' "$PK_ROOT/systemd/pk-index@.socket"
 	# both ends run as that user
@@ -126,7 +127,7 @@ last_offset() {
 	fi
 }
 
-@test "item 2: a stream that does not describe its pcap cannot replace its index" {
+@test "a stream that does not describe its pcap cannot replace its index" {
 	"$PK_TOOLS/pkgen" -n 400 -m tcp,udp "$A/g.pcap"
 	pkindex -d "$A" "$A/g.pcap"
 	want=$(tcpdump -r "$A/g.pcap" 'tcp port 80' 2>/dev/null | wc -l)
@@ -153,7 +154,7 @@ last_offset() {
 	pkindex --dump "$A/g.pcap.idx" | grep -qx "packets 400"
 }
 
-@test "item 2: --repair counts the records of every new index's pcap" {
+@test "--repair counts the records of every new index's pcap" {
 	"$PK_TOOLS/pkgen" -n 300 -m tcp,udp "$A/g.pcap"
 	pkindex -d "$A" "$A/g.pcap"
 	run pkindex --repair -d "$A"
@@ -193,7 +194,7 @@ last_offset() {
 	assert_output --partial "checked 1, built 0, rebuilt 0, failed 0"
 }
 
-@test "item 2: removing a file that is still there keeps its index; one that is gone loses it" {
+@test "removing a file that is still there keeps its index; one that is gone loses it" {
 	"$PK_TOOLS/pkgen" -n 20 "$A/g.pcap"
 	"$PK_TOOLS/pkgen" -n 20 "$A/h.pcap"
 	pkindex -d "$A" "$A/g.pcap" "$A/h.pcap"
@@ -207,7 +208,7 @@ last_offset() {
 	[ ! -e "$A/h.pcap.idx" ]
 }
 
-# ---- item 8: a restarted indexer joins its FIFO in the middle of the stream ----
+# ---- a restarted indexer joins its FIFO in the middle of the stream ----
 
 # fifo_index OUT INPUT...: pkindex -d $A reading a named FIFO (as systemd hands
 # it one) that is fed the INPUT files one after the other; its exit status in OUT.rc
@@ -230,7 +231,7 @@ big_stream() {
 	rm -f "$(cat "$T/$1.path").idx"
 }
 
-@test "item 8: pcap magic, a version-2 header and a removal in the payload at the join point are not acted on" {
+@test "pcap magic, a version-2 header and a removal in the payload at the join point are not acted on" {
 	big_stream g 6000            # about 4 MB of stream: past what a joined reader doubts
 	"$PK_TOOLS/pkgen" -n 20 "$A/h.pcap"
 	pkindex -d "$A" "$A/h.pcap"
@@ -245,7 +246,7 @@ big_stream() {
 	cat "$T/out"
 	[ "$(cat "$T/out.rc")" = 0 ]
 	grep -q "starts like a pcap file" "$T/out"
-	! grep -q "stream version 2" "$T/out"
+	! grep -q "stream version 2" "$T/out" || false
 	[ -f "$A/h.pcap.idx" ]       # the removal could be payload: not done
 	# g's open was doubted, its close was not: g is indexed (from disk)
 	g=$(cat "$T/g.path")
@@ -254,7 +255,7 @@ big_stream() {
 	[ "$(pkfind -d "$A" -c 'tcp' 2>/dev/null)" = "$(tcpdump -r "$g" tcp 2>/dev/null | wc -l)" ]
 }
 
-@test "item 8: a writer of another stream version is skipped until a version-1 header, not the end" {
+@test "a writer of another stream version is skipped until a version-1 header, not the end" {
 	big_stream g 3000
 	big_stream h 100 1700001000
 	# after g, a version-2 writer's header and records, then h from its own header
@@ -269,7 +270,7 @@ big_stream() {
 	pkindex --dump "$(cat "$T/h.path").idx" | grep -qx "packets 100"
 }
 
-@test "item 8: after garbage, a record that could be payload is not acted on, even at the end" {
+@test "after garbage, a record that could be payload is not acted on, even at the end" {
 	big_stream g 200
 	"$PK_TOOLS/pkgen" -n 20 "$A/h.pcap"
 	pkindex -d "$A" "$A/h.pcap"
@@ -283,9 +284,9 @@ big_stream() {
 	[ -f "$A/h.pcap.idx" ]
 }
 
-# ---- item 9: exit statuses that say whether data was lost ----
+# ---- exit statuses that say whether data was lost ----
 
-@test "item 9: pkindex: files retention removed before their close was read are not failures" {
+@test "pkindex: files retention removed before their close was read are not failures" {
 	# old data and -A 1d: every file is published, then aged out at once
 	"$PK_TOOLS/pkgen" -n 3000 -t 1600000000 "$T/old.pcap"
 	run bash -c "pkread -r '$T/old.pcap' | pkrotate -d '$A' -C 0.1 -A 1d 2>/dev/null | pkindex -d '$A'"
@@ -295,7 +296,7 @@ big_stream() {
 	[ -z "$(find "$A" -name '*.pcap' -o -name '*.idx')" ]
 }
 
-@test "item 9: pkrotate: malformed packet records and packets no pcap can hold make the exit status 65" {
+@test "pkrotate: malformed packet records and packets no pcap can hold make the exit status 65" {
 	printf 'header\npacket 1700000000000000000 1 ffffffffffff0200000000010800\npacket 1700000001000000000 1 ffffffffffff0200000000010800 0 7 24\nraw 2 0000000000000000640000006400000001000000000000000000000000000000\npacket 0xffffffffffffff00 1 ffffffffffff0200000000010800\n' |
 	    "$CRAFT" >"$T/s"
 	run bash -c "pkrotate -d '$A' <'$T/s' >/dev/null"
@@ -310,9 +311,9 @@ big_stream() {
 	assert_success
 }
 
-# ---- item 10: every disk of the archive ----
+# ---- every disk of the archive ----
 
-@test "item 10: pkindex -d d1 -d d2 indexes the files of both disks (stream, in place, --repair)" {
+@test "pkindex -d d1 -d d2 indexes the files of both disks (stream, in place, --repair)" {
 	mkdir -p "$T/d1" "$T/d2"
 	"$PK_TOOLS/pkgen" -n 2000 "$T/in.pcap"
 	run bash -c "pkread -r '$T/in.pcap' | pkrotate -d '$T/d1' -d '$T/d2' -C 0.1 2>/dev/null | pkindex -d '$T/d1' -d '$T/d2'"
@@ -334,9 +335,9 @@ big_stream() {
 	[ "$(pkfind -d "$T/d1" -d "$T/d2" -c '' 2>/dev/null)" = 2010 ]
 }
 
-# ---- item 7: pkslice's confinement cannot be raced ----
+# ---- pkslice's confinement cannot be raced ----
 
-@test "item 7: a located file swapped for a link out of the root after the check is not followed" {
+@test "a located file swapped for a link out of the root after the check is not followed" {
 	mkdir -p "$A/day" "$T/outside"
 	# b: 20000 packets (5 MB: more than pkslice and the pipe buffer) before a's only packet in time; outside: what must never be read
 	"$PK_TOOLS/pkgen" -n 20000 -t 1700000000 "$A/day/b.pcap"
@@ -371,11 +372,11 @@ big_stream() {
 	grep -q "refusing to read $A/day/a.pcap: it changed into a link" "$T/err"
 	# b's packets, none of the outside file's
 	[ "$(tcpdump -r "$T/got.pcap" 2>/dev/null | wc -l)" -eq 20000 ]
-	! pcap_text "$T/got.pcap" | grep -q 'aaaa aaaa aaaa aaaa'
+	! pcap_text "$T/got.pcap" | grep -q 'aaaa aaaa aaaa aaaa' || false
 	[ "$(tcpdump -tt -r "$T/got.pcap" 2>/dev/null | grep -c '^1800000000')" -eq 0 ]
 }
 
-@test "item 7: a link inside the root to a file inside it is read; a FIFO put in its place is not" {
+@test "a link inside the root to a file inside it is read; a FIFO put in its place is not" {
 	mkdir -p "$A/day"
 	"$PK_TOOLS/pkgen" -n 5 "$A/day/a.pcap"
 	ln -s a.pcap "$A/day/l.pcap"
@@ -392,9 +393,9 @@ big_stream() {
 	assert_failure 77
 }
 
-# ---- item 11: the archive group reaches indexes and the stats log ----
+# ---- the archive group reaches indexes and the stats log ----
 
-@test "item 11: an analyst in the archive group reads the indexes and the drops (pkrotate -g)" {
+@test "an analyst in the archive group reads the indexes and the drops (pkrotate -g)" {
 	need_root
 	id nobody >/dev/null 2>&1 || skip "no user nobody"
 	# a directory nobody can walk into (the suite's temporary one may not be)
@@ -433,9 +434,9 @@ big_stream() {
 	assert_line --partial ", drops unknown;"
 }
 
-# ---- item 12: more VLAN tags than the index keeps ----
+# ---- more VLAN tags than the index keeps ----
 
-@test "item 12: a packet with a fifth VLAN tag is a candidate for every query (unsure)" {
+@test "a packet with a fifth VLAN tag is a candidate for every query (unsure)" {
 	# 5 tags (ids 1 2 3 4 500) three times, 2 tags twice, then IPv4/UDP 10.0.0.1 > 10.0.0.2
 	perl -e '
 	    my @pk; my $ip = pack("H*", "450000200001000040110000" . "0a000001" . "0a000002" . "003500350008" . "0000" . "00000000");
@@ -460,14 +461,14 @@ big_stream() {
 	[ "$(pkfind -d "$A" -c "$e" 2>/dev/null)" = 3 ]
 }
 
-# ---- item 14: after -Z nothing can be regained ----
+# ---- after -Z nothing can be regained ----
 
 # status_of PID FIELD: a field of /proc/PID/status
 status_of() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
-@test "item 14: pkread -Z: the bounding set is empty and no_new_privs is set (as root, and under a unit)" {
+@test "pkread -Z: the bounding set is empty and no_new_privs is set (as root, and under a unit)" {
 	need_root
 	need_cmd setpriv
 	id nobody >/dev/null 2>&1 || skip "no user nobody"

@@ -25,9 +25,12 @@ setup_file() {
 	pf_archive "$d/be" 200 "$d/be.pcap" 2>>"$d/gen.log"
 }
 
-# same NAME EXPR: pkfind | pkslice = tcpdump over archive NAME
+# same [-e] NAME EXPR: pkfind | pkslice = tcpdump over archive NAME, and not
+# empty; -e: a row whose answer is empty by design (and must be)
 same() {
-	run pf_same "$PF/$1" "$2"
+	local e=()
+	[ "$1" != -e ] || { e=(-e); shift; }
+	run pf_same "${e[@]}" "$PF/$1" "$2"
 	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
 }
 
@@ -84,7 +87,9 @@ shared() {
 @test "gen: ip6"                                { same gen 'ip6'; }
 @test "gen: ip proto 17"                        { same gen 'ip proto 17'; }
 @test "gen: ip6 proto 0 (extension header)"     { same gen 'ip6 proto 0'; }
-@test "gen: ip6 proto 44 (fragment header)"     { same gen 'ip6 proto 44'; }
+# ip6 proto reads the fixed header only (pcap-filter(7)): pkgen puts its
+# fragment header behind a hop-by-hop header, so no packet matches
+@test "gen: ip6 proto 44 behind hop-by-hop: empty" { same -e gen 'ip6 proto 44'; }
 @test "gen: ether proto"                        { same gen 'ether proto 0x86dd'; }
 @test "gen: ether proto 0x8100 (a tag)"         { same gen 'ether proto 0x8100'; }
 @test "gen: ether host"                         { same gen 'ether host 02:00:00:00:00:01'; }
@@ -106,8 +111,8 @@ shared() {
 @test "gen: group keeps earlier qualifiers"     { same gen 'port 80 and (host 10.0.0.4) or 443'; }
 @test "gen: greater / less"                     { same gen 'greater 1000 or less 60'; }
 @test "gen: ether broadcast"                    { same gen 'ether broadcast'; }
-@test "gen: empty result"                       { same gen 'host 172.16.99.99'; }
-@test "gen: empty result from an AND"           { same gen 'icmp and host 10.0.0.1 and host 10.0.0.2'; }
+@test "gen: empty result"                       { same -e gen 'host 172.16.99.99'; }
+@test "gen: empty result from an AND"           { same -e gen 'icmp and host 10.0.0.1 and host 10.0.0.2'; }
 @test "gen: not of an empty set is everything"  { same gen 'not host 172.16.99.99'; }
 @test "gen: everything (no expression)"         { same gen ''; }
 # numbers as libpcap's scanner reads them (issue 10 item 4): dotted octets and
@@ -164,21 +169,21 @@ shared() {
 @test "real DNS: tcp syn"                       { shared dns real/mixed/Malcolm-Test-Artifacts__DNS.pcap; same dns 'tcp[tcpflags] & tcp-syn != 0 and net 192.168.0.0/16'; }
 @test "real example: portrange"                 { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'portrange 1-1024'; }
 @test "real example: src net and dst port"      { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'src net 10 and dst port 443'; }
-@test "real example: ip6"                       { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'ip6'; }
-@test "real example: arp or icmp"               { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'arp or icmp'; }
+@test "real example: ip6 in an IPv4 capture: empty" { shared ex real/mixed/PcapPlusPlus__example.pcap; same -e ex 'ip6'; }
+@test "real example: udp port 53 or icmp"       { shared ex real/mixed/PcapPlusPlus__example.pcap; same ex 'udp port 53 or icmp'; }
 @test "real SSL: tcp port 443 and not host"     { shared ssl real/mixed/Malcolm-Test-Artifacts__SSL.pcap; same ssl 'tcp port 443 and not host 192.168.0.1'; }
-@test "real SLL: host"                          { shared rsll real/linktypes/PcapPlusPlus__sll.pcap 100; same rsll 'udp or icmp'; }
-@test "real SLL: vlan is invalid there: empty"  { shared rsll real/linktypes/PcapPlusPlus__sll.pcap 100; same rsll 'vlan'; }
+@test "real SLL: host"                          { shared rsll real/linktypes/PcapPlusPlus__sll.pcap 100; same rsll 'host 10.0.0.138'; }
+@test "real SLL: vlan is invalid there: empty"  { shared rsll real/linktypes/PcapPlusPlus__sll.pcap 100; same -e rsll 'vlan'; }
 @test "real VLAN: vlan"                         { shared rvlan odd/encapsulation/PcapPlusPlus__VlanPackets.pcap 50; same rvlan 'vlan'; }
-@test "real VLAN: vlan and tcp"                 { shared rvlan odd/encapsulation/PcapPlusPlus__VlanPackets.pcap 50; same rvlan 'vlan and tcp'; }
-@test "real VLAN: tcp (untagged only)"          { shared rvlan odd/encapsulation/PcapPlusPlus__VlanPackets.pcap 50; same rvlan 'tcp'; }
+@test "real VLAN: vlan and vlan and icmp (QinQ)" { shared rvlan odd/encapsulation/PcapPlusPlus__VlanPackets.pcap 50; same rvlan 'vlan and vlan and icmp'; }
+@test "real VLAN: icmp sees no tagged one: empty" { shared rvlan odd/encapsulation/PcapPlusPlus__VlanPackets.pcap 50; same -e rvlan 'icmp'; }
 @test "real fragments: udp"                     { shared rfrag odd/encapsulation/PcapPlusPlus__ip4_fragments.pcap 20; same rfrag 'udp'; }
-@test "real fragments: port"                    { shared rfrag odd/encapsulation/PcapPlusPlus__ip4_fragments.pcap 20; same rfrag 'port 5555 or port 53'; }
-@test "real fragments: ip proto 1"              { shared rfrag odd/encapsulation/PcapPlusPlus__ip4_fragments.pcap 20; same rfrag 'ip proto 1'; }
+@test "real fragments: port (first fragments)"  { shared rfrag odd/encapsulation/PcapPlusPlus__ip4_fragments.pcap 20; same rfrag 'port 2049'; }
+@test "real fragments: not port (later ones)"   { shared rfrag odd/encapsulation/PcapPlusPlus__ip4_fragments.pcap 20; same rfrag 'udp and not port 2049'; }
 @test "real two VLANs: vlan and vlan"           { shared r2vlan odd/encapsulation/arkime__twovlan.pcap 3; same r2vlan 'vlan and vlan'; }
 @test "real vlan+mpls: mpls"                    { shared rmpls odd/encapsulation/zeek__mixed-vlan-mpls.pcap 20; same rmpls 'mpls'; }
-@test "real vlan+mpls: vlan and mpls"           { shared rmpls odd/encapsulation/zeek__mixed-vlan-mpls.pcap 20; same rmpls 'vlan and mpls and ip'; }
-@test "real IPv6 ext headers: tcp"              { shared rext odd/encapsulation/libpcap__ipv6_ext_headers.pcap 1; same rext 'tcp or udp or icmp6'; }
+@test "real vlan+mpls: vlan and ip"             { shared rmpls odd/encapsulation/zeek__mixed-vlan-mpls.pcap 20; same rmpls 'vlan and ip'; }
+@test "real IPv6 ext headers: no transport: empty" { shared rext odd/encapsulation/libpcap__ipv6_ext_headers.pcap 1; same -e rext 'tcp or udp or icmp6'; }
 @test "real IPv6 ext headers: ip6 proto 0"      { shared rext odd/encapsulation/libpcap__ipv6_ext_headers.pcap 1; same rext 'ip6 proto 0'; }
 
 # ---- time windows ----

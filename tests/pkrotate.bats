@@ -555,14 +555,14 @@ sizes() {
 }
 
 @test "a reader that does not read: forwarding gap flagged, capture goes on" {
-	# 1400-byte packets: 10000 of them are more than an 8 MiB forward buffer (-b 8)
+	# 1400-byte packets forwarded whole (-H 0): 10000 of them are more than an 8 MiB forward buffer (-b 8)
 	python3 -c '
 import sys
 print("header 1")
 p = "02000000000102000000000208004500" + "ab" * 1384
 for i in range(10000): print("packet %d 1 %s 1" % (1700000000000000000 + i * 1000, p))
 ' | "$PK_TOOLS/pkcraft" >in.pk
-	pkrotate -d A -c 2000 -b 8 <in.pk 2>err | {
+	pkrotate -d A -c 2000 -b 8 -H 0 <in.pk 2>err | {
 		for i in $(seq 300); do grep -q 'not keeping up' err && break; sleep 0.1; done
 		cat
 	} | stream_dump >dump.txt
@@ -573,4 +573,150 @@ for i in range(10000): print("packet %d 1 %s 1" % (1700000000000000000 + i * 100
 	grep -q "^close $id 1 2000 " dump.txt
 	# every close still got through
 	assert_equal "$(grep -c '^close ' dump.txt)" 5
+}
+
+# ---- direct I/O (dwrite.c) and headers-only forwarding ----
+
+# prefix_of GOT WANT: GOT's lines are the first lines of WANT
+prefix_of() {
+	head -n "$(wc -l <"$1")" "$2" | cmp - "$1"
+}
+
+@test "direct I/O: every real capture archived record for record, nothing after the last" {
+	need_shared
+	local f x a n=0
+	for f in $(cd "$SHARED_PCAPS" && find real -name '*.pcap' -o -name '*.pcap.gz' -o -name '*.pcapng' -o -name '*.pcapng.gz' | sort); do
+		x=$(shared_pcap "$f")
+		rm -rf A
+		pkread -q -r "$x" | pkrotate -d A -C 8 >/dev/null 2>err
+		assert_equal "$(grep -c 'page cache' err)" 0   # written direct, no fallback
+		# every byte of every packet, ns times, lengths; a zero or a byte past the last record would show
+		for a in $(archive_files A); do
+			tcpdump -r "$a" -w /dev/null 2>/dev/null || { echo "$f: $a does not end on a whole record"; return 1; }
+		done
+		# what tcpdump cannot read (a pcapng with interfaces of several link types) it cannot judge
+		pcap_text "$x" >want.txt || continue
+		[ -s want.txt ]
+		archive_text A | sort >got.txt
+		sort want.txt | cmp - got.txt || { echo "$f: archive differs from the input"; return 1; }
+		n=$((n + 1))
+	done
+	[ "$n" -ge 20 ]
+}
+
+@test "direct I/O: 4SICS through several 4 MiB blocks and files, in order" {
+	need_shared
+	x=$(shared_pcap real/large/4SICS-GeekLounge-151020.pcap.gz)
+	pkread -q -r "$x" | pkrotate -d A -C 9.5 >/dev/null
+	[ "$(archive_files A | wc -l)" -eq 3 ]
+	assert_all_once A "$x"
+}
+
+@test "direct I/O: a reader of the .part sees the input's head at any moment, never a zero or a stray byte" {
+	local c part ref size seen=0 whole=0
+	"$PK_TOOLS/pkgen" -n 40000 in.pcap   # about 10 MB: several 4 MiB blocks
+	to_stream in.pcap >in.pk
+	pkrotate -d R -C 1000 <in.pk >/dev/null
+	ref=$(archive_files R)                # what the file holds once finished
+	split -b 131072 in.pk chunk.
+	mkfifo in
+	pkrotate -d A -C 1000 <in >/dev/null 2>err &
+	pid=$!
+	exec 7>in
+	for c in chunk.*; do
+		cat "$c" >&7
+		part=$(find A -name '*.pcap.part')
+		[ -n "$part" ] || continue
+		cp "$part" snap
+		size=$(stat -c %s snap)
+		# the bytes a reader sees are the finished file's first bytes (at most the record
+		# being written is cut short: tcpdump then says so after the whole ones)
+		cmp -n "$size" snap "$ref" || { echo "after $c: $size bytes that are not the file's head"; return 1; }
+		seen=$((seen + 1))
+		if tcpdump -r snap -w /dev/null 2>/dev/null; then whole=$((whole + 1)); fi
+	done
+	exec 7>&-
+	wait $pid
+	echo "# $seen reads, $whole ending on a whole record" >&3
+	[ "$seen" -gt 40 ]
+	[ "$whole" -gt 0 ]
+	assert_all_once A in.pcap
+	cmp "$(archive_files A)" "$ref"
+}
+
+@test "direct I/O: kill -9 with blocks in flight leaves whole records, the input's head; the restart finishes it" {
+	need_cmd strace
+	local call min
+	"$PK_TOOLS/pkgen" -n 60000 in.pcap   # about 16 MB
+	to_stream in.pcap >in.pk
+	pcap_text in.pcap >want.txt
+	# killed while reading with writes in flight, entering a submission, and entering the
+	# tail write that follows the first file's last block (-C 6: its blocks are on disk)
+	for call in read:7 read:13 io_uring_enter:2 io_uring_enter:4 pwrite64:1; do
+		rm -rf A
+		run strace -f -o /dev/null -e trace="${call%%:*}" -e inject="${call%%:*}":signal=SIGKILL:when="${call#*:}" \
+		    pkrotate -d A -C 6 -H 0 <in.pk
+		[ "$status" -ne 0 ]
+		run pkrotate -d A </dev/null
+		assert_success
+		for a in $(archive_files A); do
+			tcpdump -r "$a" -w /dev/null 2>/dev/null || { echo "$call: $a is not whole"; return 1; }
+		done
+		archive_text A >got.txt
+		prefix_of got.txt want.txt || { echo "$call: not the input's head"; return 1; }
+		if [ "$call" = pwrite64:1 ]; then
+			# the first file's blocks were written before the kill: all but the last 4 KiB survive
+			min=$(tcpdump -r "$(archive_files A | head -1)" 2>/dev/null | wc -l)
+			[ "$min" -gt 15000 ] || { echo "$call: only $min packets survived"; return 1; }
+		fi
+	done
+}
+
+@test "io_uring refused (seccomp, old kernel): buffered writes, said once, same archive" {
+	need_cmd strace
+	"$PK_TOOLS/pkgen" -n 20000 in.pcap
+	to_stream in.pcap >in.pk
+	run strace -f -o /dev/null -e trace=io_uring_setup -e inject=io_uring_setup:error=ENOSYS pkrotate -d A -C 2 <in.pk
+	assert_success
+	assert_equal "$(grep -c 'io_uring is not available' <<<"$output")" 1
+	assert_all_once A in.pcap
+}
+
+@test "disk full on a small ext4 (loop device) with direct I/O: retention makes room, every file whole (root)" {
+	need_root
+	need_cmd mkfs.ext4
+	truncate -s 12M fs.img
+	mkfs.ext4 -q -F fs.img
+	mkdir -p l && mount -o loop fs.img l || skip "cannot mount a loop device"
+	"$PK_TOOLS/pkgen" -n 60000 in.pcap
+	to_stream in.pcap >in.pk
+	run pkrotate -d l/E -C 2 <in.pk
+	assert_success
+	refute_output --partial 'page cache'
+	assert_output --partial 'disk full: deleted'
+	for f in $(archive_files l/E); do tcpdump -r "$f" -w /dev/null 2>/dev/null; done
+	archive_text l/E >got.txt
+	pcap_text in.pcap | tail -n "$(wc -l <got.txt)" | cmp - got.txt
+	umount l
+}
+
+@test "headers only: pkrotate forwards the first 256 bytes (-H), the whole packet with -H 0" {
+	python3 -c '
+print("header 1")
+p = "02000000000102000000000208004500" + "ab" * 1384
+for i in range(10): print("packet %d 1 %s 1" % (1700000000000000000 + i * 1000, p))
+print("packet 1700000000000010000 1 0200000000010200000000020800450000 1")
+' | "$PK_TOOLS/pkcraft" >in.pk
+	pkrotate -d A <in.pk | stream_dump >dump.txt
+	assert_equal "$(grep -c '^packet 1[0-9]* 256 loc .* cut 1400$' dump.txt)" 10
+	assert_equal "$(grep -c '^packet 1[0-9]* 17 loc [0-9]* [0-9]*$' dump.txt)" 1
+	rm -rf A
+	pkrotate -d A -H 0 <in.pk | stream_dump >dump.txt
+	assert_equal "$(grep -c '^packet 1[0-9]* 1400 loc [0-9]* [0-9]*$' dump.txt)" 10
+	# a forwarded stream is no archive's input: its cut packets are refused and counted
+	rm -rf A B
+	run bash -c 'pkrotate -d A <in.pk | pkrotate -d B >/dev/null'
+	assert_failure 65
+	assert_output --partial 'cannot be archived'
+	assert_equal "$(archive_text B | grep -c '^[0-9]')" 1   # the one packet that was whole
 }

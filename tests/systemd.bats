@@ -201,7 +201,7 @@ exposure() {
 	# created at boot already, from /usr/local/lib/sysusers.d: remove it, as on a fresh system
 	ct userdel pk 2>/dev/null || true
 	ct groupdel pk 2>/dev/null || true
-	! ct getent passwd pk
+	! ct getent passwd pk || false
 	run ct systemd-sysusers
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -228,7 +228,7 @@ exposure() {
 	echo "$output"
 	[ "$output" = "$(printf 'active\nactive\nactive')" ]
 	# no udev here: the device unit cannot start, and that is no dependency failure
-	! journal pk-capture@veth0.service | grep -q 'Dependency failed'
+	! journal pk-capture@veth0.service | grep -q 'Dependency failed' || false
 	# the FIFO as the socket unit declares it: pk's, writable by no one else (issue 10 item 2)
 	local mode
 	mode=$(sed -n 's/^SocketMode=0*//p' "$PK_ROOT/systemd/pk-index@.socket")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # trigger.bats - pk-trigger, the pcapdaemon replacement: every request
 # field and administrator bound, requests from stdin and from a real
-# redis-server (started once for the suite on the sensor namespace's
-# loopback), a Redis restart mid-run, oversize and malformed requests,
-# and the escapes of issue 10 (items 3 and 15).
+# redis-server through redis-cli (started once for the suite on the sensor
+# namespace's loopback; one with TLS started by its case), a Redis restart
+# mid-run, AUTH, oversize and malformed requests, and the escapes of
+# issue 10 (items 3 and 15).
 #
 # Two network namespaces joined by a veth pair (tests/lib/pkread.bash):
 # TA sends (pkv0, 10.99.0.1), TB is the sensor (pkv1, 10.99.0.2) where
@@ -114,6 +115,15 @@ conf() {
 # in $! the pid of pk-trigger itself (ip and env exec it)
 TRIG() { echo ip netns exec "$NS_B" env PATH="$PK_BIN:$PATH" "$S/pk-trigger"; }
 
+# descendants PID: the pids of PID's processes, recursively (by parent pid)
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
 # one GLOB: the single file matching $T/out/GLOB
 one() {
 	local f
@@ -166,13 +176,13 @@ one() {
 	local out
 	out=$(grep '^pkread' <<<"$output")
 	[ "$(wc -l <<<"$out")" -eq 9 ]
-	grep -q "^pkread -i lo -s 1500 -c 5 -b 104857600 -t 10 -I 7 -- | pkslice -w $T/out/[0-9]\{8\}T[0-9]\{6\}Z_A-1_.._x_y_lo_scan-t_2.pcap\$" <<<"$out"
-	grep -q "^pkread -i lo -s 1500 -c 50 -b 104857600 -t 30 -I 20 -- | pkslice -w $T/out/.*Z_2_lo.pcap\$" <<<"$out"
-	grep -q "^pkread -i lo -s 1500 -c 50 -b 104857600 -t 10 -I 5 -- | .*Z_3_lo.pcap\$" <<<"$out"
-	grep -q "^pkread -i lo -s 1500 -c 1 .*Z_lo_a-b-c.pcap\$" <<<"$out"
+	grep -q "^pkread -k -i lo -s 1500 -c 5 -b 104857600 -t 10 -I 7 -- | pkslice -w $T/out/[0-9]\{8\}T[0-9]\{6\}Z_A-1_.._x_y_lo_scan-t_2.pcap\$" <<<"$out"
+	grep -q "^pkread -k -i lo -s 1500 -c 50 -b 104857600 -t 30 -I 20 -- | pkslice -w $T/out/.*Z_2_lo.pcap\$" <<<"$out"
+	grep -q "^pkread -k -i lo -s 1500 -c 50 -b 104857600 -t 10 -I 5 -- | .*Z_3_lo.pcap\$" <<<"$out"
+	grep -q "^pkread -k -i lo -s 1500 -c 1 .*Z_lo_a-b-c.pcap\$" <<<"$out"
 	grep -q '_7_lo.pcap$' <<<"$out"
 	grep -q '_9_lo.pcap$' <<<"$out"
-	grep -q "^pkread -i lo -s 1500 -c 12 .*_16_lo.pcap\$" <<<"$out"
+	grep -q "^pkread -k -i lo -s 1500 -c 12 .*_16_lo.pcap\$" <<<"$out"
 	grep -q '_14_lo.pcap$' <<<"$out"
 	# pretty-printed over several lines, as jq prints it
 	grep -q '_18_lo_pretty-printed.pcap$' <<<"$out"
@@ -193,7 +203,7 @@ one() {
 	grep -q 'refused: malformed request (bpf has control characters)' <<<"$output"
 	grep -q 'refused: malformed request (packetdebug is not true or false)' <<<"$output"
 	# redis-cli's own lines are skipped silently
-	! grep -q 'subscribe\|message' <<<"$output"
+	! grep -q 'subscribe\|message' <<<"$output" || false
 	# a line for each of the 20 requests: 9 captures, 11 refused or ignored
 	[ "$(grep -c 'refused\|: ignored$' <<<"$output")" -eq 11 ]
 }
@@ -224,6 +234,17 @@ one() {
 	[ "$status" -eq 78 ]
 	run "$S/pk-trigger" -x
 	[ "$status" -eq 64 ]
+}
+
+@test "pk-trigger: ALIASES is checked as written, never expanded as a file pattern" {
+	mkdir "$T/cwd"
+	: >"$T/cwd/up=lo"
+	conf 'ALIASES="u*"'
+	cd "$T/cwd"
+	run "$S/pk-trigger" -n -c "$T/t.conf" <<<'{"alertid":1,"alias":["up"]}'
+	echo "$output"
+	[ "$status" -eq 78 ]
+	grep -q 'ALIASES: u\*: not alias=interface' <<<"$output"
 }
 
 @test "pk-trigger (issue 10 item 15): a 5 MB request line is refused at once, the next request is served" {
@@ -372,7 +393,7 @@ one() {
 	grep -qx 'encryption=1' "$f.env"
 	grep -qx 'customer=importantcustomer' "$f.env"
 	grep -qx 'tags=blah,tagme,stuff' "$f.env"
-	! grep -q 'socket:' "$f.fds"
+	! grep -q 'socket:' "$f.fds" || false
 	! grep -q 'unknown keys' "$T/log"
 }
 
@@ -397,7 +418,7 @@ one() {
 	grep -q 'refused: malformed request (not a JSON object): "a string"' "$T/log"
 	grep -q 'refused: malformed request (packets is not a non-negative integer)' "$T/log"
 	grep -q 'alert m2: refused: pkread rejects the filter: ' "$T/log"
-	grep -q 'refused: request of 3000000 bytes is longer than MAX_REQUEST (65536 bytes)' "$T/log"
+	grep -q 'refused: request longer than MAX_REQUEST (65536 bytes): \["message","capture","yyyy' "$T/log"
 	# still the first connection
 	[ "$(grep -c 'subscribed to capture' "$T/log")" -eq 1 ]
 }
@@ -424,6 +445,25 @@ one() {
 	grep -q 'reconnecting in 1 s' "$T/log"
 	[ "$(grep -c 'subscribed to capture' "$T/log")" -eq 2 ]
 	kill -0 "$pid"
+}
+
+@test "pk-trigger -r: the reader of redis-cli dying ends pk-trigger with 75, for the unit to restart it" {
+	need_live
+	conf
+	$(TRIG) -r -c "$T/t.conf" >"$T/paths" 2>"$T/log" &
+	local pid=$! p st=0
+	BGPIDS="$BGPIDS $pid"
+	wait_subscribed 1 || { cat "$T/log"; false; }
+	for p in $(descendants "$pid"); do
+		[ "$(cat "/proc/$p/comm")" != jq ] || kill -KILL "$p"
+	done
+	timeout 20 tail --pid="$pid" -f /dev/null
+	wait "$pid" || st=$?
+	cat "$T/log"
+	[ "$st" -eq 75 ]
+	grep -q 'exiting to be restarted' "$T/log"
+	# and redis-cli went with it
+	wait_subscribed 0
 }
 
 @test "pk-trigger (issue 10 item 3): no request value becomes an option; every bound applies when the request is silent" {
@@ -471,7 +511,7 @@ one() {
 	# the short one finishes while the long one runs
 	wait_for 30 grep -q '_short_pkv1.pcap' "$T/paths" || { cat "$T/log"; false; }
 	[ "$(pcount "$(one '*_short_pkv1.pcap')")" -eq 5 ]
-	! grep -q '_long_' "$T/paths"
+	! grep -q '_long_' "$T/paths" || false
 	# stop: the long capture is finished, not lost
 	kill -TERM "$pid"
 	wait_for 30 bash -c "! kill -0 $pid 2>/dev/null" || { cat "$T/log"; false; }
@@ -493,7 +533,7 @@ one() {
 	EOF
 	echo "$output"
 	grep -q 'alert e1 on pkv1: 0 packets, .*no file, not uploaded' <<<"$output"
-	! grep -q uploading <<<"$output"
+	! grep -q uploading <<<"$output" || false
 	conf "UPLOAD_CMD='echo uploading \"\$1\" >&2; exit 3'" 'UPLOAD_EMPTY=1'
 	traffic
 	run timeout 60 $(TRIG) -c "$T/t.conf" <<-'EOF'
@@ -509,19 +549,72 @@ one() {
 	grep -q "alert u on pkv1: 3 packets, .*upload failed (status 3)" <<<"$output"
 }
 
-@test "pk-trigger -r: AUTH with REDIS_PASSWORD; a wrong password is a configuration error (78), not a retry loop" {
+@test "pk-trigger -r: AUTH with REDIS_PASSWORD, given to redis-cli in its environment, on no command line; a wrong password exits 78, not a retry loop" {
 	need_live
 	rcli config set requirepass pk-s3cret >/dev/null
-	conf 'REDIS_PASSWORD=pk-s3cret'
+	conf 'REDIS_PASSWORD=pk-s3cret' 'REDIS_USER=default'
 	$(TRIG) -r -c "$T/t.conf" >"$T/paths" 2>"$T/log" &
-	BGPIDS="$BGPIDS $!"
-	wait_for 30 grep -q 'subscribed to capture' "$T/log" || { cat "$T/log"; rcli -a pk-s3cret config set requirepass '' >/dev/null 2>&1; false; }
+	local pid=$! p cli=""
+	BGPIDS="$BGPIDS $pid"
+	wait_for 30 grep -q 'subscribed to capture' "$T/log" || { cat "$T/log"; rcli -a pk-s3cret --no-auth-warning config set requirepass '' >/dev/null 2>&1; false; }
+	for p in $(descendants "$pid"); do
+		! grep -qa pk-s3cret "/proc/$p/cmdline" || { tr '\0' ' ' <"/proc/$p/cmdline"; false; }
+		[ "$(cat "/proc/$p/comm")" != redis-cli ] || cli=$p
+	done
+	[ -n "$cli" ]
+	grep -qax 'REDISCLI_AUTH=pk-s3cret' <(tr '\0' '\n' <"/proc/$cli/environ")
 	conf 'REDIS_PASSWORD=wrong'
+	run timeout 30 $(TRIG) -r -c "$T/t.conf"
+	echo "$output"
+	[ "$status" -eq 78 ]
+	grep -q 'AUTH refused' <<<"$output"
+	conf
 	run timeout 30 $(TRIG) -r -c "$T/t.conf"
 	rcli -a pk-s3cret --no-auth-warning config set requirepass '' >/dev/null
 	echo "$output"
 	[ "$status" -eq 78 ]
-	grep -q 'AUTH refused' <<<"$output"
+	grep -q 'AUTH refused: NOAUTH' <<<"$output"
+}
+
+@test "pk-trigger -r: TLS with a client certificate and AUTH; a server it cannot verify is not subscribed to" {
+	need_live
+	need_cmd openssl
+	local d=$T/tls port=6393
+	mkdir "$d"
+	# a CA, the server's certificate for 127.0.0.1, a client's
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 -subj /CN=pk-test-ca 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
+	for c in srv cli; do
+		openssl req -newkey rsa:2048 -nodes -keyout "$d/$c.key" -out "$d/$c.csr" -subj "/CN=$c" 2>/dev/null
+		openssl x509 -req -in "$d/$c.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		    -out "$d/$c.crt" -days 2 -extfile "$d/ext" 2>/dev/null
+	done
+	chmod 0644 "$d"/*
+	ip netns exec "$NS_B" redis-server --port 0 --tls-port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+	    --tls-cert-file "$d/srv.crt" --tls-key-file "$d/srv.key" --tls-ca-cert-file "$d/ca.crt" \
+	    --tls-auth-clients yes --requirepass pk-tls >"$T/redis-tls.log" 2>&1 &
+	BGPIDS="$BGPIDS $!"
+	tcli() { REDISCLI_AUTH=pk-tls ip netns exec "$NS_B" redis-cli -p "$port" --tls --cacert "$d/ca.crt" \
+	    --cert "$d/cli.crt" --key "$d/cli.key" "$@"; }
+	wait_for 20 bash -c "$(declare -f tcli); d=$d port=$port NS_B=$NS_B; tcli ping 2>/dev/null | grep -q PONG" ||
+	    { cat "$T/redis-tls.log"; false; }
+	conf "REDIS_PORT=$port" 'REDIS_TLS=1' "REDIS_CACERT=$d/ca.crt" "REDIS_CERT=$d/cli.crt" \
+	    "REDIS_KEY=$d/cli.key" 'REDIS_PASSWORD=pk-tls'
+	$(TRIG) -r -c "$T/t.conf" >"$T/paths" 2>"$T/log" &
+	BGPIDS="$BGPIDS $!"
+	wait_for 30 grep -q 'subscribed to capture' "$T/log" || { cat "$T/log"; false; }
+	traffic
+	tcli publish capture '{"alertid":"tls","interface":["pkv1"],"packets":3,"bpf":"udp"}' >/dev/null
+	wait_for 30 test -s "$T/paths" || { cat "$T/log"; false; }
+	[ "$(pcount "$(one '*_tls_pkv1.pcap')")" -eq 3 ]
+	# the system's CAs do not vouch for this server: no subscription, retries
+	conf "REDIS_PORT=$port" 'REDIS_TLS=1' "REDIS_CERT=$d/cli.crt" "REDIS_KEY=$d/cli.key" \
+	    'REDIS_PASSWORD=pk-tls' 'REDIS_BACKOFF_MAX=1'
+	run timeout 4 $(TRIG) -n -r -c "$T/t.conf"
+	echo "$output"
+	grep -q 'cannot connect: .*certificate verify failed' <<<"$output"
+	grep -q 'reconnecting in 1 s' <<<"$output"
+	! grep -q 'subscribed' <<<"$output" || false
 }
 
 @test "pk-trigger.conf.example: every setting it shows is pk-trigger's default" {
@@ -546,5 +639,5 @@ one() {
 	run "$S/pk-trigger" -n -c "$T/none.conf" <"$T/req"
 	[ "$status" -eq 0 ]
 	[ "$(sed 's/[0-9]\{8\}T[0-9]\{6\}Z//' <<<"$output")" = "$with" ]
-	grep -q '^pkread -i lo -s 262144 -c 100000 -b 104857600 -t 60 -I 60 -- ' <<<"$with"
+	grep -q '^pkread -k -i lo -s 262144 -c 100000 -b 104857600 -t 60 -I 60 -- ' <<<"$with"
 }

@@ -257,8 +257,17 @@ on_packet(struct indexer *ix, const struct pk_rec *r)
 		return;
 	if ((o = ofile_find(ix, le32(a.val))) == NULL || o->ignored)
 		return;
-	if (!pkt_ann(&p, ANN_FIELDS, &a) || fields_decode(a.val, a.len, &f) < 0)
+	if (!pkt_ann(&p, ANN_FIELDS, &a) || fields_decode(a.val, a.len, &f) < 0) {
 		decode_packet(p.linktype, p.data, p.caplen, &f);
+		/*
+		 * Headers that run past the bytes pkrotate forwarded (-H): only
+		 * the pcap can tell what they hold, and the index must say what
+		 * an index built from it says.  Rare (an 800-byte IPv6 header
+		 * chain); the file is indexed from disk when it closes.
+		 */
+		if ((p.flags & PKT_CUT) && (f.present & FLD_TRUNC) && o->broken == NULL)
+			o->broken = "a packet's headers run past the bytes forwarded (pkrotate -H)";
+	}
 	/* the time as the file holds it: a microsecond file truncates */
 	ts = o->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000;
 	off = le64((const uint8_t *)a.val + 8);
@@ -270,13 +279,14 @@ on_packet(struct indexer *ix, const struct pk_rec *r)
 	 */
 	if (o->broken == NULL && off != o->expect)
 		o->broken = "a record of the file is not in the stream (offsets not contiguous)";
-	o->expect = off <= UINT64_MAX - PCAP_RECHDR - p.caplen ? off + PCAP_RECHDR + p.caplen : UINT64_MAX;
+	/* origcap: the record in the file, whether or not its payload was forwarded */
+	o->expect = off <= UINT64_MAX - PCAP_RECHDR - p.origcap ? off + PCAP_RECHDR + p.origcap : UINT64_MAX;
 	o->last.offset = off;
 	o->last.ts_ns = ts;
-	o->last.caplen = p.caplen;
+	o->last.caplen = p.origcap;
 	if (idxb_count(o->b) == 0)
 		o->first = o->last;
-	idxb_add(o->b, off, ts, p.caplen, &f);
+	idxb_add(o->b, off, ts, p.origcap, &f);
 }
 
 /*

@@ -211,7 +211,7 @@ on_packet(struct sidecar *sc, const struct pk_rec *r)
 	/* the time as the file holds it: a microsecond file truncates */
 	sess_add(f->t, f->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000, p.wirelen, &fl);
 	f->packets++;
-	f->end = off + PCAP_RECHDR + p.caplen;
+	f->end = off + PCAP_RECHDR + p.origcap;
 }
 
 static void

@@ -429,7 +429,10 @@ capture_run(struct capture *c, struct stream_out *s)
 		warnc(c->werr, "write error on the stream");
 		rc = EX_IOERR;
 	}
-	if (!o->quiet)
+	if (!o->quiet && o->keyvalue)
+		fprintf(stderr, "%s: stats packets=%llu received=%u dropped=%u ifdropped=%u\n",
+		    pk_progname, (unsigned long long)c->packets, ps.ps_recv, ps.ps_drop, ps.ps_ifdrop);
+	else if (!o->quiet)
 		fprintf(stderr, "%s: %llu packets captured, %u received by filter, %u dropped by kernel, "
 		    "%u dropped by interface\n", pk_progname, (unsigned long long)c->packets,
 		    ps.ps_recv, ps.ps_drop, ps.ps_ifdrop);

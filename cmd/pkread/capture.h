@@ -29,6 +29,7 @@ struct cap_opts {
 	long long stats_every;  /* -S seconds, 0 = final stats only */
 	int quiet;              /* -q: no summary line */
 	long long fanout;       /* -j: PACKET_FANOUT group, -1 = none */
+	int keyvalue;           /* -k: the summary as key=value pairs */
 };
 
 struct capture {

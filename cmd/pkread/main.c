@@ -17,7 +17,7 @@
 #include "stream.h"
 
 /* pkread(1) SYNOPSIS */
-#define USAGE "pkread [-mpq] [-i iface | -r file ...] [-s snaplen] [-B kib] [-c count]\n" \
+#define USAGE "pkread [-kmpq] [-i iface | -r file ...] [-s snaplen] [-B kib] [-c count]\n" \
 	"       [-b bytes] [-t seconds] [-I seconds] [-S seconds] [-j group] [-Z user]\n" \
 	"       [-F filterfile] [expression]\n" \
 	"pkread -D"
@@ -41,11 +41,12 @@ parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, con
 	static const struct option lo[] = { PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	int c, others = 0;
 
-	while ((c = getopt_long(argc, argv, "DhmpqB:b:c:F:I:i:j:r:S:s:t:Z:", lo, NULL)) != -1) {
-		if (c > 0 && c < 128 && strchr("mpBIjsSt", c) != NULL)
+	while ((c = getopt_long(argc, argv, "DhkmpqB:b:c:F:I:i:j:r:S:s:t:Z:", lo, NULL)) != -1) {
+		if (c > 0 && c < 128 && strchr("kmpBIjsSt", c) != NULL)
 			*live_only = c;
 		switch (c) {
 		case 'D': *list = 1; break;
+		case 'k': o->keyvalue = 1; break;
 		case 'm': o->immediate = 1; break;
 		case 'p': o->promisc = 0; break;
 		case 'q': o->quiet = 1; break;

@@ -237,6 +237,21 @@ fwd_room(struct fwd *f, size_t need, int control)
 		return 0;
 	if (pending(f) + need > limit)
 		fwd_pump(f);
+	for (int idle = 0; f->patient && f->fd >= 0 && pending(f) + need > limit;) {
+		struct pollfd p = { .fd = f->fd, .events = POLLOUT };
+		size_t before = pending(f);
+		int rc = poll(&p, 1, 1000);
+
+		if (rc < 0 && errno != EINTR)
+			break;
+		fwd_pump(f);
+		if (pending(f) < before)
+			idle = 0;
+		else if (rc == 0 && ++idle >= FWD_PATIENCE) {
+			warnx("the stream reader took nothing for %d s: no longer waited for", FWD_PATIENCE);
+			f->patient = 0;
+		}
+	}
 	if (f->fd < 0 || pending(f) + need > limit)
 		return 0;
 	/* the record goes in one piece into s.out's buffer, never past it (that would write) */

@@ -26,6 +26,7 @@
 #define FWD_CAP (64u << 20)  /* default (pkrotate -b): ~250k small packets, a busy indexer's pause */
 #define FWD_CONTROL (64u << 10)
 #define FWD_BLOCK (1u << 20)  /* the queue's unit */
+#define FWD_PATIENCE 10       /* seconds a patient writer waits for a reader that takes nothing */
 
 struct fwdblk;
 
@@ -38,6 +39,12 @@ struct fwd {
 	uint64_t dropped;      /* records not forwarded */
 	int64_t next_try;      /* monotonic seconds of the next FIFO open */
 	int warned_full;
+	/*
+	 * The input is files (pkread -r), not a capture: nothing is lost by
+	 * waiting for the reader, so a full buffer waits (FWD_PATIENCE seconds
+	 * at most without progress) instead of leaving files to index from disk.
+	 */
+	int patient;
 	size_t cap;            /* bytes that may wait for the reader */
 	/*
 	 * The bytes waiting: full blocks in q, oldest first (qoff bytes of

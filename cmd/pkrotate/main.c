@@ -8,14 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pcapfile.h"
 #include "pk.h"
 #include "rotate.h"
 #include "timeparse.h"
 
 /* pkrotate(1) SYNOPSIS */
 #define USAGE "pkrotate -d dir [-d dir ...] [-C MB] [-G seconds] [-c count] [-M MB]\n" \
-	"         [-F pct] [-A age] [-N count] [-g group] [-b MiB] [-o fifo]\n" \
-	"         [-z command]"
+	"         [-F pct] [-A age] [-N count] [-g group] [-b MiB] [-H bytes]\n" \
+	"         [-o fifo] [-z command]"
 
 /* megabytes (10^6 bytes, as tcpdump -C), fractions allowed: "0.5" */
 static uint64_t
@@ -49,14 +50,14 @@ main(int argc, char **argv)
 {
 	static const struct option lo[] = { PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	static char *dirs[64];
-	struct rot_conf c = { .dirs = dirs };
+	struct rot_conf c = { .dirs = dirs, .fwd_headers = ROT_FWD_HEADERS };
 	const char *errstr = NULL;
 	char e[128];
 	struct group *gr;
 	int ch;
 
 	pk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "A:C:F:G:M:N:b:c:d:g:ho:z:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "A:C:F:G:H:M:N:b:c:d:g:ho:z:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'A':
 			if (durparse(optarg, &c.ret.max_age_ns, e, sizeof e) < 0 || !c.ret.max_age_ns)
@@ -65,6 +66,7 @@ main(int argc, char **argv)
 		case 'C': c.max_bytes = megabytes(optarg, 'C'); break;
 		case 'F': c.ret.min_free_pct = (unsigned)strtonum(optarg, 1, 99, &errstr); break;
 		case 'G': c.period_ns = (uint64_t)strtonum(optarg, 1, 86400 * 366, &errstr) * 1000000000u; break;
+		case 'H': c.fwd_headers = (uint32_t)strtonum(optarg, 0, PCAP_SNAPLEN_MAX, &errstr); break;
 		case 'M': c.ret.max_bytes = megabytes(optarg, 'M'); break;
 		case 'N': c.ret.max_files = (uint64_t)strtonum(optarg, 1, 100000000, &errstr); break;
 		case 'b': c.fwd_bytes = (size_t)strtonum(optarg, 2, 4096, &errstr) << 20; break;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "dwrite.h"
 #include "forward.h"
 #include "hook.h"
 #include "pcapfile.h"
@@ -26,8 +27,8 @@
 
 /* the file being written */
 struct pfile {
-	int fd;                /* -1: none (state NONE) */
-	struct bufout o;       /* holds whole records only: see file_flush() */
+	int fd;                /* -1: none (state NONE); written through rot.w */
+	uint64_t size;         /* bytes, once finished */
 	uint32_t id, linktype, snaplen;
 	int nsec;
 	size_t dir;
@@ -64,6 +65,7 @@ struct rot {
 	struct stream_in in;
 	struct fwd fwd;
 	struct pfile f;
+	struct dwriter w;      /* the writer of f: direct I/O, asynchronous (dwrite.h) */
 	struct done batch[ROT_BATCH_FILES];
 	size_t nbatch;
 	uint64_t batch_bytes;
@@ -73,7 +75,8 @@ struct rot {
 	uint32_t note_file;    /* a NOTE_FORWARD_GAP to send when there is room; 0 none */
 	int64_t last_flush;
 	uint64_t files, packets, toobig, malformed, lost_ctl;
-	int warned_gap, warned_full;
+	int warned_gap, paused;
+	int live;              /* a capture feeds us (REC_SOURCE seen) */
 };
 
 static volatile sig_atomic_t got_term, got_hup, got_tick;
@@ -151,61 +154,52 @@ file_removed(void *arg, const char *path)
 
 /* ---- writing the pcap ---- */
 
-/*
- * Write out the buffer.  It always ends on a record boundary and a failed
- * write is undone (ftruncate to what was whole before), so the file never
- * keeps half a record.  ENOSPC: retention, then retry; pause while
- * nothing can be deleted.
- */
 static void batch_publish(struct rot *r);
 
+/*
+ * The disk is full (dwrite.c has cut the file back to whole records):
+ * make room by retention, or pause a second; dwrite.c then writes again.
+ */
 static void
-file_flush(struct rot *r)
+nospace(void *arg, const char *path)
 {
-	struct pfile *f = &r->f;
-	int warned = 0;
+	struct rot *r = arg;
 	struct stat st;
 
-	while (f->o.len > 0) {
-		size_t done = 0;
-		int e;
-
-		if (writeall(f->fd, f->o.buf, f->o.len, &done) == 0) {
-			f->o.written += f->o.len;
-			f->o.len = 0;
-			break;
-		}
-		e = errno;
-		if (done > 0 && (ftruncate(f->fd, (off_t)f->o.written) < 0 ||
-		    lseek(f->fd, (off_t)f->o.written, SEEK_SET) < 0))
-			err(EX_IOERR, "unable to truncate %s back to its last whole record", f->part);
-		if (e != ENOSPC && e != EDQUOT)
-			errc(EX_IOERR, e, "unable to write %s", f->part);
-		if (r->nbatch > 0) {
-			/* files waiting in the batch become finished files, which retention may delete */
-			batch_publish(r);
-			continue;
-		}
-		if (fstat(f->fd, &st) == 0) {
-			int n = ret_free_on(st.st_dev, r->c->dirs, r->c->ndirs, file_removed, r);
-			if (n > 0) {
-				/* deleting captured data is worth a line, every time */
-				warnx("%s: disk full: deleted the %d oldest finished file%s to make room",
-				    f->part, n, n == 1 ? "" : "s");
-				continue;
-			}
-		}
-		if (got_term)
-			errx(EX_TEMPFAIL, "%s: disk full, nothing left to delete; exiting on signal "
-			    "(the file is whole up to its last record and is finished at next start)", f->part);
-		if (!warned)
-			warnx("%s: disk full and no finished file left to delete; pausing, retrying each second",
-			    f->part);
-		warned = 1;
-		sleep(1);
+	if (r->nbatch > 0) {
+		/* files waiting in the batch become finished files, which retention may delete */
+		batch_publish(r);
+		return;
 	}
-	if (warned)
-		warnx("%s: disk space back, writing resumed", f->part);
+	if (fstat(r->f.fd, &st) == 0) {
+		int n = ret_free_on(st.st_dev, r->c->dirs, r->c->ndirs, file_removed, r);
+		if (n > 0) {
+			/* deleting captured data is worth a line, every time */
+			warnx("%s: disk full: deleted the %d oldest finished file%s to make room",
+			    path, n, n == 1 ? "" : "s");
+			return;
+		}
+	}
+	if (got_term)
+		errx(EX_TEMPFAIL, "%s: disk full, nothing left to delete; exiting on signal "
+		    "(the file is whole up to its last record and is finished at next start)", path);
+	if (!r->paused)
+		warnx("%s: disk full and no finished file left to delete; pausing, retrying each second", path);
+	r->paused = 1;
+	sleep(1);
+}
+
+/* written up to the newest packet: readable by tcpdump, findable by pkfind; with wait, once it is so */
+static void
+file_flush(struct rot *r, int wait)
+{
+	if (r->f.fd < 0)
+		return;
+	dw_flush(&r->w, wait);
+	if (r->paused && (wait || !r->w.inflight)) {
+		warnx("%s: disk space back, writing resumed", r->f.part);
+		r->paused = 0;
+	}
 	r->last_flush = mono_ms();
 }
 
@@ -429,7 +423,8 @@ file_finish(struct rot *r)
 
 	if (f->fd < 0)
 		return;
-	file_flush(r);
+	file_flush(r, 1);
+	f->size = dw_close(&r->w);
 	if (f->epoch != r->fwd.epoch)
 		fwd_lost(r, f);
 	if (r->nbatch == 0)
@@ -441,10 +436,10 @@ file_finish(struct rot *r)
 	d->id = f->id;
 	d->gap = f->gap;
 	d->packets = f->packets;
-	d->size = f->o.written;
+	d->size = f->size;
 	d->min_ns = f->min_ns;
 	d->max_ns = f->max_ns;
-	r->batch_bytes += f->o.written;
+	r->batch_bytes += f->size;
 	f->fd = -1;
 	if (r->nbatch == ROT_BATCH_FILES || r->batch_bytes >= ROT_BATCH_BYTES)
 		batch_publish(r);
@@ -480,12 +475,9 @@ file_start(struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snaplen)
 		err(EX_CANTCREAT, "unable to create %s", f->part);
 	}
 	set_owner(r->c, f->fd, f->part, 0640);
-	f->o.fd = f->fd;
-	f->o.len = 0;
-	f->o.written = 0;
-	f->o.err = 0;
-	if (pcapw_header(&f->o, p->linktype, snaplen, nsec) < 0)
-		errx(EX_SOFTWARE, "pcap header");
+	dw_open(&r->w, f->fd, f->part);
+	pcapw_filehdr(dw_reserve(&r->w, PCAP_FILEHDR), p->linktype, snaplen, nsec);
+	dw_commit(&r->w, PCAP_FILEHDR);
 	f->id = r->next_id++;
 	f->linktype = p->linktype;
 	f->snaplen = snaplen;
@@ -519,7 +511,7 @@ must_rotate(const struct rot *r, const struct pk_pkt *p, int nsec, uint32_t snap
 		return 1;
 	/* -C: never exceeded, unless one packet alone does */
 	return c->max_bytes && f->packets > 0 &&
-	    bufout_tell(&f->o) + PCAP_RECHDR + p->caplen > c->max_bytes;
+	    dw_tell(&r->w) + PCAP_RECHDR + p->caplen > c->max_bytes;
 }
 
 static void
@@ -528,8 +520,9 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 	struct pfile *f = &r->f;
 	int nsec = (p->flags & PKT_NSEC) != 0;
 	uint64_t off;
-	uint8_t loc[ANN_LOCATION_LEN];
+	uint8_t loc[ANN_LOCATION_LEN], *rec;
 	struct pk_ann ann;
+	struct pk_pkt hdrs;
 	size_t need;
 	uint32_t snaplen;
 
@@ -544,11 +537,11 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 		file_finish(r);
 	if (f->fd < 0)
 		file_start(r, p, nsec, snaplen);
-	if (f->o.cap - f->o.len < PCAP_RECHDR + (size_t)p->caplen)
-		file_flush(r);
-	off = bufout_tell(&f->o);
-	if (pcapw_record(&f->o, p->ts_ns, p->caplen, p->wirelen, p->data, nsec) < 0)
-		errx(EX_SOFTWARE, "pcap record did not fit its buffer");
+	off = dw_tell(&r->w);
+	rec = dw_reserve(&r->w, PCAP_RECHDR + (size_t)p->caplen);
+	pcapw_rechdr(rec, p->ts_ns, p->caplen, p->wirelen, nsec);
+	memcpy(rec + PCAP_RECHDR, p->data, p->caplen);
+	dw_commit(&r->w, PCAP_RECHDR + (size_t)p->caplen);
 	f->packets++;
 	r->packets++;
 	if (p->ts_ns < f->min_ns)
@@ -564,11 +557,18 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 		ann.tag = ANN_LOCATION;
 		ann.len = ANN_LOCATION_LEN;
 		ann.val = loc;
-		need = STREAM_HDRLEN + PKT_FIXED + PK_ALIGN8(p->caplen) + p->annlen + 4 + ANN_LOCATION_LEN + 8;
+		/* the indexer reads headers: the payload stays here (PKT_CUT) */
+		hdrs = *p;
+		if (r->c->fwd_headers && hdrs.caplen > r->c->fwd_headers) {
+			hdrs.origcap = p->caplen;
+			hdrs.caplen = r->c->fwd_headers;
+			hdrs.flags |= PKT_CUT;
+		}
+		need = STREAM_HDRLEN + PKT_FIXED + PK_ALIGN8(hdrs.caplen) + p->annlen + 4 + ANN_LOCATION_LEN + 8;
 		if (r->note_file)
 			send_note(r);
 		if (fwd_room(&r->fwd, need, 0))
-			(void)sout_packet(&r->fwd.s, p, &ann, 1);
+			(void)sout_packet(&r->fwd.s, &hdrs, &ann, 1);
 		else
 			fwd_lost(r, f);
 	}
@@ -631,6 +631,12 @@ handle(struct rot *r, const struct pk_rec *rec)
 				warnx("malformed packet record dropped (counted)");
 			return;
 		}
+		if (p.flags & PKT_CUT) {
+			/* another pkrotate's forwarding: headers without their payload */
+			if (r->malformed++ == 0)
+				warnx("packet record without its payload (PKT_CUT) cannot be archived: dropped (counted)");
+			return;
+		}
 		write_packet(r, &p);
 		return;
 	case REC_HEADER:
@@ -639,9 +645,11 @@ handle(struct rot *r, const struct pk_rec *rec)
 	case REC_FILE_CLOSE:
 		/* an input file's snaplen is its packets' (pkread -r) */
 		if (rec_file_parse(rec, &rf) == 0 && (rec->type == REC_FILE_CLOSE || (rf.flags & FOPEN_INPUT))) {
-			if (rec->type == REC_FILE_OPEN)
+			if (rec->type == REC_FILE_OPEN) {
 				snaps_set(&r->snaps, rf.id, rf.snaplen);
-			else
+				/* files, not a capture: the indexer may be waited for */
+				r->fwd.patient = !r->live;
+			} else
 				snaps_drop(&r->snaps, rf.id);
 		}
 		return;
@@ -650,6 +658,9 @@ handle(struct rot *r, const struct pk_rec *rec)
 		/* upstream's files: their locations were replaced by ours */
 		return;
 	case REC_SOURCE:
+		/* a capture: it never waits for the indexer */
+		r->live = 1;
+		r->fwd.patient = 0;
 		if (rec_file_parse(rec, &rf) == 0)
 			snaps_set(&r->snaps, rf.id, rf.snaplen);
 		break;
@@ -762,7 +773,7 @@ rot_open(const struct rot_conf *c)
 	r->c = c;
 	r->next_id = 1;
 	r->f.fd = -1;
-	bufout_init(&r->f.o, -1, BUFIO_SIZE);
+	dw_init(&r->w, nospace, r);
 	for (size_t i = 0; i < c->ndirs; i++) {
 		char *abs;
 
@@ -839,8 +850,7 @@ tick(struct rot *r)
 	clock_close(r);
 	if (r->nbatch > 0 && mono_ms() - r->batch_since >= ROT_BATCH_MS)
 		batch_publish(r);
-	if (r->f.fd >= 0)
-		file_flush(r); /* readable by tcpdump up to here */
+	file_flush(r, 0); /* readable by tcpdump up to here as soon as the write is done */
 	r->last_flush = mono_ms();
 	fwd_pump(&r->fwd);
 	send_note(r);
@@ -878,19 +888,28 @@ rot_run(struct rot *r)
 		}
 		if (got_tick || mono_ms() - r->last_flush >= 1000)
 			tick(r);
+		/* a finished write: the next starts (a memory read when none has finished) */
+		if (r->w.inflight)
+			(void)dw_reap(&r->w, 0);
 		if (!record_buffered(&r->in)) {
-			struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN } };
-			int n = 1 + fwd_pollfd(&r->fwd, &p[1]);
+			struct pollfd p[3] = { { .fd = STDIN_FILENO, .events = POLLIN } };
+			int n = 1 + fwd_pollfd(&r->fwd, &p[1]), fw = n > 1, wr = -1;
 
 			/* the input pauses: nothing to gain by holding finished files back */
 			if (r->nbatch > 0 && poll(p, 1, 0) == 0)
 				batch_publish(r);
-
+			if (dw_pollfd(&r->w) >= 0) {
+				wr = n++;
+				p[wr].fd = dw_pollfd(&r->w);
+				p[wr].events = POLLIN;
+			}
 			/* input paused: the pcap is made readable to its last packet within 50 ms */
-			rc = poll(p, (nfds_t)n, r->f.o.len > 0 ? 50 : 1000);
+			rc = poll(p, (nfds_t)n, r->f.fd >= 0 && dw_pending(&r->w) > 0 ? 50 : 1000);
 			if (rc == 0)
 				tick(r);
-			if (n > 1 && p[1].revents)
+			if (wr > 0 && p[wr].revents)
+				(void)dw_reap(&r->w, 1);
+			if (fw && p[1].revents)
 				fwd_pump(&r->fwd);
 			if (rc <= 0 || p[0].revents == 0)
 				continue;
@@ -924,7 +943,7 @@ rot_run(struct rot *r)
 		    "%llu file records lost", (unsigned long long)r->fwd.dropped, (unsigned long long)r->lost_ctl);
 	sin_free(&r->in);
 	sout_free(&r->fwd.s);
-	bufout_free(&r->f.o);
+	dw_free(&r->w);
 	snaps_free(&r->snaps);
 	for (size_t i = 0; i < r->c->ndirs; i++)
 		free(r->c->dirs[i]); /* from realpath() in rot_open */

@@ -36,7 +36,16 @@ struct rot_conf {
 	const char *fifo;      /* -o, or NULL: standard output */
 	const char *hook;      /* -z, or NULL */
 	size_t fwd_bytes;      /* -b: forward buffer; 0 = FWD_CAP */
+	uint32_t fwd_headers;  /* -H: bytes of each packet forwarded; 0 = all */
 };
+
+/*
+ * -H default: what the indexer decodes (pk-stream(5) PKT_CUT).  Ethernet
+ * with a QinQ stack, MPLS labels, IPv6 with extension headers and TCP with
+ * options end well inside it; a packet whose headers do not is decoded as
+ * truncated, and so indexed as unsure (a candidate for every question).
+ */
+#define ROT_FWD_HEADERS 256
 
 struct rot;
 

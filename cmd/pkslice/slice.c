@@ -405,7 +405,7 @@ slice_finish(struct slice *sl)
 		slice_worse(sl, EX_IOERR);
 	}
 	if (sl->bad_pkts > 0) {
-		warnx("%llu malformed or oversized packets skipped", (unsigned long long)sl->bad_pkts);
+		warnx("%llu malformed, oversized or headers-only packets skipped", (unsigned long long)sl->bad_pkts);
 		slice_worse(sl, EX_DATAERR);
 	}
 	if (sl->bad_locs > 0) {

@@ -187,7 +187,8 @@ slice_record(struct slice *sl, const struct pk_rec *r, int *mode)
 			return 0;
 		}
 		*mode = MODE_PACKETS;
-		if (pkt_parse(r, &p) < 0) {
+		/* a headers-only packet (PKT_CUT, pkrotate's forwarding) has no payload to give */
+		if (pkt_parse(r, &p) < 0 || (p.flags & PKT_CUT)) {
 			sl->bad_pkts++;
 			return 0;
 		}

@@ -42,13 +42,24 @@ pf_answer() {
 	pkfind -q -d "$dir" "$@" "$expr" | pkslice | tcpdump -r - -S -nn -tt --nano -xx 2>/dev/null | pf_pktlines
 }
 
-# pf_same DIR EXPR: pkfind | pkslice gives exactly tcpdump's packets, and -c
-# gives their number; prints both sides' counts on failure
+# pf_same [-e] DIR EXPR: pkfind | pkslice gives exactly tcpdump's packets, and -c
+# gives their number; prints both sides' counts on failure.  An empty answer
+# fails (two empty sides agree whatever the code does) unless -e says the
+# row expects it, and then the answer must be empty.
 pf_same() {
-	local dir=$1 expr=$2 want got n
+	local empty=0 dir expr want got n
+	[ "$1" != -e ] || { empty=1; shift; }
+	dir=$1 expr=$2
 	want=$(pf_oracle "$dir" "$expr") || return 1
-	got=$(pf_answer "$dir" "$expr") || return 1
 	n=$(printf '%s' "$want" | grep -c . || true)
+	if [ "$empty" = 1 ] && [ "$n" != 0 ]; then
+		echo "expression: $expr: expected no packets, tcpdump finds $n"
+		return 1
+	elif [ "$empty" = 0 ] && [ "$n" = 0 ]; then
+		echo "expression: $expr: tcpdump finds no packets (pf_same -e if that is expected)"
+		return 1
+	fi
+	got=$(pf_answer "$dir" "$expr") || return 1
 	if [ "$want" != "$got" ]; then
 		echo "expression: $expr"
 		echo "tcpdump: $n packets, pkfind|pkslice: $(printf '%s' "$got" | grep -c . || true) packets"

@@ -29,12 +29,3 @@ pcap_craft() {
 dump_count() {
 	pkindex --dump "$1" | awk -v t="$2" -v v="$3" '$1 == "key" && $2 == t && $3 == v { sub(":", "", $7); print $7; f = 1 } END { if (!f) print 0 }'
 }
-
-# stream_ready PROG: skip while a program is still the placeholder
-stream_ready() {
-	local p
-	for p in "$@"; do
-		grep -q 'not implemented yet' "$PK_BIN/$p" && skip "$p is not implemented yet"
-	done
-	return 0
-}

@@ -69,14 +69,6 @@ pcap_offsets() {
 	}' "$1"
 }
 
-# pkslice_ready: skip unless bin/pkslice is more than the placeholder
-pkslice_ready() {
-	local out
-	command -v pkslice >/dev/null 2>&1 || skip "pkslice is missing: round trip not checked"
-	out=$(pkslice </dev/null 2>&1)
-	case "$out" in *"not implemented"*) skip "pkslice is missing (placeholder): round trip not checked" ;; esac
-}
-
 # gen FILE [pkgen args]: a pkgen capture
 gen() {
 	local f=$1; shift

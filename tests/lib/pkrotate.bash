@@ -50,7 +50,7 @@ archive_text() {
 
 # stream_dump: pk stream on stdin as one line per record (python3 as the
 # independent oracle of the record layout in pk-stream(5)):
-#   header | packet TS CAPLEN [loc ID OFF] | open ID LT SNAP FLAGS PATH
+#   header | packet TS CAPLEN [loc ID OFF] [cut ORIGCAP] | open ID LT SNAP FLAGS PATH
 #   close ID FLAGS PACKETS BYTES FIRST LAST PATH | remove ID PATH | note CODE ID TEXT | stats ... | type N
 stream_dump() {
 	python3 -c '
@@ -63,13 +63,15 @@ while o + 8 <= len(d):
     b = d[o+8:o+n]; o += n
     if t == 1: print("header")
     elif t == 2:
-        ts, cap = struct.unpack_from("<QI", b); a = 32 + (cap + 7) // 8 * 8; loc = ""
+        ts, cap = struct.unpack_from("<QI", b); fl, orig = struct.unpack_from("<II", b, 24)
+        a = 32 + (cap + 7) // 8 * 8; loc = ""
         while a + 4 <= len(b):
             tag, ln = struct.unpack_from("<HH", b, a)
             if tag == 1: fid, _, off = struct.unpack_from("<IIQ", b, a + 4); loc = " loc %d %d" % (fid, off)
             if tag == 0 and ln == 0: break
             a += (4 + ln + 7) // 8 * 8
-        print("packet %d %d%s" % (ts, cap, loc))
+        # PKT_CUT (flag 2): CAP bytes of a packet captured with ORIG are here
+        print("packet %d %d%s%s" % (ts, cap, loc, " cut %d" % orig if fl & 2 else ""))
     elif t == 3: print("open %d %d %d %d %s" % (struct.unpack_from("<IIII", b) + (s(b[16:]),)))
     elif t == 4: print("close %d %d %d %d %d %d %s" % (struct.unpack_from("<IIQQQQ", b) + (s(b[40:]),)))
     elif t == 5: print("remove %d %s" % (struct.unpack_from("<I", b)[0], s(b[8:])))

@@ -1,0 +1,308 @@
+/* dwrite.c - direct, asynchronous pcap writing for pkrotate (dwrite.h). */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "dwrite.h"
+#include "pk.h"
+
+static struct dw_buf *
+filling(struct dwriter *w)
+{
+	return &w->b[(w->head + w->nsealed) % DW_NBUF];
+}
+
+static uint64_t
+align_down(const struct dwriter *w, uint64_t v)
+{
+	return w->dfd >= 0 ? v - v % DW_ALIGN : v;
+}
+
+uint64_t
+dw_tell(const struct dwriter *w)
+{
+	const struct dw_buf *c = &w->b[(w->head + w->nsealed) % DW_NBUF];
+
+	return c->off + c->len;
+}
+
+void
+dw_init(struct dwriter *w, void (*nospace)(void *, const char *), void *arg)
+{
+	int e;
+
+	memset(w, 0, sizeof *w);
+	w->fd = w->dfd = w->efd = -1;
+	w->nospace = nospace;
+	w->arg = arg;
+	for (size_t i = 0; i < DW_NBUF; i++)
+		if ((e = posix_memalign((void **)&w->b[i].mem, DW_ALIGN, DW_BUFSZ)) != 0)
+			errc(EX_OSERR, e, "cannot allocate the write buffers");
+	if ((w->ring = calloc(1, sizeof *w->ring)) == NULL)
+		err(EX_OSERR, "calloc");
+	if ((e = io_uring_queue_init(DW_NBUF, w->ring, 0)) < 0) {
+		warnc(-e, "io_uring is not available: pcap files are written through the page cache");
+		free(w->ring);
+		w->ring = NULL;
+		return;
+	}
+	/* a completion wakes the poll loop, which then writes the tail that makes the file whole */
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) >= 0 && io_uring_register_eventfd(w->ring, w->efd) < 0) {
+		close(w->efd);
+		w->efd = -1;
+	}
+}
+
+void
+dw_free(struct dwriter *w)
+{
+	if (w->ring != NULL) {
+		io_uring_queue_exit(w->ring);
+		free(w->ring);
+	}
+	if (w->efd >= 0)
+		close(w->efd);
+	for (size_t i = 0; i < DW_NBUF; i++)
+		free(w->b[i].mem);
+}
+
+void
+dw_open(struct dwriter *w, int fd, const char *path)
+{
+	w->fd = fd;
+	w->path = path;
+	w->head = w->nsealed = 0;
+	w->inflight = 0;
+	w->whole = 0;
+	w->b[0].off = 0;
+	w->b[0].len = 0;
+	w->dfd = -1;
+	if (w->ring == NULL)
+		return;
+	if ((w->dfd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC)) < 0 && !w->warned_direct) {
+		warn("%s: direct I/O refused: written through the page cache", path);
+		w->warned_direct = 1;
+	}
+}
+
+/*
+ * ENOSPC, EDQUOT: cut what a short write added (back to from, or to the
+ * last whole record when that is further), make room (or pause); the
+ * caller then writes again from from.
+ */
+static void
+no_space(struct dwriter *w, int e, uint64_t from)
+{
+	if (e != ENOSPC && e != EDQUOT)
+		errc(EX_IOERR, e, "cannot write %s", w->path);
+	if (w->whole > from)
+		from = w->whole;
+	if (ftruncate(w->fd, (off_t)from) < 0)
+		err(EX_IOERR, "cannot truncate %s back to %llu bytes", w->path, (unsigned long long)from);
+	w->nospace(w->arg, w->path);
+}
+
+/* write [off, off + len) of the file from p through the page cache */
+static void
+write_buffered(struct dwriter *w, const uint8_t *p, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(w->fd, p + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* the whole of it again: a buffer starts where a record does */
+			no_space(w, n < 0 ? errno : ENOSPC, off);
+			done = 0;
+			continue;
+		}
+		done += (size_t)n;
+	}
+	w->buffered += len;
+}
+
+/*
+ * The head buffer is on disk up to its last aligned boundary: release it.
+ * When no other buffer waits, write its tail too (whole records to the end).
+ */
+static void
+head_done(struct dwriter *w)
+{
+	struct dw_buf *h = &w->b[w->head];
+	uint64_t end = h->off + h->len, a = align_down(w, end);
+
+	if (w->nsealed == 1) {
+		if (end > a)
+			write_buffered(w, h->mem + (a - h->off), (size_t)(end - a), a);
+		w->whole = end;
+	}
+	w->head = (w->head + 1) % DW_NBUF;
+	w->nsealed--;
+}
+
+/* start writing the head buffer, or write it now when it cannot go direct */
+static void
+kick(struct dwriter *w)
+{
+	while (!w->inflight && w->nsealed > 0) {
+		struct dw_buf *h = &w->b[w->head];
+		uint64_t a = align_down(w, h->off + h->len);
+		struct io_uring_sqe *sqe;
+		int e;
+
+		if (w->dfd < 0) {
+			write_buffered(w, h->mem, h->len, h->off);
+			head_done(w);
+			continue;
+		}
+		if (a == h->off) {  /* less than a block: only the tail */
+			head_done(w);
+			continue;
+		}
+		if ((sqe = io_uring_get_sqe(w->ring)) == NULL)
+			errx(EX_SOFTWARE, "io_uring: no submission entry free");
+		w->wlen = (size_t)(a - h->off);
+		io_uring_prep_write(sqe, w->dfd, h->mem, (unsigned)w->wlen, h->off);
+		while ((e = io_uring_submit(w->ring)) == -EINTR || e == -EAGAIN)
+			;
+		if (e < 0)
+			errc(EX_IOERR, -e, "io_uring: cannot submit the write of %s", w->path);
+		w->inflight = 1;
+	}
+}
+
+/* a direct write finished with res (bytes, or -errno) */
+static void
+complete(struct dwriter *w, int res)
+{
+	struct dw_buf *h = &w->b[w->head];
+
+	w->inflight = 0;
+	if (res == -EINVAL || res == -EOPNOTSUPP) {
+		/* the filesystem took O_DIRECT at open but not this write: go buffered for the file */
+		if (!w->warned_direct)
+			warnc(-res, "%s: direct write refused: written through the page cache", w->path);
+		w->warned_direct = 1;
+		close(w->dfd);
+		w->dfd = -1;
+		return;
+	}
+	if (res < 0 || (size_t)res < w->wlen) {
+		/* the head starts on a block boundary the file already reached: cut there, retry */
+		no_space(w, res < 0 ? -res : ENOSPC, h->off);
+		return;
+	}
+	w->direct += (uint64_t)res;
+	head_done(w);
+}
+
+int
+dw_reap(struct dwriter *w, int woken)
+{
+	struct io_uring_cqe *cqe;
+	uint64_t v;
+	int any = woken;
+
+	while (w->inflight && io_uring_peek_cqe(w->ring, &cqe) == 0) {
+		int res = cqe->res;
+
+		io_uring_cqe_seen(w->ring, cqe);
+		complete(w, res);
+		kick(w);
+		any = 1;
+	}
+	if (any && w->efd >= 0)
+		(void)read(w->efd, &v, sizeof v);
+	return w->inflight;
+}
+
+/* wait for the write in flight (or do the next buffered one) */
+static void
+wait_one(struct dwriter *w)
+{
+	struct io_uring_cqe *cqe;
+	int e;
+
+	if (!w->inflight) {
+		kick(w);
+		return;
+	}
+	while ((e = io_uring_wait_cqe(w->ring, &cqe)) == -EINTR)
+		;
+	if (e < 0)
+		errc(EX_IOERR, -e, "io_uring: cannot wait for the write of %s", w->path);
+	e = cqe->res;
+	io_uring_cqe_seen(w->ring, cqe);
+	complete(w, e);
+	kick(w);
+}
+
+/* the buffer being filled is sealed and queued; the next one starts with its tail */
+static void
+seal(struct dwriter *w)
+{
+	struct dw_buf *c = filling(w), *n;
+	uint64_t end = c->off + c->len, start;
+
+	if (end == w->whole || (w->nsealed > 0 && end == w->b[(w->head + w->nsealed - 1) % DW_NBUF].off +
+	    w->b[(w->head + w->nsealed - 1) % DW_NBUF].len))
+		return; /* nothing new since the last seal */
+	/* one buffer always stays free for filling */
+	while (w->nsealed >= DW_NBUF - 1)
+		wait_one(w);
+	c = filling(w);
+	w->nsealed++;
+	n = filling(w);
+	start = align_down(w, end);
+	n->off = start;
+	n->len = (size_t)(end - start);
+	memcpy(n->mem, c->mem + (start - c->off), n->len);
+	kick(w);
+}
+
+uint8_t *
+dw_reserve(struct dwriter *w, size_t n)
+{
+	struct dw_buf *c = filling(w);
+
+	if (n > DW_BUFSZ / 2)
+		errx(EX_SOFTWARE, "a pcap record of %zu bytes", n);
+	if (c->len + n > DW_BUFSZ) {
+		seal(w);
+		c = filling(w);
+	}
+	return c->mem + c->len;
+}
+
+void
+dw_flush(struct dwriter *w, int wait)
+{
+	seal(w);
+	kick(w);
+	while (wait && (w->nsealed > 0 || w->inflight))
+		wait_one(w);
+	if (!wait)
+		(void)dw_reap(w, 0);
+}
+
+uint64_t
+dw_close(struct dwriter *w)
+{
+	uint64_t size;
+
+	dw_flush(w, 1);
+	size = dw_tell(w);
+	if (w->dfd >= 0)
+		close(w->dfd);
+	w->dfd = -1;
+	w->fd = -1;
+	return size;
+}
