@@ -815,3 +815,46 @@ frames() { command tcpdump -r "$1" -nn -t -xx 2>/dev/null | awk '/^[^\t]/ { if (
 	run ip netns exec "$NS_B" pkread -i pkv1 -j 65536
 	assert_failure 64
 }
+
+@test "pkread -j under pk-archive WORKERS=2: two parts, each indexed by its own pkindex, TERM stops all cleanly" {
+	live
+	need_cmd tcpreplay
+	"$PK_TOOLS/pkgen" -n 800 -m tcp,udp,icmp "$T/sent.pcap"
+	cat >"$T/c.conf" <<-EOF
+	ARCHIVE_DIR=$T/arch
+	FIFO=$T/run/ix.fifo
+	PK_USER=
+	WORKERS=2
+	MAX_MB=64
+	EOF
+	run ip netns exec "$NS_B" "$PK_ROOT/scripts/pk-archive" -n -c "$T/c.conf" pkv1
+	echo "$output"
+	assert_line "mkfifo -m 0600 $T/run/ix/w1.fifo"
+	assert_line --regexp "^pkread -q -i pkv1 -s 262144 -j [0-9]+ \| pkrotate -d $T/arch/w1 -o $T/run/ix/w1.fifo .*-M 32 "
+	ip netns exec "$NS_B" "$PK_ROOT/scripts/pk-archive" -c "$T/c.conf" pkv1 2>"$T/err" &
+	CAP=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(in_b awk 'NR > 1' /proc/net/packet | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	ip netns exec "$NS_A" tcpreplay -q --pps 2000 -i pkv0 "$T/sent.pcap" >/dev/null 2>&1
+	sleep 1.5
+	kill -TERM "$CAP"
+	wait "$CAP" || { cat "$T/err"; false; }
+	CAP=
+	cat "$T/err"
+	[ -z "$(find "$T/arch" -name '*.pcap.part')" ]
+	local f n0 n1
+	for f in $(find "$T/arch" -name '*.pcap'); do
+		[ -s "$f.idx" ] || { echo "no index for $f"; false; }
+	done
+	n0=$(pkfind -q -c -d "$T/arch/w0" '')
+	n1=$(pkfind -q -c -d "$T/arch/w1" '')
+	echo "w0 $n0 w1 $n1"
+	[ "$n0" -gt 0 ] && [ "$n1" -gt 0 ]
+	[ $((n0 + n1)) -eq 800 ]
+	diff <(frames "$T/sent.pcap" | sort) <(pkfind -q -d "$T/arch" '' | pkslice | command tcpdump -r - -nn -t -xx 2>/dev/null |
+	    awk '/^[^\t]/ { if (l != "") print l; l = "" } /^\t/ { l = l $0 } END { if (l != "") print l }' | sort)
+}
