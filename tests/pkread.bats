@@ -762,7 +762,6 @@ frames() { command tcpdump -r "$1" -nn -t -xx 2>/dev/null | awk '/^[^\t]/ { if (
 	CAP=
 	kill -INT "$dump"
 	wait "$dump" || true
-	# tcpdump saw everything: what tcpreplay sent, then 60 fragments
 	# tcpdump saw everything: what tcpreplay sent, then the 60 fragments
 	# (and the port-unreachable answers pkv1's stack sent back, a few)
 	local all n0 n1
@@ -785,8 +784,10 @@ frames() { command tcpdump -r "$1" -nn -t -xx 2>/dev/null | awk '/^[^\t]/ { if (
 	run pkfind -c -d "$T/A" 'udp port 9999'
 	assert_line 20
 	# both parts indexed (pkindex -d PART), drops known from both parts' pk-stats.log
-	assert_line --regexp ': 2 files \([0-9] from catalogs, [0-9] indexed, 0 scanned\), 0 gaps, 0 drops; 20 packets$' 
-	# the fragments of one datagram stay in one part (the kernel hashes fragments by addresses)
+	assert_line --regexp ': 2 files \([0-9] from catalogs, [0-9] indexed, 0 scanned\), 0 gaps, 0 drops; 20 packets$'
+	# the fragments of one datagram stay in one part: the kernel hashes every
+	# fragment, the first too, by addresses alone (were the first hashed with
+	# its ports, the twenty source ports would spread the first fragments)
 	for k in 0 1; do
 		command tcpdump -r "$T/w$k.pcap" -nn -v 'host 10.99.0.1 and ip[6:2] & 0x3fff != 0' 2>/dev/null |
 		    grep -o 'id [0-9]*' | sort -u >"$T/ids$k"
