@@ -1,7 +1,6 @@
 /* archive.c - names and listing of the pcap archive (layout in archive.h). */
 #include <dirent.h>
 #include <stdint.h>
-#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -119,16 +118,13 @@ arch_add_file(struct arch_list *l, const char *path, const char *name)
 		return -1;
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? 2 * l->cap : 64;
-		struct arch_file *nv = reallocarray(l->v, ncap, sizeof *nv);
-		if (nv == NULL)
-			err(EX_OSERR, "reallocarray");
+		struct arch_file *nv = xreallocarray(l->v, ncap, sizeof *nv);
 		l->v = nv;
 		l->cap = ncap;
 	}
 	f = &l->v[l->n];
 	memset(f, 0, sizeof *f);
-	if ((f->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(path);
 	f->partial = partial;
 	f->size = (uint64_t)st.st_size;
 	/* unknown times span everything, so time pruning never skips such a file */
@@ -260,11 +256,9 @@ arch_read_folder(const char *path, struct arch_dirlist *l)
 		if (ends_with(n, ARCH_PCAP_SUFFIX ".idx") && len > 4) {
 			if (nidx == cidx) {
 				cidx = cidx ? cidx * 2 : 256;
-				if ((idx = reallocarray(idx, cidx, sizeof *idx)) == NULL)
-					err(EX_OSERR, "reallocarray");
+				idx = xreallocarray(idx, cidx, sizeof *idx);
 			}
-			if ((idx[nidx].name = strndup(n, len - 4)) == NULL)
-				err(EX_OSERR, "strdup");
+			idx[nidx].name = xstrndup(n, len - 4);
 			idx[nidx++].ino = (uint64_t)e->d_ino;
 			continue;
 		}
@@ -272,11 +266,9 @@ arch_read_folder(const char *path, struct arch_dirlist *l)
 			continue;
 		if (l->n == l->cap) {
 			l->cap = l->cap ? l->cap * 2 : 256;
-			if ((l->v = reallocarray(l->v, l->cap, sizeof *l->v)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
 		}
-		if ((l->v[l->n].name = strdup(n)) == NULL)
-			err(EX_OSERR, "strdup");
+		l->v[l->n].name = xstrdup(n);
 		l->v[l->n].ino = (uint64_t)e->d_ino;
 		l->v[l->n].idx_ino = 0;
 		l->v[l->n].partial = partial;
@@ -320,17 +312,13 @@ arch_name_hour(const char *name)
 	return (int)(t / 3600000000000ull % 24);
 }
 
-static int
-has_dotdot(const char *p)
+int
+arch_has_dotdot(const char *p)
 {
-	const char *s = p;
+	size_t n = strlen(p);
 
-	while ((s = strstr(s, "..")) != NULL) {
-		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
-			return 1;
-		s += 2;
-	}
-	return 0;
+	return strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") != NULL ||
+	    (n >= 3 && strcmp(p + n - 3, "/..") == 0);
 }
 
 int
@@ -338,7 +326,7 @@ arch_path_within(const char *path, char *const *roots, size_t nroots)
 {
 	char rp[PATH_MAX], rr[PATH_MAX];
 
-	if (has_dotdot(path) || realpath(path, rp) == NULL)
+	if (arch_has_dotdot(path) || realpath(path, rp) == NULL)
 		return 0;
 	for (size_t i = 0; i < nroots; i++) {
 		size_t n;

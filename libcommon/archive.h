@@ -93,6 +93,8 @@ int arch_name_hour(const char *name);
 /* arch_add_file: append path to l as arch_scan lists it (stat, name times, index); 0 or -1 */
 int arch_add_file(struct arch_list *l, const char *path, const char *name);
 
+/* arch_has_dotdot: 1 if path has a ".." component ("..", "../x", "x/../y", "x/..") */
+int arch_has_dotdot(const char *path);
 /*
  * arch_path_within: 1 if path, resolved with realpath(3), lies under one
  * of roots[0..nroots) (also resolved).  Refuses ".." components outright.

@@ -171,7 +171,7 @@ give_group(const char *path, const char *like)
 	if (stat(like, &ls) < 0 || stat(path, &st) < 0 || st.st_gid == ls.st_gid)
 		return;
 	if (chown(path, (uid_t)-1, ls.st_gid) < 0 && !warned++)
-		warn("unable to give %s the group of %s (%lu)", path, like, (unsigned long)ls.st_gid);
+		warn("cannot give %s the group of %s (%lu)", path, like, (unsigned long)ls.st_gid);
 }
 
 /*

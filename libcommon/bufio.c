@@ -1,5 +1,4 @@
 /* bufio.c - buffered I/O with short-write and EINTR handling. */
-#include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +35,7 @@ bufout_init(struct bufout *o, int fd, size_t cap)
 	memset(o, 0, sizeof *o);
 	o->fd = fd;
 	o->cap = cap ? cap : BUFIO_SIZE;
-	if ((o->buf = malloc(o->cap)) == NULL)
-		err(EX_OSERR, "malloc");
+	o->buf = xmalloc(o->cap);
 }
 
 void
@@ -78,9 +76,7 @@ bufout_reserve(struct bufout *o, size_t n)
 		if (bufout_flush(o) < 0)
 			return NULL;
 		if (n > o->cap) {
-			uint8_t *nb = realloc(o->buf, n);
-			if (nb == NULL)
-				err(EX_OSERR, "realloc");
+			uint8_t *nb = xreallocarray(o->buf, n, 1);
 			o->buf = nb;
 			o->cap = n;
 		}
@@ -123,8 +119,7 @@ bufin_init(struct bufin *in, int fd, size_t cap)
 	memset(in, 0, sizeof *in);
 	in->fd = fd;
 	in->cap = cap ? cap : BUFIO_SIZE;
-	if ((in->buf = malloc(in->cap)) == NULL)
-		err(EX_OSERR, "malloc");
+	in->buf = xmalloc(in->cap);
 }
 
 void
@@ -146,9 +141,7 @@ bufin_fill(struct bufin *in, size_t want)
 			in->off = 0;
 		}
 		if (want > in->cap - in->off) {
-			uint8_t *nb = realloc(in->buf, want + in->off);
-			if (nb == NULL)
-				err(EX_OSERR, "realloc");
+			uint8_t *nb = xreallocarray(in->buf, want + in->off, 1);
 			in->buf = nb;
 			in->cap = want + in->off;
 		}

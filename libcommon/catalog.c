@@ -30,27 +30,15 @@
 
 #include "archive.h"
 #include "bdb.h"
+#include "catalog_format.h"
+#include "crc32.h"
 #include "catalog.h"
+#include "linktype.h"
+#include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "postings.h"
 #include "varint.h"
-
-#define CATK_META     0x00
-#define CATK_UNJUDGED 0xe0
-#define CATK_NOTETHER 0xe1
-#define CATK_SCAN     0xe2
-#define CATK_FILE     0xf1
-#define CATK_TIMES    0xf2
-#define CATK_IVAL     0xf3
-#define CATK_TRAILER  0xff
-#define CAT_MAGIC     "pkcatlg"     /* 8 bytes with the NUL */
-#define CAT_META_LEN  96
-#define CAT_TRAILER_LEN 16
-#define CAT_ENTRY_FIXED 74          /* file entry before the name */
-#define CAT_TIMES_BLOCK 64
-#define CAT_PAGESIZE  4096
-#define CAT_IVAL_CHUNK 512          /* intervals per record */
 
 /* ---- names ---- */
 
@@ -121,8 +109,8 @@ cat_open(const char *path, char *errbuf, size_t errlen)
 	DBT d;
 	int rc;
 
-	if ((c = calloc(1, sizeof *c)) == NULL || (c->path = strdup(path)) == NULL)
-		err(EX_OSERR, "calloc");
+	c = xcalloc(1, sizeof *c);
+	c->path = xstrdup(path);
 	if (bdb_open_ro(path, &c->db, errbuf, errlen) < 0)
 		goto bad;
 	if ((rc = dbget(c->db, mkey, 2, &d)) != 0) {
@@ -131,25 +119,25 @@ cat_open(const char *path, char *errbuf, size_t errlen)
 	}
 	m = d.data;
 	if (d.size != CAT_META_LEN || memcmp(m, CAT_MAGIC, 8) != 0 ||
-	    le32(m + CAT_META_LEN - 4) != crc32_update(0, m, CAT_META_LEN - 4)) {
+	    le32(m + CATM_CRC) != crc32_update(0, m, CATM_CRC)) {
 		cfail(path, errbuf, errlen, "bad metadata", 0);
 		goto bad;
 	}
-	if (le32(m + 8) != CAT_VERSION) {
-		snprintf(errbuf, errlen, "%s: catalog version %u, not %u", path, le32(m + 8), CAT_VERSION);
+	if (le32(m + CATM_VERSION) != CAT_VERSION) {
+		snprintf(errbuf, errlen, "%s: catalog version %u, not %u", path, le32(m + CATM_VERSION), CAT_VERSION);
 		goto bad;
 	}
-	c->h.nfiles = le32(m + 12);
-	c->h.hour = le32(m + 20) == UINT32_MAX ? CAT_WHOLE : (int)le32(m + 20);
-	c->h.min_ns = le64(m + 24);
-	c->h.max_ns = le64(m + 32);
-	c->h.dir_ino = le64(m + 40);
-	c->h.dir_mtime_ns = le64(m + 48);
-	c->h.packets = le64(m + 56);
-	c->h.bytes = le64(m + 64);
-	c->nivalrec = le32(m + 72);
-	c->ntimes = le32(m + 76);
-	c->h.untimed = (le32(m + 16) & 1) != 0;
+	c->h.nfiles = le32(m + CATM_NFILES);
+	c->h.hour = le32(m + CATM_HOUR) == UINT32_MAX ? CAT_WHOLE : (int)le32(m + CATM_HOUR);
+	c->h.min_ns = le64(m + CATM_MIN);
+	c->h.max_ns = le64(m + CATM_MAX);
+	c->h.dir_ino = le64(m + CATM_DIRINO);
+	c->h.dir_mtime_ns = le64(m + CATM_DIRMTIME);
+	c->h.packets = le64(m + CATM_PACKETS);
+	c->h.bytes = le64(m + CATM_BYTES);
+	c->nivalrec = le32(m + CATM_NIVALREC);
+	c->ntimes = le32(m + CATM_NTIMES);
+	c->h.untimed = (le32(m + CATM_FLAGS) & 1) != 0;
 	if ((c->h.hour != CAT_WHOLE && (c->h.hour < 0 || c->h.hour > 23)) || c->h.min_ns > c->h.max_ns ||
 	    c->ntimes != (c->h.nfiles + CAT_TIMES_BLOCK - 1) / CAT_TIMES_BLOCK || c->h.nfiles > UINT32_MAX - 64) {
 		cfail(path, errbuf, errlen, "bad metadata values", 0);
@@ -187,22 +175,22 @@ entry_decode(const uint8_t *p, size_t len, struct cat_file *f)
 
 	if (len < CAT_ENTRY_FIXED + 4 || le32(p + len - 4) != crc32_update(0, p, len - 4))
 		return -1;
-	nl = le16(p + 72);
-	if (nl == 0 || nl >= sizeof f->name || CAT_ENTRY_FIXED + nl + 4 != len || memchr(p + 74, '/', nl) ||
-	    memchr(p + 74, '\0', nl))
+	nl = le16(p + CATE_NAMELEN);
+	if (nl == 0 || nl >= sizeof f->name || CAT_ENTRY_FIXED + nl + 4 != len || memchr(p + CATE_NAME, '/', nl) ||
+	    memchr(p + CATE_NAME, '\0', nl))
 		return -1;
-	f->pcap_size = le64(p);
-	f->pcap_ino = le64(p + 8);
-	f->idx_ino = le64(p + 16);
-	f->idx_size = le64(p + 24);
-	f->packets = le64(p + 32);
-	f->first_ns = le64(p + 40);
-	f->last_ns = le64(p + 48);
-	f->linktype = le32(p + 56);
-	f->snaplen = le32(p + 60);
-	f->flags = le32(p + 64);
-	f->identity = le32(p + 68);
-	memcpy(f->name, p + 74, nl);
+	f->pcap_size = le64(p + CATE_PCAPSIZE);
+	f->pcap_ino = le64(p + CATE_PCAPINO);
+	f->idx_ino = le64(p + CATE_IDXINO);
+	f->idx_size = le64(p + CATE_IDXSIZE);
+	f->packets = le64(p + CATE_PACKETS);
+	f->first_ns = le64(p + CATE_FIRST);
+	f->last_ns = le64(p + CATE_LAST);
+	f->linktype = le32(p + CATE_LINKTYPE);
+	f->snaplen = le32(p + CATE_SNAPLEN);
+	f->flags = le32(p + CATE_FLAGS);
+	f->identity = le32(p + CATE_IDENTITY);
+	memcpy(f->name, p + CATE_NAME, nl);
 	f->name[nl] = '\0';
 	return f->first_ns > f->last_ns ? -1 : 0;
 }
@@ -212,21 +200,21 @@ entry_encode(const struct cat_file *f, uint8_t *p)
 {
 	size_t nl = strlen(f->name);
 
-	put64(p, f->pcap_size);
-	put64(p + 8, f->pcap_ino);
-	put64(p + 16, f->idx_ino);
-	put64(p + 24, f->idx_size);
-	put64(p + 32, f->packets);
-	put64(p + 40, f->first_ns);
-	put64(p + 48, f->last_ns);
-	put32(p + 56, f->linktype);
-	put32(p + 60, f->snaplen);
-	put32(p + 64, f->flags);
-	put32(p + 68, f->identity);
-	put16(p + 72, (uint16_t)nl);
-	memcpy(p + 74, f->name, nl);
-	put32(p + 74 + nl, crc32_update(0, p, 74 + nl));
-	return 74 + nl + 4;
+	put64(p + CATE_PCAPSIZE, f->pcap_size);
+	put64(p + CATE_PCAPINO, f->pcap_ino);
+	put64(p + CATE_IDXINO, f->idx_ino);
+	put64(p + CATE_IDXSIZE, f->idx_size);
+	put64(p + CATE_PACKETS, f->packets);
+	put64(p + CATE_FIRST, f->first_ns);
+	put64(p + CATE_LAST, f->last_ns);
+	put32(p + CATE_LINKTYPE, f->linktype);
+	put32(p + CATE_SNAPLEN, f->snaplen);
+	put32(p + CATE_FLAGS, f->flags);
+	put32(p + CATE_IDENTITY, f->identity);
+	put16(p + CATE_NAMELEN, (uint16_t)nl);
+	memcpy(p + CATE_NAME, f->name, nl);
+	put32(p + CATE_NAME + nl, crc32_update(0, p, CATE_NAME + nl));
+	return CATE_NAME + nl + 4;
 }
 
 int
@@ -260,8 +248,7 @@ cat_files(struct catalog *c, struct cat_file **out, char *errbuf, size_t errlen)
 	int rc;
 
 	*out = NULL;
-	if ((v = reallocarray(NULL, (size_t)c->h.nfiles + 1, sizeof *v)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	v = xreallocarray(NULL, (size_t)c->h.nfiles + 1, sizeof *v);
 	if ((rc = c->db->cursor(c->db, NULL, &cur, 0)) != 0) {
 		free(v);
 		return cfail(c->path, errbuf, errlen, "cursor", rc);
@@ -456,7 +443,7 @@ cat_verify(struct catalog *c, char *errbuf, size_t errlen)
 	rc = cur->get(cur, &k, &d, DB_LAST);
 	t = d.data;
 	if (rc != 0 || k.size != 1 || ((uint8_t *)k.data)[0] != CATK_TRAILER || d.size != CAT_TRAILER_LEN ||
-	    le32(t + 12) != crc32_update(0, t, 12) || le32(t + 8) != c->metacrc) {
+	    le32(t + CATT_CRC) != crc32_update(0, t, CATT_CRC) || le32(t + CATT_METACRC) != c->metacrc) {
 		cur->close(cur);
 		return cfail(c->path, errbuf, errlen, "bad trailer", rc == DB_NOTFOUND ? 0 : rc);
 	}
@@ -572,10 +559,8 @@ struct cat_builder {
 struct cat_builder *
 catb_new(void)
 {
-	struct cat_builder *b = calloc(1, sizeof *b);
+	struct cat_builder *b = xcalloc(1, sizeof *b);
 
-	if (b == NULL)
-		err(EX_OSERR, "calloc");
 	return b;
 }
 
@@ -604,23 +589,12 @@ catb_count(const struct cat_builder *b)
 	return b->n;
 }
 
-int
-catb_has(const struct cat_builder *b, const char *name)
-{
-	for (uint32_t i = 0; i < b->n; i++)
-		if (strcmp(b->f[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
 static struct cat_file *
 new_file(struct cat_builder *b)
 {
 	if (b->n == b->cap) {
 		uint32_t nc = b->cap ? b->cap * 2 : 64;
-		struct cat_file *nf = reallocarray(b->f, nc, sizeof *nf);
-		if (nf == NULL)
-			err(EX_OSERR, "reallocarray");
+		struct cat_file *nf = xreallocarray(b->f, nc, sizeof *nf);
 		b->f = nf;
 		b->cap = nc;
 	}
@@ -635,9 +609,7 @@ add_pair(struct cat_builder *b, int tag, const uint8_t *val, size_t vlen)
 
 	if (b->np == b->pcap) {
 		size_t nc = b->pcap ? b->pcap * 2 : 4096;
-		struct pair *np = reallocarray(b->p, nc, sizeof *np);
-		if (np == NULL)
-			err(EX_OSERR, "reallocarray");
+		struct pair *np = xreallocarray(b->p, nc, sizeof *np);
 		b->p = np;
 		b->pcap = nc;
 	}
@@ -739,7 +711,7 @@ catb_add_file(struct cat_builder *b, const char *folder, const char *name, char 
 	}
 	if (!query_judged(f->linktype, f->snaplen))
 		add_pair(b, CATK_UNJUDGED, &one, 1);
-	if (f->linktype != 1)
+	if (f->linktype != LINKTYPE_MAC)
 		add_pair(b, CATK_NOTETHER, &one, 1);
 	return 0;
 }
@@ -751,13 +723,11 @@ catb_add_catalog(struct cat_builder *b, struct catalog *c, int (*keep)(void *, c
 	struct csrc *s;
 	struct cat_file f;
 
-	if ((s = reallocarray(b->src, b->nsrc + 1, sizeof *b->src)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	s = xreallocarray(b->src, b->nsrc + 1, sizeof *b->src);
 	b->src = s;
 	s = &b->src[b->nsrc];
 	s->c = c;
-	if ((s->map = reallocarray(NULL, (size_t)c->h.nfiles + 1, sizeof *s->map)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	s->map = xreallocarray(NULL, (size_t)c->h.nfiles + 1, sizeof *s->map);
 	for (uint32_t i = 0; i < c->h.nfiles; i++) {
 		s->map[i] = UINT32_MAX;
 		if (cat_file(c, i, &f, errbuf, errlen) < 0) {
@@ -831,9 +801,7 @@ push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 256;
-		uint32_t *nv = reallocarray(*v, nc, sizeof *nv);
-		if (nv == NULL)
-			err(EX_OSERR, "reallocarray");
+		uint32_t *nv = xreallocarray(*v, nc, sizeof *nv);
 		*v = nv;
 		*cap = nc;
 	}
@@ -844,12 +812,10 @@ static int
 write_lists(struct cat_builder *b, struct pl_out *w, char *errbuf, size_t errlen)
 {
 	size_t ns = b->nsrc + 1, nl = 0, lcap = 0;
-	struct head *h = calloc(ns, sizeof *h);
+	struct head *h = xcalloc(ns, sizeof *h);
 	uint32_t *list = NULL;
 	int rc = 0, curtag = -1;
 
-	if (h == NULL)
-		err(EX_OSERR, "calloc");
 	for (size_t s = 0; s < b->nsrc && rc == 0; s++)
 		if (pl_iter_open(&h[s].it, b->src[s].c->db, cat_taglen, cat_rle, b->src[s].c->h.nfiles) != 0 ||
 		    src_next(b, s, &h[s]) < 0)
@@ -935,8 +901,7 @@ write_tables(struct cat_builder *b, struct pl_out *w, struct ival *iv, size_t ni
 
 	if (cap < (size_t)CAT_IVAL_CHUNK * 2 * VARINT_MAX + VARINT_MAX)
 		cap = (size_t)CAT_IVAL_CHUNK * 2 * VARINT_MAX + VARINT_MAX;
-	if ((buf = malloc(cap)) == NULL)
-		err(EX_OSERR, "malloc");
+	buf = xmalloc(cap);
 	key[0] = CATK_FILE;
 	for (uint32_t i = 0; i < b->n && rc == 0; i++) {
 		putbe32(key + 1, i);
@@ -985,8 +950,7 @@ intervals(const struct cat_builder *b, struct ival **out)
 	struct ival *iv;
 	size_t n = 0, m = 0;
 
-	if ((iv = reallocarray(NULL, (size_t)b->n + 1, sizeof *iv)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	iv = xreallocarray(NULL, (size_t)b->n + 1, sizeof *iv);
 	for (uint32_t i = 0; i < b->n; i++)
 		if (!(b->f[i].flags & CATF_NOTIME) && (b->f[i].packets || (b->f[i].flags & CATF_SCAN))) {
 			iv[n].lo = b->f[i].first_ns;
@@ -1040,19 +1004,19 @@ catb_write(struct cat_builder *b, const char *path, int hour, uint64_t dir_ino, 
 	niv = intervals(b, &iv);
 	memset(meta, 0, sizeof meta);
 	memcpy(meta, CAT_MAGIC, 8);
-	put32(meta + 8, CAT_VERSION);
-	put32(meta + 12, b->n);
-	put32(meta + 16, untimed ? 1 : 0);
-	put32(meta + 20, hour == CAT_WHOLE ? UINT32_MAX : (uint32_t)hour);
-	put64(meta + 24, mn);
-	put64(meta + 32, mx);
-	put64(meta + 40, dir_ino);
-	put64(meta + 48, dir_mtime_ns);
-	put64(meta + 56, packets);
-	put64(meta + 64, bytes);
-	put32(meta + 72, (uint32_t)((niv + CAT_IVAL_CHUNK - 1) / CAT_IVAL_CHUNK));
-	put32(meta + 76, (b->n + CAT_TIMES_BLOCK - 1) / CAT_TIMES_BLOCK);
-	put32(meta + CAT_META_LEN - 4, crc32_update(0, meta, CAT_META_LEN - 4));
+	put32(meta + CATM_VERSION, CAT_VERSION);
+	put32(meta + CATM_NFILES, b->n);
+	put32(meta + CATM_FLAGS, untimed ? 1 : 0);
+	put32(meta + CATM_HOUR, hour == CAT_WHOLE ? UINT32_MAX : (uint32_t)hour);
+	put64(meta + CATM_MIN, mn);
+	put64(meta + CATM_MAX, mx);
+	put64(meta + CATM_DIRINO, dir_ino);
+	put64(meta + CATM_DIRMTIME, dir_mtime_ns);
+	put64(meta + CATM_PACKETS, packets);
+	put64(meta + CATM_BYTES, bytes);
+	put32(meta + CATM_NIVALREC, (uint32_t)((niv + CAT_IVAL_CHUNK - 1) / CAT_IVAL_CHUNK));
+	put32(meta + CATM_NTIMES, (b->n + CAT_TIMES_BLOCK - 1) / CAT_TIMES_BLOCK);
+	put32(meta + CATM_CRC, crc32_update(0, meta, CATM_CRC));
 	if (bdb_create(&o, path, CAT_PAGESIZE, errbuf, errlen) < 0) {
 		free(iv);
 		return -1;
@@ -1064,9 +1028,9 @@ catb_write(struct cat_builder *b, const char *path, int hour, uint64_t dir_ino, 
 	rc = pl_put(&w, mkey, 2, meta, sizeof meta) == 0 && write_lists(b, &w, errbuf, errlen) == 0 &&
 	    write_tables(b, &w, iv, niv) == 0 ? 0 : -1;
 	if (rc == 0) {
-		put64(tr, w.records);
-		put32(tr + 8, crc32_update(0, meta, sizeof meta));
-		put32(tr + 12, crc32_update(0, tr, 12));
+		put64(tr + CATT_RECORDS, w.records);
+		put32(tr + CATT_METACRC, crc32_update(0, meta, sizeof meta));
+		put32(tr + CATT_CRC, crc32_update(0, tr, CATT_CRC));
 		rc = pl_put(&w, tkey, 1, tr, sizeof tr);
 	}
 	pl_free(&w);

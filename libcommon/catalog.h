@@ -121,8 +121,6 @@ int catb_add_catalog(struct cat_builder *b, struct catalog *c, int (*keep)(void 
 uint32_t catb_count(const struct cat_builder *b);
 /* catb_folder: the folder catalogued: the catalog gets its group (the archive's) */
 void catb_folder(struct cat_builder *b, const char *folder);
-/* catb_has: 1 if a file of that name was added */
-int catb_has(const struct cat_builder *b, const char *name);
 /*
  * catb_write: the catalog into path through path.tmp.PID (fsync, rename,
  * directory fsync).  hour: 0..23 or CAT_WHOLE; dir_ino/dir_mtime_ns: the

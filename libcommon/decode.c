@@ -40,7 +40,9 @@
  */
 #include <string.h>
 
+#include "decode.h"
 #include "fields.h"
+#include "linktype.h"
 #include "pk.h"
 
 #define ET_IP4   0x0800
@@ -373,71 +375,47 @@ decode_rawip(const uint8_t *data, uint32_t off, uint32_t caplen, int ver, struct
 void
 decode_packet(uint32_t linktype, const uint8_t *data, uint32_t caplen, struct pk_fields *f)
 {
+	const struct linktype *lt = linktype_find(linktype);
 	uint32_t af;
 
 	memset(f, 0, sizeof *f);
 	/* offsets are kept in 16 bits; nothing we decode lies beyond 64 KiB */
 	if (caplen > 65535)
 		caplen = 65535;
-	switch (linktype) {
-	case 1: /* EN10MB */
+	if (lt == NULL)
+		return;
+	switch (lt->frame) {
+	case LTF_NONE:
+		return;
+	case LTF_ETHER:
 		/* BPF's "ether host" needs only the 12 address bytes */
 		if (caplen >= 12) {
 			memcpy(f->mac_dst, data, 6);
 			memcpy(f->mac_src, data + 6, 6);
 			f->present |= FLD_ETH;
 		}
-		if (caplen < 14) {
+		/* FALLTHROUGH */
+	case LTF_ETHERTYPE:
+		if (caplen < lt->hdrlen) {
 			f->present |= FLD_TRUNC;
 			return;
 		}
-		decode_ethertype(data, 14, caplen, be16(data + 12), f);
+		decode_ethertype(data, lt->hdrlen, caplen, be16(data + lt->arg), f);
 		return;
-	case 113: /* LINUX_SLL: 16-byte header, protocol at 14 */
-		if (caplen < 16) {
-			f->present |= FLD_TRUNC;
-			return;
-		}
-		decode_ethertype(data, 16, caplen, be16(data + 14), f);
+	case LTF_RAWIP:
+		decode_rawip(data, 0, caplen, lt->arg, f);
 		return;
-	case 276: /* LINUX_SLL2: 20-byte header, protocol at 0 */
-		if (caplen < 20) {
-			f->present |= FLD_TRUNC;
-			return;
-		}
-		decode_ethertype(data, 20, caplen, be16(data), f);
-		return;
-	case 101: /* RAW */
-	case 12:  /* DLT_RAW on OpenBSD */
-	case 14:  /* DLT_RAW on some BSDs */
-		decode_rawip(data, 0, caplen, 0, f);
-		return;
-	case 228: /* IPV4 */
-		decode_rawip(data, 0, caplen, 4, f);
-		return;
-	case 229: /* IPV6 */
-		decode_rawip(data, 0, caplen, 6, f);
-		return;
-	case 9:   /* PPP: optional ff 03, then the protocol */
-	case 50:  /* PPP_HDLC */
+	case LTF_PPP_HDLC:
 		if (caplen >= 2 && data[0] == 0xff && data[1] == 0x03)
 			decode_ppp(data, 2, caplen, f);
 		else
 			decode_ppp(data, 0, caplen, f);
 		return;
-	case 51:  /* PPP_ETHER: PPPoE session header without Ethernet */
-		decode_ppp(data, 6, caplen, f);
+	case LTF_PPP:
+		decode_ppp(data, lt->arg, caplen, f);
 		return;
-	case 104: /* C_HDLC: address, control, ethertype */
-		if (caplen < 4) {
-			f->present |= FLD_TRUNC;
-			return;
-		}
-		decode_ethertype(data, 4, caplen, be16(data + 2), f);
-		return;
-	case 0:   /* NULL: AF in host byte order */
-	case 108: /* LOOP: AF in network byte order */
-		if (caplen < 4) {
+	case LTF_AF:
+		if (caplen < lt->hdrlen) {
 			f->present |= FLD_TRUNC;
 			return;
 		}
@@ -446,9 +424,9 @@ decode_packet(uint32_t linktype, const uint8_t *data, uint32_t caplen, struct pk
 		if (af > 0xffff)
 			af = be32(data);
 		if (af == 2)
-			decode_rawip(data, 4, caplen, 4, f);
+			decode_rawip(data, lt->hdrlen, caplen, 4, f);
 		else if (af == 24 || af == 28 || af == 30)
-			decode_rawip(data, 4, caplen, 6, f);
+			decode_rawip(data, lt->hdrlen, caplen, 6, f);
 		return;
 	}
 }

@@ -68,11 +68,4 @@ void fields_encode(const struct pk_fields *f, uint8_t out[FIELDS_WIRELEN]);
 /* fields_decode: 0, or -1 if len is too short. */
 int fields_decode(const uint8_t *in, size_t len, struct pk_fields *f);
 
-/*
- * decode_packet: decode the headers of one packet of the given link type
- * (LINKTYPE_* values as in pcap files).  Always returns; f->present says
- * how far it got.
- */
-void decode_packet(uint32_t linktype, const uint8_t *data, uint32_t caplen, struct pk_fields *f);
-
 #endif

@@ -19,10 +19,7 @@ hook_run(const char *cmd, const char *path)
 	pid_t pid;
 	int st, fd;
 
-	if (asprintf(&script, "%s \"$1\"", cmd) < 0) {
-		warn("-z %s", cmd);
-		return -1;
-	}
+	script = xasprintf("%s \"$1\"", cmd);
 	snprintf(name, sizeof name, "%s-hook", pk_progname);
 	if ((pid = fork()) < 0) {
 		warn("fork for -z %s", cmd);

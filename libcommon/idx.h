@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "fields.h"
+#include "ordset.h"
 
 #define IDX_SUFFIX ".idx"
 #define IDX_VERSION 2
@@ -56,23 +57,6 @@ struct idx_meta {
 	uint64_t first_ns, last_ns;   /* smallest and largest packet time (not file order) */
 	int nsec;
 };
-
-/* ---- a set of packet ordinals, as a bitmap over [0, n) ---- */
-struct ordset {
-	uint64_t *w;
-	uint32_t n;
-};
-void ordset_init(struct ordset *s, uint32_t n);   /* all clear */
-void ordset_fill(struct ordset *s);               /* all set */
-void ordset_free(struct ordset *s);
-static inline void ordset_add(struct ordset *s, uint32_t i) { s->w[i >> 6] |= 1ull << (i & 63); }
-static inline int ordset_has(const struct ordset *s, uint32_t i) { return (s->w[i >> 6] >> (i & 63)) & 1; }
-void ordset_and(struct ordset *a, const struct ordset *b);
-void ordset_or(struct ordset *a, const struct ordset *b);
-void ordset_not(struct ordset *a);
-uint64_t ordset_count(const struct ordset *s);
-/* ordset_next: first member >= from, or UINT32_MAX */
-uint32_t ordset_next(const struct ordset *s, uint32_t from);
 
 /* ---- building ---- */
 struct idx_builder;

@@ -14,7 +14,6 @@
  * temporary Berkeley DB file that is synced and renamed into place.
  */
 #include <db.h>
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,13 +23,37 @@
 #include <unistd.h>
 
 #include "bdb.h"
+#include "crc32.h"
+#include "decode.h"
 #include "idx.h"
+#include "idx_format.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "postings.h"
 #include "varint.h"
 
-#define TUPLE_LEN 64
+/*
+ * A flow tuple: the indexed fields of a packet in a fixed byte layout,
+ * unused bytes zero, so that equal flows are equal bytes (in memory only:
+ * the file holds the keys tuple_keys makes of it).
+ */
+enum {
+	TUP_PRESENT = 0,     /* be16: the FLD_ bits the tuple holds */
+	TUP_MAC_SRC = 2,     /* 6 */
+	TUP_MAC_DST = 8,     /* 6 */
+	TUP_NVLAN = 14,      /* 1: VLAN tags held */
+	TUP_PROTO = 15,      /* 1 */
+	TUP_VLAN = 16,       /* be16 each, FLD_MAXVLAN of them */
+	TUP_ETHERTYPE = 24,  /* be16 */
+	TUP_SPORT = 26,      /* be16 */
+	TUP_DPORT = 28,      /* be16 */
+	TUP_IPVER = 30,      /* 1: 4 (also ARP) or 6, 0 none */
+	TUP_UNSURE = 31,     /* 1: fields_unsure, or 1 if nothing was decoded */
+	TUP_SRC = 32,        /* 4 or 16 */
+	TUP_DST = 48,        /* 4 or 16 */
+	TUPLE_LEN = 64
+};
+_Static_assert(TUP_VLAN + 2 * FLD_MAXVLAN <= TUP_ETHERTYPE, "the VLAN tags fit the tuple");
 #define TABLE_BLOCK 64           /* packets per packet-table record */
 #define IDX_SMALL_FILE 4096      /* packets: below this, 1 KiB pages */
 
@@ -61,44 +84,44 @@ struct idx_builder {
 	uint64_t badoff;
 };
 
-/* a flow tuple: the indexed fields in a fixed byte layout, unused bytes zero */
+/* the tuple of f (NULL: nothing decoded) */
 static void
 tuple_make(const struct pk_fields *f, uint8_t t[TUPLE_LEN])
 {
 	memset(t, 0, TUPLE_LEN);
 	if (f == NULL) {
-		t[31] = 1;       /* nothing decoded: unsure */
+		t[TUP_UNSURE] = 1;       /* nothing decoded: unsure */
 		return;
 	}
-	putbe16(t, (uint16_t)(f->present & (FLD_ETH | FLD_VLAN | FLD_ETHERTYPE | FLD_IP4 | FLD_IP6 |
+	putbe16(t + TUP_PRESENT, (uint16_t)(f->present & (FLD_ETH | FLD_VLAN | FLD_ETHERTYPE | FLD_IP4 | FLD_IP6 |
 	    FLD_ARP | FLD_PROTO | FLD_PORTS)));
 	if (f->present & FLD_ETH) {
-		memcpy(t + 2, f->mac_src, 6);
-		memcpy(t + 8, f->mac_dst, 6);
+		memcpy(t + TUP_MAC_SRC, f->mac_src, 6);
+		memcpy(t + TUP_MAC_DST, f->mac_dst, 6);
 	}
 	if (f->present & FLD_VLAN) {
 		int nv = f->nvlan < FLD_MAXVLAN ? f->nvlan : FLD_MAXVLAN;
-		t[14] = (uint8_t)nv;
+		t[TUP_NVLAN] = (uint8_t)nv;
 		for (int i = 0; i < nv; i++)
-			putbe16(t + 16 + 2 * i, f->vlan[i]);
+			putbe16(t + TUP_VLAN + 2 * i, f->vlan[i]);
 	}
 	if (f->present & FLD_PROTO)
-		t[15] = f->proto;
+		t[TUP_PROTO] = f->proto;
 	if (f->present & FLD_ETHERTYPE)
-		putbe16(t + 24, f->ethertype);
+		putbe16(t + TUP_ETHERTYPE, f->ethertype);
 	if (f->present & FLD_PORTS) {
-		putbe16(t + 26, f->sport);
-		putbe16(t + 28, f->dport);
+		putbe16(t + TUP_SPORT, f->sport);
+		putbe16(t + TUP_DPORT, f->dport);
 	}
-	t[31] = (uint8_t)fields_unsure(f);
+	t[TUP_UNSURE] = (uint8_t)fields_unsure(f);
 	if (f->present & (FLD_IP4 | FLD_ARP)) {
-		t[30] = 4;
-		memcpy(t + 32, f->src, 4);
-		memcpy(t + 48, f->dst, 4);
+		t[TUP_IPVER] = 4;
+		memcpy(t + TUP_SRC, f->src, 4);
+		memcpy(t + TUP_DST, f->dst, 4);
 	} else if (f->present & FLD_IP6) {
-		t[30] = 6;
-		memcpy(t + 32, f->src, 16);
-		memcpy(t + 48, f->dst, 16);
+		t[TUP_IPVER] = 6;
+		memcpy(t + TUP_SRC, f->src, 16);
+		memcpy(t + TUP_DST, f->dst, 16);
 	}
 }
 
@@ -111,35 +134,35 @@ struct key {
 static int
 tuple_keys(const uint8_t t[TUPLE_LEN], uint32_t flow, int want, struct key *out)
 {
-	uint16_t pres = be16(t);
+	uint16_t pres = be16(t + TUP_PRESENT);
 	int n = 0;
 
 #define KEY(tag, src, len) do { if (want && want != (tag)) break; \
 	memset(&out[n], 0, sizeof out[n]); out[n].k[0] = (tag); \
 	memcpy(out[n].k + 1, (src), (len)); out[n].flow = flow; n++; } while (0)
 	if (pres & FLD_ETH) {
-		KEY(IDX_MAC_SRC, t + 2, 6);
-		KEY(IDX_MAC_DST, t + 8, 6);
+		KEY(IDX_MAC_SRC, t + TUP_MAC_SRC, 6);
+		KEY(IDX_MAC_DST, t + TUP_MAC_DST, 6);
 	}
-	for (int i = 0; i < t[14]; i++)
-		KEY(IDX_VLAN, t + 16 + 2 * i, 2);
+	for (int i = 0; i < t[TUP_NVLAN]; i++)
+		KEY(IDX_VLAN, t + TUP_VLAN + 2 * i, 2);
 	if (pres & FLD_ETHERTYPE)
-		KEY(IDX_ETHERTYPE, t + 24, 2);
-	if (t[30] == 4) {
-		KEY(IDX_IP4_SRC, t + 32, 4);
-		KEY(IDX_IP4_DST, t + 48, 4);
-	} else if (t[30] == 6) {
-		KEY(IDX_IP6_SRC, t + 32, 16);
-		KEY(IDX_IP6_DST, t + 48, 16);
+		KEY(IDX_ETHERTYPE, t + TUP_ETHERTYPE, 2);
+	if (t[TUP_IPVER] == 4) {
+		KEY(IDX_IP4_SRC, t + TUP_SRC, 4);
+		KEY(IDX_IP4_DST, t + TUP_DST, 4);
+	} else if (t[TUP_IPVER] == 6) {
+		KEY(IDX_IP6_SRC, t + TUP_SRC, 16);
+		KEY(IDX_IP6_DST, t + TUP_DST, 16);
 	}
 	if (pres & FLD_PROTO)
-		KEY(IDX_PROTO, t + 15, 1);
+		KEY(IDX_PROTO, t + TUP_PROTO, 1);
 	if (pres & FLD_PORTS) {
-		KEY(IDX_PORT_SRC, t + 26, 2);
-		KEY(IDX_PORT_DST, t + 28, 2);
+		KEY(IDX_PORT_SRC, t + TUP_SPORT, 2);
+		KEY(IDX_PORT_DST, t + TUP_DPORT, 2);
 	}
-	if (t[31])
-		KEY(IDX_UNSURE, t + 31, 1);
+	if (t[TUP_UNSURE])
+		KEY(IDX_UNSURE, t + TUP_UNSURE, 1);
 #undef KEY
 	return n;
 }
@@ -177,27 +200,22 @@ tuple_hash(const uint8_t *t)
 struct idx_builder *
 idxb_new(uint32_t linktype, uint32_t snaplen, int nsec)
 {
-	struct idx_builder *b = calloc(1, sizeof *b);
+	struct idx_builder *b = xcalloc(1, sizeof *b);
 
-	if (b == NULL)
-		err(EX_OSERR, "calloc");
 	b->linktype = linktype;
 	b->snaplen = snaplen;
 	b->nsec = nsec;
 	b->first = UINT64_MAX;
 	b->htcap = 1024;
-	if ((b->ht = calloc(b->htcap, sizeof *b->ht)) == NULL)
-		err(EX_OSERR, "calloc");
+	b->ht = xcalloc(b->htcap, sizeof *b->ht);
 	return b;
 }
 
 static void
 ht_grow(struct idx_builder *b)
 {
-	uint32_t ncap = b->htcap * 2, *nh = calloc(ncap, sizeof *nh);
+	uint32_t ncap = b->htcap * 2, *nh = xcalloc(ncap, sizeof *nh);
 
-	if (nh == NULL)
-		err(EX_OSERR, "calloc");
 	for (uint32_t f = 0; f < b->nflows; f++) {
 		uint32_t i = tuple_hash(b->tuple[f]) & (ncap - 1);
 		while (nh[i])
@@ -221,9 +239,7 @@ flow_of(struct idx_builder *b, const uint8_t t[TUPLE_LEN])
 	}
 	if (b->nflows == b->flowcap) {
 		uint32_t nc = b->flowcap ? b->flowcap * 2 : 256;
-		void *nt = reallocarray(b->tuple, nc, TUPLE_LEN);
-		if (nt == NULL)
-			err(EX_OSERR, "reallocarray");
+		void *nt = xreallocarray(b->tuple, nc, TUPLE_LEN);
 		b->tuple = nt;
 		b->flowcap = nc;
 	}
@@ -266,17 +282,13 @@ table_flush(struct idx_builder *b)
 		return;
 	if (b->tablen + (size_t)(b->pn + 1) * 2 * VARINT_MAX + 3 * VARINT_MAX > b->tabcap) {
 		size_t nc = b->tabcap ? b->tabcap * 2 : 65536;
-		uint8_t *nt = realloc(b->tab, nc);
-		if (nt == NULL)
-			err(EX_OSERR, "realloc");
+		uint8_t *nt = xreallocarray(b->tab, nc, 1);
 		b->tab = nt;
 		b->tabcap = nc;
 	}
 	if (b->nblk == b->blkcap) {
 		size_t nc = b->blkcap ? b->blkcap * 2 : 256;
-		size_t *nb = reallocarray(b->blk, nc, sizeof *nb);
-		if (nb == NULL)
-			err(EX_OSERR, "reallocarray");
+		size_t *nb = xreallocarray(b->blk, nc, sizeof *nb);
 		b->blk = nb;
 		b->blkcap = nc;
 	}
@@ -312,9 +324,7 @@ idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen
 
 	if (b->n == b->cap) {
 		uint64_t nc = b->cap ? b->cap * 2 : 4096;
-		uint32_t *nf = reallocarray(b->flow, nc, sizeof *nf);
-		if (nf == NULL)
-			err(EX_OSERR, "reallocarray");
+		uint32_t *nf = xreallocarray(b->flow, nc, sizeof *nf);
 		b->flow = nf;
 		b->cap = nc;
 	}
@@ -423,10 +433,9 @@ write_keys(struct idx_builder *b, struct pl_out *w)
 	int rc = 0;
 
 	/* one tag at a time: memory for the pairs of one tag only (VLAN: up to 4 per flow) */
-	if ((keys = reallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *keys)) == NULL ||
-	    (tmp = reallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *tmp)) == NULL ||
-	    (flows = reallocarray(NULL, (size_t)b->nflows + 1, sizeof *flows)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	keys = xreallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *keys);
+	tmp = xreallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *tmp);
+	flows = xreallocarray(NULL, (size_t)b->nflows + 1, sizeof *flows);
 	for (int tag = 1; tag <= IDX_TAG_MAX && rc == 0; tag++) {
 		nk = 0;
 		for (uint32_t f = 0; f < b->nflows; f++) {
@@ -461,9 +470,8 @@ write_flows(struct idx_builder *b, struct pl_out *w)
 	uint32_t *start, *ord;
 	int rc = 0;
 
-	if ((start = calloc((size_t)b->nflows + 1, sizeof *start)) == NULL ||
-	    (ord = reallocarray(NULL, b->n + 1, sizeof *ord)) == NULL)
-		err(EX_OSERR, "calloc");
+	start = xcalloc((size_t)b->nflows + 1, sizeof *start);
+	ord = xreallocarray(NULL, b->n + 1, sizeof *ord);
 	for (uint64_t i = 0; i < b->n; i++)
 		start[b->flow[i] + 1]++;
 	for (uint32_t f = 0; f < b->nflows; f++)
@@ -526,9 +534,9 @@ write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t 
 	if (pl_put(w, mkey, 2, meta, sizeof meta) < 0 || write_keys(b, w) < 0 || write_flows(b, w) < 0 ||
 	    write_table(b, w) < 0)
 		return -1;
-	put64(tr, w->records);
-	put32(tr + 8, crc32_update(0, meta, sizeof meta));
-	put32(tr + 12, crc32_update(0, tr, 12));
+	put64(tr + IDXT_RECORDS, w->records);
+	put32(tr + IDXT_METACRC, crc32_update(0, meta, sizeof meta));
+	put32(tr + IDXT_CRC, crc32_update(0, tr, IDXT_CRC));
 	return pl_put(w, tkey, 1, tr, sizeof tr);
 }
 

@@ -19,7 +19,10 @@
 #include <unistd.h>
 
 #include "bdb.h"
+#include "crc32.h"
 #include "idx.h"
+#include "idx_format.h"
+#include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "postings.h"
@@ -87,8 +90,8 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 	DBT d;
 	int rc;
 
-	if ((x = calloc(1, sizeof *x)) == NULL || (x->path = strdup(idx_path)) == NULL)
-		err(EX_OSERR, "calloc");
+	x = xcalloc(1, sizeof *x);
+	x->path = xstrdup(idx_path);
 	x->cblock = UINT32_MAX;
 	if (bdb_open_ro(idx_path, &x->db, errbuf, errlen) < 0) {
 		if (errno != ENOENT)
@@ -166,11 +169,11 @@ check_trailer(struct idx *x, char *errbuf, size_t errlen)
 	}
 	t = d.data;
 	if (k.size != 1 || ((uint8_t *)k.data)[0] != IDXK_TRAILER || d.size != IDX_TRAILER_LEN ||
-	    le32(t + 12) != crc32_update(0, t, 12) || le32(t + 8) != x->metacrc) {
+	    le32(t + IDXT_CRC) != crc32_update(0, t, IDXT_CRC) || le32(t + IDXT_METACRC) != x->metacrc) {
 		c->close(c);
 		return fail(x, errbuf, errlen, "bad trailer", 0);
 	}
-	x->records = le64(t);
+	x->records = le64(t + IDXT_RECORDS);
 	c->close(c);
 	return 0;
 }
@@ -625,8 +628,9 @@ print_value(FILE *out, int tag, const uint8_t *v)
 	}
 }
 
+/* the dump's times: seconds.nanoseconds since the epoch (print_time is ISO 8601) */
 static void
-print_time(FILE *out, uint64_t ns)
+print_epoch(FILE *out, uint64_t ns)
 {
 	fprintf(out, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
 }
@@ -695,9 +699,9 @@ idx_dump(struct idx *x, FILE *out)
 	fprintf(out, "version %u\nlinktype %u\nprecision %s\npcap_size %" PRIu64 "\npackets %" PRIu64 "\n",
 	    x->meta.version, x->meta.linktype, x->meta.nsec ? "nsec" : "usec", x->meta.pcap_size, x->meta.packets);
 	fputs("first ", out);
-	print_time(out, x->meta.first_ns);
+	print_epoch(out, x->meta.first_ns);
 	fputs("\nlast ", out);
-	print_time(out, x->meta.last_ns);
+	print_epoch(out, x->meta.last_ns);
 	fprintf(out, "\nflows %u\nrecords %" PRIu64 "\n", x->nflows, x->records);
 	memset(lo, 0, sizeof lo);
 	memset(hi, 0xff, sizeof hi);
@@ -723,7 +727,7 @@ idx_dump(struct idx *x, FILE *out)
 			break;
 		}
 		fprintf(out, "packet %u offset %" PRIu64 " time ", i, off);
-		print_time(out, ts);
+		print_epoch(out, ts);
 		fputc('\n', out);
 	}
 	if (bad)

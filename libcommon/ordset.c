@@ -1,8 +1,7 @@
-/* ordset.c - sets of packet ordinals as bitmaps over [0, n) (idx.h). */
-#include <err.h>
+/* ordset.c - sets of packet ordinals as bitmaps over [0, n) (ordset.h). */
 #include <stdlib.h>
 
-#include "idx.h"
+#include "ordset.h"
 #include "pk.h"
 
 static size_t words(uint32_t n) { return ((size_t)n + 63) / 64; }
@@ -11,8 +10,7 @@ void
 ordset_init(struct ordset *s, uint32_t n)
 {
 	/* one spare word so that an empty set still has a valid pointer */
-	if ((s->w = calloc(words(n) + 1, sizeof *s->w)) == NULL)
-		err(EX_OSERR, "calloc");
+	s->w = xcalloc(words(n) + 1, sizeof *s->w);
 	s->n = n;
 }
 

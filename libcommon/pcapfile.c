@@ -1,5 +1,4 @@
 /* pcapfile.c - classic pcap writing and reading (pcapfile.h). */
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linktype.h"
 #include "pcapfile.h"
 #include "pk.h"
 
@@ -15,12 +15,12 @@ void
 pcapw_filehdr(uint8_t h[PCAP_FILEHDR], uint32_t linktype, uint32_t snaplen, int nsec)
 {
 	put32(h, nsec ? PCAP_MAGIC_NS : PCAP_MAGIC_US);
-	put16(h + 4, 2);
-	put16(h + 6, 4);
-	put32(h + 8, 0);
-	put32(h + 12, 0);
-	put32(h + 16, snaplen);
-	put32(h + 20, linktype);
+	put16(h + PCAPH_MAJOR, 2);
+	put16(h + PCAPH_MINOR, 4);
+	put32(h + PCAPH_THISZONE, 0);
+	put32(h + PCAPH_SIGFIGS, 0);
+	put32(h + PCAPH_SNAPLEN, snaplen);
+	put32(h + PCAPH_LINKTYPE, linktype);
 }
 
 int
@@ -37,10 +37,10 @@ pcapw_rechdr(uint8_t p[PCAP_RECHDR], uint64_t ts_ns, uint32_t caplen, uint32_t w
 {
 	uint64_t sec = ts_ns / 1000000000u, frac = ts_ns % 1000000000u;
 
-	put32(p, (uint32_t)sec);
-	put32(p + 4, (uint32_t)(nsec ? frac : frac / 1000u));
-	put32(p + 8, caplen);
-	put32(p + 12, wirelen);
+	put32(p + PCAPR_SEC, (uint32_t)sec);
+	put32(p + PCAPR_FRAC, (uint32_t)(nsec ? frac : frac / 1000u));
+	put32(p + PCAPR_CAPLEN, caplen);
+	put32(p + PCAPR_WIRELEN, wirelen);
 }
 
 int
@@ -77,19 +77,9 @@ rd16(const uint8_t *p, int swapped)
 static uint32_t
 max_caplen(uint32_t linktype)
 {
-	switch (linktype) {
-	case 231: return 128u << 20;   /* DBUS */
-	case 279: return 8u << 20;     /* EBHSCR */
-	case 249: return 1u << 20;     /* USBPCAP */
-	default: return PCAP_SNAPLEN_MAX;
-	}
-}
+	const struct linktype *t = linktype_find(linktype);
 
-/* link types whose pseudo-header libpcap rewrites when the file is byte-swapped */
-static int
-swapped_pseudo(uint32_t linktype)
-{
-	return linktype == 113 || linktype == 276 || linktype == 189 || linktype == 220 || linktype == 239;
+	return t != NULL && t->maxcap ? t->maxcap : PCAP_SNAPLEN_MAX;
 }
 
 int
@@ -115,8 +105,8 @@ pcapf_hdr_parse(const uint8_t *h, struct pcapf_hdr *ph, char *errbuf, size_t err
 			return -1;
 		}
 	}
-	ph->major = rd16(h + 4, ph->swapped);
-	ph->minor = rd16(h + 6, ph->swapped);
+	ph->major = rd16(h + PCAPH_MAJOR, ph->swapped);
+	ph->minor = rd16(h + PCAPH_MINOR, ph->swapped);
 	if (ph->major < 2) {
 		snprintf(errbuf, errlen, "not a classic pcap file: archaic pcap savefile format");
 		return -1;
@@ -126,14 +116,14 @@ pcapf_hdr_parse(const uint8_t *h, struct pcapf_hdr *ph, char *errbuf, size_t err
 		    ph->major, ph->minor);
 		return -1;
 	}
-	ph->snaplen = rd32(h + 16, ph->swapped);
+	ph->snaplen = rd32(h + PCAPH_SNAPLEN, ph->swapped);
 	/* the upper bits of the link-type field carry FCS information; keep the type */
-	ph->linktype = rd32(h + 20, ph->swapped) & 0x03ffffffu;
+	ph->linktype = rd32(h + PCAPH_LINKTYPE, ph->swapped) & 0x03ffffffu;
 	ph->maxcap = max_caplen(ph->linktype);
 	ph->snapshot = ph->snaplen == 0 || ph->snaplen > ph->maxcap ? ph->maxcap : ph->snaplen;
 	/* the fields were exchanged at 2.3, and not by every writer of 2.3 (DG/UX wrote 543.0) */
 	ph->lenswap = ph->major == 543 || ph->minor < 3 ? 1 : ph->minor == 3 ? 2 : 0;
-	if (ph->swapped && swapped_pseudo(ph->linktype)) {
+	if (ph->swapped && linktype_has(ph->linktype, LT_SWAPPED)) {
 		snprintf(errbuf, errlen, "a byte-swapped pcap of link type %u: pk does not repair its pseudo-headers "
 		    "as libpcap does (rewrite it with editcap)", ph->linktype);
 		return -1;
@@ -195,11 +185,11 @@ int
 pcapf_rechdr(const struct pcapf_hdr *ph, const uint8_t *p, uint64_t off, struct pcapf_rec *r, char *errbuf,
     size_t errlen)
 {
-	uint32_t sec = rd32(p, ph->swapped), frac = rd32(p + 4, ph->swapped), t;
+	uint32_t sec = rd32(p + PCAPR_SEC, ph->swapped), frac = rd32(p + PCAPR_FRAC, ph->swapped), t;
 
 	r->offset = off;
-	r->caplen = rd32(p + 8, ph->swapped);
-	r->wirelen = rd32(p + 12, ph->swapped);
+	r->caplen = rd32(p + PCAPR_CAPLEN, ph->swapped);
+	r->wirelen = rd32(p + PCAPR_WIRELEN, ph->swapped);
 	if (ph->lenswap == 1 || (ph->lenswap == 2 && r->caplen > r->wirelen)) {
 		t = r->caplen;
 		r->caplen = r->wirelen;
@@ -237,9 +227,7 @@ static void
 win_room(struct pcapf *f, size_t n)
 {
 	if (n > f->win_cap) {
-		uint8_t *nw = realloc(f->win, n);
-		if (nw == NULL)
-			err(EX_OSERR, "realloc");
+		uint8_t *nw = xreallocarray(f->win, n, 1);
 		f->win = nw;
 		f->win_cap = n;
 	}
@@ -263,8 +251,7 @@ setup(struct pcapf *f, const char *name, char *errbuf, size_t errlen)
 	}
 	f->seekable = S_ISREG(st.st_mode);
 	f->size = f->seekable ? (uint64_t)st.st_size : 0;
-	if ((f->path = strdup(name)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(name);
 	if (f->win_len < PCAP_FILEHDR) {
 		/* the header alone: the window is filled when records are read */
 		uint8_t h[PCAP_FILEHDR];
@@ -318,8 +305,7 @@ pcapf_fdopen(struct pcapf *f, int fd, const char *name, const uint8_t *pre, size
 	f->fd = fd;
 	f->own_fd = 1;
 	if (prelen > 0) {
-		if ((f->win = malloc(prelen > WIN_MIN ? prelen : WIN_MIN)) == NULL)
-			err(EX_OSERR, "malloc");
+		f->win = xmalloc(prelen > WIN_MIN ? prelen : WIN_MIN);
 		f->win_cap = prelen > WIN_MIN ? prelen : WIN_MIN;
 		memcpy(f->win, pre, prelen);
 		f->win_len = prelen;

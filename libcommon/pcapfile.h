@@ -37,7 +37,19 @@
 #include "bufio.h"
 
 #define PCAP_FILEHDR 24
+/* file header offsets (after the 4-byte magic), in the writer's byte order */
+#define PCAPH_MAJOR    4     /* u16 */
+#define PCAPH_MINOR    6     /* u16 */
+#define PCAPH_THISZONE 8     /* s32, 0 */
+#define PCAPH_SIGFIGS  12    /* u32, 0 */
+#define PCAPH_SNAPLEN  16    /* u32 */
+#define PCAPH_LINKTYPE 20    /* u32: the link type, FCS bits above it */
 #define PCAP_RECHDR 16
+/* record header offsets */
+#define PCAPR_SEC      0     /* u32 */
+#define PCAPR_FRAC     4     /* u32: microseconds, or nanoseconds */
+#define PCAPR_CAPLEN   8     /* u32: bytes that follow */
+#define PCAPR_WIRELEN  12    /* u32: the packet's length on the wire */
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
 #define PCAP_SNAPLEN_MAX 262144u   /* libpcap's MAXIMUM_SNAPLEN */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pk.h"
@@ -98,6 +99,106 @@ pk_mkdirs(const char *dir, unsigned mode)
 	if (mkdir(dir, (mode_t)mode) == 0)
 		return 1;
 	return errno == EEXIST ? 0 : -1;
+}
+
+uint64_t
+pk_now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int
+exit_rank(int st)
+{
+	/* least serious first; the index is the rank */
+	static const int order[] = { EX_OK, -1, EX_DATAERR, EX_TEMPFAIL, EX_IOERR, EX_NOINPUT,
+		EX_UNAVAILABLE, EX_CANTCREAT, EX_NOPERM, EX_CONFIG, EX_USAGE, EX_OSERR, EX_SOFTWARE };
+
+	for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
+		if (order[i] == st)
+			return i;
+	return 1; /* unlisted: the -1 slot, just above EX_OK */
+}
+
+int
+pk_exit_merge(int a, int b)
+{
+	return exit_rank(b) > exit_rank(a) ? b : a;
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		err(EX_OSERR, "malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = n && size ? calloc(n, size) : calloc(1, 1);
+
+	if (p == NULL)
+		err(EX_OSERR, "calloc");
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	void *np = n && size ? reallocarray(p, n, size) : reallocarray(p, 1, 1);
+
+	if (np == NULL)
+		err(EX_OSERR, "reallocarray");
+	return np;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		err(EX_OSERR, "strdup");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		err(EX_OSERR, "strndup");
+	return p;
+}
+
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		err(EX_OSERR, "vasprintf");
+	return s;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 /* exit 0 only if everything reached stdout: "pkfind --help > /dev/full" is an error */

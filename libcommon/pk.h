@@ -1,5 +1,6 @@
 /*
- * pk.h - things every pk program shares: exit codes, version, byte helpers.
+ * pk.h - things every pk program shares: exit codes and their merge, allocation,
+ * the clock, version, byte helpers.
  *
  * Exit codes follow sysexits(3) so that systemd units can list the ones
  * not worth a restart (RestartPreventExitStatus=64 65 66 78).  Every man
@@ -9,10 +10,12 @@
 #define PK_H
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 /*
  * The shared vocabulary (see pk(7)):
@@ -29,6 +32,22 @@
  *   77 EX_NOPERM    permission denied (capture privilege, confinement)
  *   78 EX_CONFIG    configuration error
  */
+
+/*
+ * pk_exit_merge: of two exit statuses, the one a program reports when it
+ * met both problems (one file missing, another damaged): the more serious,
+ * whichever came first.  From the most serious down:
+ *   70 a bug, 71 the system failed, 64 78 the command line or the
+ *   configuration is wrong, 77 refused (confinement, permission),
+ *   73 an output cannot be created, 69 66 an input (an interface, a
+ *   file) cannot be opened, 74 a read or write failed, 75 try again
+ *   later, 65 bad data, 0.
+ * What stopped the work outranks what interrupted it, which outranks what
+ * was worked around (bad data is skipped and counted); a temporary failure
+ * outranks bad data so that a unit is still restarted after it.  A status
+ * not in this list ranks just above 0.
+ */
+int pk_exit_merge(int a, int b);
 
 /* Little-endian load/store: the stream is little-endian on every host. */
 static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -57,6 +76,28 @@ static inline void putbe32(uint8_t *p, uint32_t v)
 }
 
 #define PK_ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
+
+/*
+ * Allocation: the one place that checks.  A failed allocation is fatal
+ * ("PROG: malloc: Cannot allocate memory", exit EX_OSERR) in libcommon as
+ * in the programs, so nothing else tests for NULL after allocating.  A
+ * zero count allocates one byte: NULL never means "empty".
+ * xreallocarray(p, n, 1) grows a byte buffer.
+ */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/*
+ * pk_now_ns: the clock clk in nanoseconds, the one clock every program
+ * reads: CLOCK_REALTIME for times that go into the archive and for "now"
+ * in time expressions, CLOCK_MONOTONIC (or _COARSE) for intervals.
+ */
+uint64_t pk_now_ns(clockid_t clk);
 
 /* Program name for messages; set by pk_init(). */
 extern const char *pk_progname;

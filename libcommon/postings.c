@@ -9,11 +9,11 @@
  * a gap of (x >> 1) + 2; without, the gap minus one.  A long list
  * continues in the next record as further segments of the same value.
  */
-#include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ordset.h"
 #include "pk.h"
 #include "postings.h"
 #include "varint.h"
@@ -60,9 +60,7 @@ room(struct pl_out *w, size_t n)
 {
 	if (w->len + n > w->cap) {
 		size_t nc = (w->len + n) * 2;
-		uint8_t *nb = realloc(w->buf, nc);
-		if (nb == NULL)
-			err(EX_OSERR, "realloc");
+		uint8_t *nb = xreallocarray(w->buf, nc, 1);
 		w->buf = nb;
 		w->cap = nc;
 	}
@@ -104,8 +102,7 @@ pl_add(struct pl_out *w, const uint8_t *val, const uint32_t *v, size_t n)
 	if (w->tmpcap < w->chunk + VARINT_MAX) {
 		free(w->tmp);
 		w->tmpcap = w->chunk + VARINT_MAX;
-		if ((w->tmp = malloc(w->tmpcap)) == NULL)
-			err(EX_OSERR, "malloc");
+		w->tmp = xmalloc(w->tmpcap);
 	}
 	room(w, w->chunk + hdr + VARINT_MAX);
 	while (i < n) {
@@ -212,8 +209,7 @@ decode_list(uint32_t **listp, size_t *capp, const uint8_t **pp, const uint8_t *e
 	if (n > *capp) {
 		free(*listp);
 		*capp = n;
-		if ((*listp = reallocarray(NULL, n, sizeof **listp)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		*listp = xreallocarray(NULL, n, sizeof **listp);
 	}
 	list = *listp;
 	for (uint64_t i = 0, prev = 0; i < n; i++) {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decode.h"
 #include "fields.h"
 #include "pk.h"
 #include "print.h"
@@ -97,13 +98,11 @@ print_time(FILE *out, uint64_t ts_ns, int nsec)
 	fputs(b, out);
 }
 
-/* b: at least 18 bytes */
-static void
-fmt_mac(char *b, size_t n, const uint8_t *m)
+void
+print_mac(char *b, const uint8_t *m)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	(void)n;
 	for (int i = 0; i < 6; i++) {
 		b[3 * i] = hex[m[i] >> 4];
 		b[3 * i + 1] = hex[m[i] & 15];
@@ -111,11 +110,10 @@ fmt_mac(char *b, size_t n, const uint8_t *m)
 	}
 }
 
-/* b: at least INET6_ADDRSTRLEN bytes */
-static void
-fmt_ip(char *b, size_t n, const struct pk_fields *f, const uint8_t *a)
+void
+print_ip(char *b, size_t n, int ipver, const uint8_t *a)
 {
-	if (f->ipver != 6) {
+	if (ipver != 6) {
 		for (int i = 0; i < 4; i++) {
 			b += fmt_u64(b, a[i]);
 			if (i < 3)
@@ -237,22 +235,22 @@ print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint32_t c
 	if (f->present & FLD_MPLS)
 		fprintf(out, "MPLS (label %u%s), ", f->mpls_label, f->nmpls > 1 ? ", stacked" : "");
 	if (f->present & FLD_ARP) {
-		fmt_ip(s, sizeof s, f, f->src);
-		fmt_ip(d, sizeof d, f, f->dst);
+		print_ip(s, sizeof s, f->ipver, f->src);
+		print_ip(d, sizeof d, f->ipver, f->dst);
 		fputs(f->ethertype == 0x8035 ? "RARP, " : "ARP, ", out);
 		if (f->icmp_type == 1)
 			fprintf(out, "Request who-has %s tell %s", d, s);
 		else if (f->icmp_type == 2) {
 			fprintf(out, "Reply %s", s);
 			if (f->present & FLD_ETH) {
-				fmt_mac(m, sizeof m, f->mac_src);
+				print_mac(m, f->mac_src);
 				fprintf(out, " is-at %s", m);
 			}
 		} else
 			fprintf(out, "opcode %u, %s > %s", f->icmp_type, s, d);
 	} else if (f->present & (FLD_IP4 | FLD_IP6)) {
-		fmt_ip(s, sizeof s, f, f->src);
-		fmt_ip(d, sizeof d, f, f->dst);
+		print_ip(s, sizeof s, f->ipver, f->src);
+		print_ip(d, sizeof d, f->ipver, f->dst);
 		fputs(f->ipver == 6 ? "IP6 " : "IP ", out);
 		if (f->present & FLD_PORTS)
 			fprintf(out, "%s.%u > %s.%u: ", s, f->sport, d, f->dport);
@@ -283,13 +281,13 @@ print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint32_t c
 	} else if (f->present & FLD_ETHERTYPE) {
 		fprintf(out, "ethertype 0x%04x", f->ethertype);
 		if (f->present & FLD_ETH) {
-			fmt_mac(s, sizeof s, f->mac_src);
-			fmt_mac(d, sizeof d, f->mac_dst);
+			print_mac(s, f->mac_src);
+			print_mac(d, f->mac_dst);
 			fprintf(out, ", %s > %s", s, d);
 		}
 	} else if (f->present & FLD_ETH) {
-		fmt_mac(s, sizeof s, f->mac_src);
-		fmt_mac(d, sizeof d, f->mac_dst);
+		print_mac(s, f->mac_src);
+		print_mac(d, f->mac_dst);
 		fprintf(out, "802.3, %s > %s", s, d);
 	} else
 		fputs("unknown", out);
@@ -327,7 +325,7 @@ g_smac(const struct ctx *c, char *b, size_t n)
 {
 	if (!(c->f->present & FLD_ETH))
 		return K_NONE;
-	fmt_mac(b, n, c->f->mac_src);
+	print_mac(b, c->f->mac_src);
 	return K_STR;
 }
 
@@ -336,7 +334,7 @@ g_dmac(const struct ctx *c, char *b, size_t n)
 {
 	if (!(c->f->present & FLD_ETH))
 		return K_NONE;
-	fmt_mac(b, n, c->f->mac_dst);
+	print_mac(b, c->f->mac_dst);
 	return K_STR;
 }
 
@@ -444,7 +442,7 @@ g_sip(const struct ctx *c, char *b, size_t n)
 {
 	if (!(c->f->present & (FLD_IP4 | FLD_IP6 | FLD_ARP)))
 		return K_NONE;
-	fmt_ip(b, n, c->f, c->f->src);
+	print_ip(b, n, c->f->ipver, c->f->src);
 	return K_STR;
 }
 
@@ -453,7 +451,7 @@ g_dip(const struct ctx *c, char *b, size_t n)
 {
 	if (!(c->f->present & (FLD_IP4 | FLD_IP6 | FLD_ARP)))
 		return K_NONE;
-	fmt_ip(b, n, c->f, c->f->dst);
+	print_ip(b, n, c->f->ipver, c->f->dst);
 	return K_STR;
 }
 
@@ -663,8 +661,9 @@ printer_file(struct printer *p, const struct rec_file *f)
 	int i;
 	char *path;
 
-	if (f->path == NULL || (path = strdup(f->path)) == NULL)
+	if (f->path == NULL)
 		return;
+	path = xstrdup(f->path);
 	for (i = 0; i < p->nfiles; i++)
 		if (p->files[i].id == f->id)
 			break;
@@ -874,18 +873,5 @@ printer_packet(struct printer *p, const struct pk_pkt *pkt, const struct pk_fiel
 	case PF_CLICKHOUSE:
 		print_object(p, &c);
 		break;
-	}
-}
-
-void
-printer_columns(FILE *out)
-{
-	for (int i = 0; i < NFIELDS; i++) {
-		const char *n = fields[i].name;
-		if (*n == '@')
-			n++;
-		for (; *n; n++)
-			putc(*n == '.' ? '_' : *n, out);
-		fprintf(out, " %s\n", fields[i].chtype);
 	}
 }

@@ -21,8 +21,19 @@
  */
 void print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint32_t caplen);
 
-/* print_time: ISO 8601 UTC, 9 digits if nsec else 6, e.g. 2026-11-22T14:00:01.123456Z */
+/*
+ * print_time: ISO 8601 UTC, 9 digits if nsec else 6, e.g. 2026-11-22T14:00:01.123456Z:
+ * time_fmt_iso's text for packets, with the date kept from the last call
+ * (so not for threads: they call time_fmt_iso).
+ */
 void print_time(FILE *out, uint64_t ts_ns, int nsec);
+/* print_mac: a MAC address as aa:bb:cc:dd:ee:ff into b (18 bytes) */
+void print_mac(char *b, const uint8_t *m);
+/*
+ * print_ip: an IPv4 (ipver 4) or IPv6 (6) address as inet_ntop(3) writes
+ * it (what pkfind -E -T sql compares with) into b (n, INET6_ADDRSTRLEN will do)
+ */
+void print_ip(char *b, size_t n, int ipver, const uint8_t *a);
 /* print_tcpflags: TCP flags as tcpdump prints them ([S.], [P.], [R], [none]) into b (12 bytes hold any) */
 void print_tcpflags(char *b, uint8_t fl);
 /* print_json_str: s as a JSON string, quoted, with '"', '\\' and control characters escaped */
@@ -57,7 +68,5 @@ void printer_free(struct printer *p);
 void printer_file(struct printer *p, const struct rec_file *f);
 /* printer_packet: print one packet; f NULL means decode it here. */
 void printer_packet(struct printer *p, const struct pk_pkt *pkt, const struct pk_fields *f);
-/* printer_columns: "name type" lines of the ClickHouse columns (-T clickhouse) */
-void printer_columns(FILE *out);
 
 #endif

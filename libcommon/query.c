@@ -19,12 +19,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <err.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "linktype.h"
+#include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "query.h"
@@ -47,16 +48,6 @@ struct parser {
 	int have_last;
 	int lp, ld, la;
 };
-
-static void *
-xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-
-	if (p == NULL)
-		err(EX_OSERR, "calloc");
-	return p;
-}
 
 static int
 wordch(int c)
@@ -109,13 +100,11 @@ tokenize(struct parser *p, const char *s)
 			t.t = T_OP;
 			len = (s[1] == '=' || (s[0] == '<' && s[1] == '<') || (s[0] == '>' && s[1] == '>')) ? 2 : 1;
 		}
-		if ((t.s = strndup(s, len)) == NULL)
-			err(EX_OSERR, "strndup");
+		t.s = xstrndup(s, len);
 		s += len;
 		if (p->n + 1 >= cap) {
 			cap *= 2;
-			if ((p->v = reallocarray(p->v, cap, sizeof *p->v)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			p->v = xreallocarray(p->v, cap, sizeof *p->v);
 		}
 		p->v[p->n++] = t;
 	}
@@ -189,7 +178,17 @@ maybe(void)
 	return node(Q_MAYBE);
 }
 
-/* a leaf of one key range (more are added with addkey) */
+/* key i of leaf n; a leaf gets at most two keys (dir_leaf: src or dst) */
+_Static_assert(QMAXKEYS >= 2, "dir_leaf puts two keys in one leaf");
+static void
+setkey(struct qnode *n, int i, int tag, const uint8_t *lo, const uint8_t *hi)
+{
+	n->k[i].tag = (uint8_t)tag;
+	memcpy(n->k[i].lo, lo, idx_tag_len(tag));
+	memcpy(n->k[i].hi, hi, idx_tag_len(tag));
+}
+
+/* a leaf of one key range */
 static struct qnode *
 keys(enum qclass cls, int tag, const uint8_t *lo, const uint8_t *hi)
 {
@@ -197,21 +196,8 @@ keys(enum qclass cls, int tag, const uint8_t *lo, const uint8_t *hi)
 
 	n->cls = cls;
 	n->nk = 1;
-	n->k[0].tag = (uint8_t)tag;
-	memcpy(n->k[0].lo, lo, idx_tag_len(tag));
-	memcpy(n->k[0].hi, hi, idx_tag_len(tag));
+	setkey(n, 0, tag, lo, hi);
 	return n;
-}
-
-static void
-addkey(struct qnode *n, int tag, const uint8_t *lo, const uint8_t *hi)
-{
-	if (n->nk >= QMAXKEYS)
-		errx(EX_SOFTWARE, "query: too many keys in one leaf");
-	n->k[n->nk].tag = (uint8_t)tag;
-	memcpy(n->k[n->nk].lo, lo, idx_tag_len(tag));
-	memcpy(n->k[n->nk].hi, hi, idx_tag_len(tag));
-	n->nk++;
 }
 
 static struct qnode *
@@ -447,7 +433,8 @@ dir_leaf(enum qclass cls, int d, int tsrc, int tdst, const uint8_t *lo, const ui
 	case D_NONE:
 	case D_OR:
 		n = keys(cls, tsrc, lo, hi);
-		addkey(n, tdst, lo, hi);
+		setkey(n, 1, tdst, lo, hi);
+		n->nk = 2;
 		return n;
 	}
 	return maybe();
@@ -886,13 +873,7 @@ query_free(struct query *q)
 int
 query_judged(uint32_t lt, uint32_t snaplen)
 {
-	if (snaplen < JUDGE_SNAPLEN)
-		return 0;
-	switch (lt) {
-	case 0: case 1: case 12: case 14: case 101: case 108: case 113: case 228: case 229: case 276:
-		return 1;
-	}
-	return 0;
+	return snaplen >= JUDGE_SNAPLEN && linktype_has(lt, LT_JUDGED);
 }
 
 struct ectx {
@@ -1027,7 +1008,7 @@ query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t sna
 	 * expression is judged over the flows, and only its result becomes
 	 * packets.
 	 */
-	if (!query_judged(linktype, snaplen) || linktype != 1) {
+	if (!query_judged(linktype, snaplen) || linktype != LINKTYPE_MAC) {
 		ordset_init(&all, src.n);
 		ordset_fill(&all);
 		if (!query_judged(linktype, snaplen))

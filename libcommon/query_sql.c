@@ -15,13 +15,13 @@
  * session of a file the index does not judge or of unsure packets.
  */
 #include <arpa/inet.h>
-#include <err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "idx.h"
+#include "linktype.h"
 #include "pk.h"
 #include "query.h"
 #include "query_tree.h"
@@ -50,8 +50,7 @@ ctext(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&c.s, fmt, ap) < 0)
-		err(EX_OSERR, "vasprintf");
+	c.s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return c;
 }
@@ -276,7 +275,7 @@ node_sql(const struct query *q, const struct qnode *n)
 				c = cboth(0, c, key_sql(&n->k[i]));
 		}
 		if (n->cls == QC_MAC)
-			c = cboth(0, ctext("linktype != 1"), c);
+			c = cboth(0, ctext("linktype != %u", LINKTYPE_MAC), c);
 		return c;
 	}
 	return cconst(1);

@@ -8,7 +8,6 @@
  * packets of one flow come in bursts.
  */
 #include <arpa/inet.h>
-#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +56,6 @@ struct sess_table {
 	char *sensor;
 };
 
-static void *
-xrealloc(void *p, size_t n, size_t sz)
-{
-	if ((p = reallocarray(p, n ? n : 1, sz)) == NULL)
-		err(EX_OSERR, "reallocarray");
-	return p;
-}
-
 const char *
 sess_sensor_name(void)
 {
@@ -81,13 +72,11 @@ sess_sensor_name(void)
 struct sess_table *
 sess_new(const char *sensor)
 {
-	struct sess_table *t = calloc(1, sizeof *t);
+	struct sess_table *t = xcalloc(1, sizeof *t);
 
-	if (t == NULL || (t->sensor = strdup(sensor ? sensor : sess_sensor_name())) == NULL)
-		err(EX_OSERR, "calloc");
+	t->sensor = xstrdup(sensor ? sensor : sess_sensor_name());
 	t->htcap = 1024;
-	if ((t->ht = calloc(t->htcap, sizeof *t->ht)) == NULL)
-		err(EX_OSERR, "calloc");
+	t->ht = xcalloc(t->htcap, sizeof *t->ht);
 	return t;
 }
 
@@ -133,10 +122,9 @@ sess_file(struct sess_table *t, const char *path, uint32_t linktype, uint32_t sn
 		}
 	if (t->nf == t->cf) {
 		t->cf = t->cf ? t->cf * 2 : 16;
-		t->f = xrealloc(t->f, t->cf, sizeof *t->f);
+		t->f = xreallocarray(t->f, t->cf, sizeof *t->f);
 	}
-	if ((t->f[t->nf].path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	t->f[t->nf].path = xstrdup(path);
 	t->f[t->nf].linktype = linktype;
 	t->f[t->nf].judged = query_judged(linktype, snaplen);
 	t->cur = t->nf++;
@@ -151,8 +139,7 @@ sess_file_update(struct sess_table *t, const char *path, uint32_t snaplen)
 		return;
 	f = &t->f[t->cur];
 	free(f->path);
-	if ((f->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(path);
 	f->judged = query_judged(f->linktype, snaplen);
 }
 
@@ -235,8 +222,7 @@ ht_grow(struct sess_table *t)
 
 	free(t->ht);
 	t->htcap *= 2;
-	if ((t->ht = calloc(t->htcap, sizeof *t->ht)) == NULL)
-		err(EX_OSERR, "calloc");
+	t->ht = xcalloc(t->htcap, sizeof *t->ht);
 	mask = t->htcap - 1;
 	for (i = 0; i < t->n; i++) {
 		for (j = (size_t)t->v[i].flow & mask; t->ht[j]; j = (j + 1) & mask)
@@ -245,7 +231,10 @@ ht_grow(struct sess_table *t)
 	}
 }
 
-/* the session of canonical key k (created if new; swapped: its a->b is the reverse of k) */
+/*
+ * the session of canonical key k (created if new; swapped: its a->b is
+ * the reverse of k), or NULL when the table is full
+ */
 static struct sess *
 lookup(struct sess_table *t, const uint8_t *k, int swapped)
 {
@@ -265,10 +254,10 @@ lookup(struct sess_table *t, const uint8_t *k, int swapped)
 		}
 	}
 	if (t->n == UINT32_MAX - 1)
-		errx(EX_SOFTWARE, "too many sessions");
+		return NULL;
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 256;
-		t->v = xrealloc(t->v, t->cap, sizeof *t->v);
+		t->v = xreallocarray(t->v, t->cap, sizeof *t->v);
 	}
 	s = &t->v[t->n];
 	memset(s, 0, sizeof *s);
@@ -285,7 +274,7 @@ lookup(struct sess_table *t, const uint8_t *k, int swapped)
 	return s;
 }
 
-void
+int
 sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk_fields *f)
 {
 	uint8_t k[SESS_KEYLEN], r[SESS_KEYLEN];
@@ -299,7 +288,8 @@ sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk
 	key_reverse(k, r);
 	fwd = memcmp(k, r, SESS_KEYLEN) <= 0;
 	canon = fwd ? k : r;
-	s = lookup(t, canon, !fwd);
+	if ((s = lookup(t, canon, !fwd)) == NULL)
+		return -1;
 	/* direction 0 (a->b) when the packet runs the way the first one did */
 	dir = fwd == !s->swapped ? 0 : 1;
 	s->pkts[dir]++;
@@ -320,12 +310,13 @@ sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk
 		if (i == s->nfiles) {
 			if (s->nfiles == s->cfiles) {
 				s->cfiles = s->cfiles ? s->cfiles * 2 : 1;
-				s->files = xrealloc(s->files, s->cfiles, sizeof *s->files);
+				s->files = xreallocarray(s->files, s->cfiles, sizeof *s->files);
 			}
 			s->files[s->nfiles++] = t->cur;
 		}
 	}
 	t->packets++;
+	return 0;
 }
 
 size_t
@@ -338,12 +329,6 @@ const struct sess *
 sess_get(const struct sess_table *t, size_t i)
 {
 	return i < t->n ? &t->v[i] : NULL;
-}
-
-uint64_t
-sess_packets(const struct sess_table *t)
-{
-	return t->packets;
 }
 
 const char *
@@ -420,20 +405,6 @@ sess_fields(const struct sess *s, struct sess_fields *o)
 
 /* ---- printing ---- */
 
-static void
-fmt_mac(char *b, size_t n, const uint8_t *m)
-{
-	snprintf(b, n, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-/* the address as inet_ntop writes it: what pkfind -E -T sql compares with */
-static void
-fmt_ip(char *b, size_t n, int ver, const uint8_t *a)
-{
-	if (inet_ntop(ver == 6 ? AF_INET6 : AF_INET, a, b, (socklen_t)n) == NULL)
-		snprintf(b, n, "?");
-}
-
 int
 sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 {
@@ -453,8 +424,8 @@ sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 	fprintf(out, "],\"linktype\":%u,\"judged\":%d,\"unsure\":%d,\"first_ns\":\"%llu\",\"last_ns\":\"%llu\"",
 	    f.linktype, sess_judged(t, s), f.unsure, (unsigned long long)s->first_ns, (unsigned long long)s->last_ns);
 	if (f.present & FLD_ETH) {
-		fmt_mac(a, sizeof a, f.mac_a);
-		fmt_mac(b, sizeof b, f.mac_b);
+		print_mac(a, f.mac_a);
+		print_mac(b, f.mac_b);
 		fprintf(out, ",\"mac_a\":\"%s\",\"mac_b\":\"%s\"", a, b);
 	}
 	if (f.nvlan) {
@@ -466,8 +437,8 @@ sess_print_json(FILE *out, const struct sess_table *t, const struct sess *s)
 	if (f.present & FLD_ETHERTYPE)
 		fprintf(out, ",\"ethertype\":%u", f.ethertype);
 	if (f.ipver) {
-		fmt_ip(a, sizeof a, f.ipver, f.ip_a);
-		fmt_ip(b, sizeof b, f.ipver, f.ip_b);
+		print_ip(a, sizeof a, f.ipver, f.ip_a);
+		print_ip(b, sizeof b, f.ipver, f.ip_b);
 		fprintf(out, ",\"ip_version\":%u,\"ip_a\":\"%s\",\"ip_b\":\"%s\"", f.ipver, a, b);
 	}
 	if (f.present & FLD_PROTO)
@@ -522,13 +493,13 @@ fmt_end(char *b, size_t n, const struct sess_fields *f, int side)
 	char ip[64];
 
 	if (f->ipver) {
-		fmt_ip(ip, sizeof ip, f->ipver, side ? f->ip_b : f->ip_a);
+		print_ip(ip, sizeof ip, f->ipver, side ? f->ip_b : f->ip_a);
 		if (f->present & FLD_PORTS)
 			snprintf(b, n, "%s.%u", ip, side ? f->port_b : f->port_a);
 		else
 			snprintf(b, n, "%s", ip);
 	} else if (f->present & FLD_ETH) {
-		fmt_mac(b, n, side ? f->mac_b : f->mac_a);
+		print_mac(b, side ? f->mac_b : f->mac_a);
 	} else {
 		snprintf(b, n, "-");
 	}

@@ -68,8 +68,8 @@ void sess_file(struct sess_table *t, const char *path, uint32_t linktype, uint32
 void sess_file_update(struct sess_table *t, const char *path, uint32_t snaplen);
 /* sess_judged: 1 if the index judges every file of s (query_judged) */
 int sess_judged(const struct sess_table *t, const struct sess *s);
-/* sess_add: one packet of the current file. */
-void sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk_fields *f);
+/* sess_add: one packet of the current file; 0, or -1 if the table is full (2^32 - 2 sessions). */
+int sess_add(struct sess_table *t, uint64_t ts_ns, uint32_t wirelen, const struct pk_fields *f);
 /* sess_count, sess_get: the sessions, in the order sess_sort left them */
 size_t sess_count(const struct sess_table *t);
 const struct sess *sess_get(const struct sess_table *t, size_t i);
@@ -77,7 +77,6 @@ const struct sess *sess_get(const struct sess_table *t, size_t i);
 void sess_sort(struct sess_table *t, int reverse);
 void sess_fields(const struct sess *s, struct sess_fields *out);
 const char *sess_file_path(const struct sess_table *t, uint32_t file);
-uint64_t sess_packets(const struct sess_table *t);
 
 /*
  * sess_print_json: one record as a JSON line (pk-sessions(5)).

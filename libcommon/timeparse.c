@@ -248,15 +248,6 @@ timeparse(const char *s, uint64_t now_ns, uint64_t base_ns, uint64_t *out_ns, ch
 	return parse_iso(s, out_ns, err, errlen);
 }
 
-uint64_t
-time_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
 void
 time_fmt_iso(uint64_t ts_ns, int ns_digits, char *buf, size_t len)
 {

@@ -34,9 +34,6 @@ int timeparse(const char *s, uint64_t now_ns, uint64_t base_ns, uint64_t *out_ns
  */
 int durparse(const char *s, uint64_t *out_ns, char *err, size_t errlen);
 
-/* time_now_ns: the real-time clock in nanoseconds. */
-uint64_t time_now_ns(void);
-
 /*
  * time_fmt_iso: ts_ns as 2026-11-22T14:00:05.123456789Z into buf
  * (>= 31 bytes); ns digits are dropped when ns_digits is 0 and the

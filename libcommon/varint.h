@@ -1,7 +1,6 @@
 /*
- * varint.h - LEB128 unsigned varints, zigzag for signed deltas, CRC-32,
- * and the record layout shared by the index writer and reader
- * (pk-index(5) is the specification; keep both in step).
+ * varint.h - LEB128 unsigned varints and zigzag for signed deltas, as
+ * the index and the catalog code their numbers (pk-index(5)).
  */
 #ifndef PK_VARINT_H
 #define PK_VARINT_H
@@ -59,44 +58,5 @@ be_num(const uint8_t *v, size_t len)
 
 static inline uint64_t zigzag_enc(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static inline int64_t zigzag_dec(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
-
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
-
-/* ---- index record layout (pk-index(5)) ---- */
-#define IDXK_META    0x00    /* key 00 'M' */
-#define IDXK_FLOW    0xf0    /* key f0 be32 flow be16 part: ordinal list */
-#define IDXK_BLOCK   0xfe    /* key fe be32 block: packet table */
-#define IDXK_TRAILER 0xff    /* key ff: last record */
-#define IDX_MAGIC    "pkindex"   /* 8 bytes with the NUL */
-#define IDX_META_LEN 104
-/* metadata offsets (pk-index(5) "Metadata and trailer") */
-#define IDXM_VERSION   8     /* u32 */
-#define IDXM_LINKTYPE  12    /* u32 */
-#define IDXM_NSEC      16    /* u32: 1 nanosecond pcap */
-#define IDXM_SNAPLEN   20    /* u32: the pcap's snap length */
-#define IDXM_PCAPSIZE  24    /* u64: bytes covered */
-#define IDXM_PACKETS   32    /* u64 */
-#define IDXM_FIRST     40    /* u64: smallest time, ns */
-#define IDXM_LAST      48    /* u64: largest time, ns */
-#define IDXM_FLOWS     56    /* u32 */
-#define IDXM_BPK       60    /* u32: packets per table block */
-#define IDXM_LISTFLAGS 64    /* u32 */
-#define IDXM_BASE      68    /* u64: the first time rounded down to a microsecond, ns */
-#define IDXM_MTIME     76    /* u64: the pcap's modification time, ns */
-#define IDXM_DISORDER  84    /* u64: how far, at most, a time lies below an earlier one, ns */
-#define IDXM_CRC       100   /* u32: CRC-32 of bytes 0..99 (92..99 zero) */
-/* varints of a table block's header after the count: offset, first time, first - min, max - min, runmax - max */
-#define IDX_BLOCK_HDR 5
-#define IDX_TRAILER_LEN 16
-#define IDX_BLOCK_MAX 1024
-/* meta list flags: which lists code runs of consecutive numbers */
-#define IDX_LIST_RLE_KEYS  0x1u
-#define IDX_LIST_RLE_FLOWS 0x2u
-#ifndef IDX_RLE_KEYS
-#define IDX_RLE_KEYS 1
-#endif
-#ifndef IDX_RLE_FLOWS
-#define IDX_RLE_FLOWS 1
-#endif   /* packets per table block, upper bound a reader accepts */
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "decode.h"
 #include "fields.h"
 #include "pk.h"
 #include "print.h"
@@ -150,10 +151,8 @@ main(int argc, char **argv)
 	if (malformed)
 		warnx("%llu malformed packet records %s", (unsigned long long)malformed,
 		    fmt == NULL ? "passed through undecoded" : "skipped");
-	if (sin_report(&in) && status == EX_OK)
-		status = EX_DATAERR;
-	if (malformed && status == EX_OK)
-		status = EX_DATAERR;
+	if (sin_report(&in) || malformed)
+		status = pk_exit_merge(status, EX_DATAERR);
 	sin_free(&in);
 	return status;
 }

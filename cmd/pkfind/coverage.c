@@ -39,11 +39,10 @@ cov_new(char *const *dirs, int ndirs, uint64_t start, uint64_t end, uint64_t gap
 	struct coverage *c;
 	char rp[PATH_MAX];
 
-	if ((c = calloc(1, sizeof *c)) == NULL || (c->roots = calloc((size_t)ndirs + 1, sizeof *c->roots)) == NULL)
-		err(EX_OSERR, "calloc");
+	c = xcalloc(1, sizeof *c);
+	c->roots = xcalloc((size_t)ndirs + 1, sizeof *c->roots);
 	for (int i = 0; i < ndirs; i++)
-		if ((c->roots[i] = strdup(realpath(dirs[i], rp) ? rp : "")) == NULL)
-			err(EX_OSERR, "strdup");
+		c->roots[i] = xstrdup(realpath(dirs[i], rp) ? rp : "");
 	c->nroots = ndirs;
 	c->start = start;
 	c->end = end;
@@ -69,8 +68,7 @@ span_add(struct span **v, size_t *n, size_t *cap, uint64_t lo, uint64_t hi, int 
 {
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
-		if ((*v = reallocarray(*v, *cap, sizeof **v)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		*v = xreallocarray(*v, *cap, sizeof **v);
 	}
 	(*v)[*n].lo = lo;
 	(*v)[*n].hi = hi < lo ? lo : hi;
@@ -263,8 +261,7 @@ drops(const struct coverage *c, uint64_t wlo, uint64_t whi, FILE *fp)
 	int any_run = 0;
 	char d[64];
 
-	if ((r = calloc((size_t)c->nroots + 1, sizeof *r)) == NULL)
-		err(EX_OSERR, "calloc");
+	r = xcalloc((size_t)c->nroots + 1, sizeof *r);
 	for (int k = 0; k < c->nroots; k++) {
 		read_runs(c, c->roots[k], &r[k]);
 		total += r[k].drops;
@@ -300,7 +297,7 @@ drops(const struct coverage *c, uint64_t wlo, uint64_t whi, FILE *fp)
 char *
 cov_line(struct coverage *c, const struct cov_counts *n)
 {
-	uint64_t wlo = c->start, whi = c->end, amin = UINT64_MAX, amax = 0, now = time_now_ns();
+	uint64_t wlo = c->start, whi = c->end, amin = UINT64_MAX, amax = 0, now = pk_now_ns(CLOCK_REALTIME);
 	size_t nfiles = n->n_catalog + n->n_indexed + n->n_scanned, i, len;
 	char a[40], b[40], t[40], *buf = NULL;
 	int future = 0;

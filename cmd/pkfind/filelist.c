@@ -38,11 +38,9 @@ read_list(const char *name, char ***out, size_t *n)
 			continue;
 		if (nv == cv) {
 			cv = cv ? cv * 2 : 64;
-			if ((v = reallocarray(v, cv, sizeof *v)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			v = xreallocarray(v, cv, sizeof *v);
 		}
-		if ((v[nv++] = strdup(rp)) == NULL)
-			err(EX_OSERR, "strdup");
+		v[nv++] = xstrdup(rp);
 	}
 	free(line);
 	if (ferror(fp)) {

@@ -32,10 +32,12 @@
 
 #include "archive.h"
 #include "coverage.h"
+#include "decode.h"
 #include "fields.h"
 #include "filelist.h"
 #include "find.h"
 #include "idx.h"
+#include "ordset.h"
 #include "output.h"
 #include "pcapfile.h"
 #include "pk.h"
@@ -44,7 +46,6 @@
 #include "query.h"
 #include "stream.h"
 #include "timeparse.h"
-#include "varint.h"
 
 #define MAXLT 16
 
@@ -91,8 +92,7 @@ add_match(struct fctx *c, uint64_t offset, uint64_t ts)
 {
 	if (c->nm == c->cm) {
 		c->cm = c->cm ? c->cm * 2 : 256;
-		if ((c->m = reallocarray(c->m, c->cm, sizeof *c->m)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		c->m = xreallocarray(c->m, c->cm, sizeof *c->m);
 	}
 	c->m[c->nm].offset = offset;
 	c->m[c->nm].ts = ts;
@@ -379,8 +379,7 @@ job_add(struct job *j, uint64_t offset, uint64_t ts)
 {
 	if (j->nm == j->cm) {
 		j->cm = j->cm ? j->cm * 2 : 256;
-		if ((j->m = reallocarray(j->m, j->cm, sizeof *j->m)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		j->m = xreallocarray(j->m, j->cm, sizeof *j->m);
 	}
 	j->m[j->nm].offset = offset;
 	j->m[j->nm].ts = ts;
@@ -522,8 +521,7 @@ pool_start(struct pool *p, const struct find_opts *o, const struct query *q, con
 	p->o = o;
 	p->q = q;
 	p->njobs = l->n;
-	if ((p->jobs = calloc(l->n + 1, sizeof *p->jobs)) == NULL)
-		err(EX_OSERR, "calloc");
+	p->jobs = xcalloc(l->n + 1, sizeof *p->jobs);
 	for (k = 0; k < l->n; k++) {
 		const struct arch_file *af = &l->v[o->reverse ? l->n - 1 - k : k];
 
@@ -534,8 +532,6 @@ pool_start(struct pool *p, const struct find_opts *o, const struct query *q, con
 	}
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	/* crc32_update fills its table on first use: do that before any helper runs */
-	(void)crc32_update(0, "", 0);
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (o->limit || neligible < 2 || ncpu < 2)
 		return;

@@ -34,8 +34,7 @@ add_dir(struct find_opts *o, char *d)
 	for (int i = 0; i < o->ndirs; i++)
 		if (strcmp(o->dirs[i], d) == 0)
 			errx(EX_USAGE, "-d %s given twice", d);
-	if ((o->dirs = reallocarray(o->dirs, (size_t)o->ndirs + 1, sizeof *o->dirs)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	o->dirs = xreallocarray(o->dirs, (size_t)o->ndirs + 1, sizeof *o->dirs);
 	o->dirs[o->ndirs++] = d;
 }
 
@@ -54,7 +53,7 @@ when(const char *s, uint64_t now, uint64_t base)
 static void
 set_window(struct find_opts *o, const char *s, const char *e, const char *dur)
 {
-	uint64_t now = time_now_ns(), d;
+	uint64_t now = pk_now_ns(CLOCK_REALTIME), d;
 	char ebuf[256];
 
 	o->windowed = s || e || dur;
@@ -130,8 +129,7 @@ join_args(int n, char **v)
 
 	for (i = 0; i < n; i++)
 		len += strlen(v[i]) + 1;
-	if ((s = calloc(1, len)) == NULL)
-		err(EX_OSERR, "calloc");
+	s = xcalloc(1, len);
 	for (i = 0; i < n; i++) {
 		if (i)
 			strlcat(s, " ", len);

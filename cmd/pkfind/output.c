@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "fields.h"
 #include "find.h"
 #include "output.h"
@@ -39,8 +40,7 @@ output_new(const struct find_opts *o)
 
 	if (o->mode != FIND_JSON && o->mode != FIND_SESSIONS && o->mode != FIND_SESSIONS_JSON)
 		return NULL;
-	if ((out = calloc(1, sizeof *out)) == NULL)
-		err(EX_OSERR, "calloc");
+	out = xcalloc(1, sizeof *out);
 	out->mode = o->mode;
 	out->reverse = o->reverse;
 	if (o->mode == FIND_JSON) {
@@ -57,8 +57,7 @@ static void
 new_file(struct output *out, const char *path, const struct pcapf *pf)
 {
 	free(out->path);
-	if ((out->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	out->path = xstrdup(path);
 	if (out->st) {
 		sess_file(out->st, path, pf->linktype, pf->snaplen);
 	} else {
@@ -83,7 +82,8 @@ output_packet(struct output *out, const char *path, struct pcapf *pf, uint64_t o
 		new_file(out, path, pf);
 	decode_packet(pf->linktype, r.data, r.caplen, &f);
 	if (out->st) {
-		sess_add(out->st, r.ts_ns, r.wirelen, &f);
+		if (sess_add(out->st, r.ts_ns, r.wirelen, &f) < 0)
+			errx(EX_SOFTWARE, "too many sessions");
 	} else {
 		/* the location annotation: u16 tag, u16 length, u32 file, u32 0, u64 offset */
 		uint8_t ann[4 + ANN_LOCATION_LEN + 4];

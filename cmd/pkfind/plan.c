@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "catalog.h"
+#include "ordset.h"
 #include "pk.h"
 #include "plan.h"
 
@@ -35,8 +36,7 @@ add_ival(struct plan *p, uint64_t lo, uint64_t hi)
 {
 	if (p->niv == p->civ) {
 		p->civ = p->civ ? p->civ * 2 : 64;
-		if ((p->iv = reallocarray(p->iv, p->civ, sizeof *p->iv)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		p->iv = xreallocarray(p->iv, p->civ, sizeof *p->iv);
 	}
 	p->iv[p->niv].lo = lo;
 	p->iv[p->niv].hi = hi < lo ? lo : hi;
@@ -61,13 +61,11 @@ add_candidate(struct plan *p, const char *folder, const struct cat_file *f, int 
 		return;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
-		if ((l->v = reallocarray(l->v, l->cap, sizeof *l->v)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
 	}
 	a = &l->v[l->n++];
 	memset(a, 0, sizeof *a);
-	if ((a->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	a->path = xstrdup(path);
 	a->size = f->pcap_size;
 	a->has_idx = !(f->flags & CATF_SCAN);
 	a->named = !(f->flags & CATF_NOTIME);
@@ -163,8 +161,7 @@ believe(struct believed *b, struct catalog *c, const struct query *q, uint64_t s
 		return -1;
 	}
 	b->n = cat_head(c)->nfiles;
-	if ((b->byname = reallocarray(NULL, (size_t)b->n + 1, sizeof *b->byname)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	b->byname = xreallocarray(NULL, (size_t)b->n + 1, sizeof *b->byname);
 	for (uint32_t i = 0; i < b->n; i++)
 		b->byname[i] = i;
 	if (b->n > 1)
@@ -282,11 +279,9 @@ read_catnames(const char *cdir, struct catnames *cn)
 			continue;
 		if (cn->n == cn->cap) {
 			cn->cap = cn->cap ? cn->cap * 2 : 64;
-			if ((cn->v = reallocarray(cn->v, cn->cap, sizeof *cn->v)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			cn->v = xreallocarray(cn->v, cn->cap, sizeof *cn->v);
 		}
-		if ((cn->v[cn->n++] = strdup(e->d_name)) == NULL)
-			err(EX_OSERR, "strdup");
+		cn->v[cn->n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
 	if (cn->n > 1)

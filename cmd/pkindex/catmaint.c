@@ -58,15 +58,6 @@ struct catmaint {
 };
 
 static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
 mtime_of(const struct stat *st)
 {
 	return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
@@ -79,8 +70,8 @@ catm_new(const char *root)
 
 	if (getenv("PK_NO_CATALOG") != NULL)
 		return NULL;
-	if ((m = calloc(1, sizeof *m)) == NULL || (m->root = strdup(root)) == NULL)
-		err(EX_OSERR, "calloc");
+	m = xcalloc(1, sizeof *m);
+	m->root = xstrdup(root);
 	m->last_hour = -2;
 	return m;
 }
@@ -127,13 +118,11 @@ fold_get(struct catmaint *m, const char *folder)
 	for (size_t i = 0; i < m->nf; i++)
 		if (strcmp(m->f[i].folder, folder) == 0)
 			return &m->f[i];
-	if ((f = reallocarray(m->f, m->nf + 1, sizeof *m->f)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	f = xreallocarray(m->f, m->nf + 1, sizeof *m->f);
 	m->f = f;
 	f = &m->f[m->nf++];
 	memset(f, 0, sizeof *f);
-	if ((f->folder = strdup(folder)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->folder = xstrdup(folder);
 	return f;
 }
 
@@ -150,16 +139,14 @@ pend_mark(struct catmaint *m, const char *folder, int hour, int due)
 		}
 	if (due)
 		return;
-	if ((p = reallocarray(m->p, m->np + 1, sizeof *m->p)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	p = xreallocarray(m->p, m->np + 1, sizeof *m->p);
 	m->p = p;
 	p = &m->p[m->np++];
 	memset(p, 0, sizeof *p);
-	if ((p->folder = strdup(folder)) == NULL)
-		err(EX_OSERR, "strdup");
+	p->folder = xstrdup(folder);
 	p->hour = hour;
 	p->n = 1;
-	p->since = now_ns();
+	p->since = pk_now_ns(CLOCK_REALTIME);
 }
 
 void
@@ -256,11 +243,9 @@ build(struct catmaint *m, const char *folder, const struct arch_dirlist *l, int 
 {
 	char fpath[PATH_MAX], e[1024];
 	struct cat_builder *b = catb_new();
-	struct keepctx k = { l, calloc(l->n + 1, 1), hour };
+	struct keepctx k = { l, xcalloc(l->n + 1, 1), hour };
 	int rc = 0;
 
-	if (k.taken == NULL)
-		err(EX_OSERR, "calloc");
 	snprintf(fpath, sizeof fpath, "%s/%s", m->root, folder);
 	catb_folder(b, fpath);
 	for (size_t s = 0; s < nsrc && rc == 0; s++)
@@ -308,7 +293,7 @@ catdir(const struct catmaint *m)
 	/* also later: the root may get its group after we made the folder (pkrotate -g starting beside us) */
 	if (stat(m->root, &rs) == 0 && stat(d, &cs) == 0 && cs.st_gid != rs.st_gid &&
 	    (chown(d, (uid_t)-1, rs.st_gid) < 0 || chmod(d, 0750) < 0))
-		warn("unable to give %s the group of %s", d, m->root);
+		warn("cannot give %s the group of %s", d, m->root);
 	return 0;
 }
 
@@ -362,7 +347,7 @@ seal(struct catmaint *m, const char *folder, int wait, int check)
 				(void)unlink(hpath);
 		return 1;
 	}
-	t = now_ns();
+	t = pk_now_ns(CLOCK_REALTIME);
 	settle = st0.st_mtim.tv_nsec == 0 ? CAT_SETTLE_COARSE_NS : CAT_SETTLE_NS;
 	if (mtime_of(&st0) + settle > t) {
 		uint64_t d = mtime_of(&st0) + settle - t;
@@ -371,7 +356,7 @@ seal(struct catmaint *m, const char *folder, int wait, int check)
 		if (!wait || mtime_of(&st0) > t)
 			return 0;
 		nanosleep(&ts, NULL);
-		if (stat(fpath, &st0) < 0 || mtime_of(&st0) + settle > now_ns())
+		if (stat(fpath, &st0) < 0 || mtime_of(&st0) + settle > pk_now_ns(CLOCK_REALTIME))
 			return 0;
 	}
 	if (arch_read_folder(fpath, &l) < 0)
@@ -438,7 +423,7 @@ catm_tick(struct catmaint *m, int final)
 		 * few files, while a live capture's hour catalog trails it by
 		 * CATM_BATCH files.
 		 */
-		if ((p->n >= CATM_BATCH && now_ns() - p->since >= CATM_AGE_NS) || p->due || final || idle) {
+		if ((p->n >= CATM_BATCH && pk_now_ns(CLOCK_REALTIME) - p->since >= CATM_AGE_NS) || p->due || final || idle) {
 			(void)write_part(m, p->folder, p->hour, 0);
 			free(p->folder);
 		} else {

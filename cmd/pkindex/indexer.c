@@ -24,6 +24,7 @@
 #include "archive.h"
 #include "catalog.h"
 #include "catmaint.h"
+#include "decode.h"
 #include "fields.h"
 #include "hook.h"
 #include "idx.h"
@@ -70,22 +71,15 @@ indexed(const char *pcap)
 		(void)hook_run(index_hook, pcap);
 }
 
-static void
-set_status(int *st, int code)
-{
-	if (*st == EX_OK)
-		*st = code;
-}
-
 struct indexer *
 indexer_new(char **dirs, size_t ndirs)
 {
 	struct indexer *ix;
 	char rp[PATH_MAX];
 
-	if ((ix = calloc(1, sizeof *ix)) == NULL || (ix->roots = calloc(ndirs, sizeof *ix->roots)) == NULL ||
-	    (ix->cats = calloc(ndirs, sizeof *ix->cats)) == NULL)
-		err(EX_OSERR, "calloc");
+	ix = xcalloc(1, sizeof *ix);
+	ix->roots = xcalloc(ndirs, sizeof *ix->roots);
+	ix->cats = xcalloc(ndirs, sizeof *ix->cats);
 	for (size_t i = 0; i < ndirs; i++) {
 		/*
 		 * Started beside a pkrotate that has not created the archive yet
@@ -97,8 +91,7 @@ indexer_new(char **dirs, size_t ndirs)
 			indexer_free(ix);
 			return NULL;
 		}
-		if ((ix->roots[ix->nroots] = strdup(rp)) == NULL)
-			err(EX_OSERR, "strdup");
+		ix->roots[ix->nroots] = xstrdup(rp);
 		ix->cats[ix->nroots++] = catm_new(rp);
 	}
 	return ix;
@@ -202,13 +195,13 @@ build_disk(const char *path, const char *reason, int *status, int gone_ok)
 		if (gone_ok && errno == ENOENT)
 			return 1;
 		warnx("%s", e);
-		set_status(status, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
+		*status = pk_exit_merge(*status, errno == ENOENT || errno == EACCES ? EX_NOINPUT : EX_DATAERR);
 		return -1;
 	}
 	if (e[0]) {
 		/* the file is damaged there (tcpdump stops there too): indexed, but data is lost */
 		warnx("%s (indexed the %llu whole packets before it)", e, (unsigned long long)n);
-		set_status(status, EX_DATAERR);
+		*status = pk_exit_merge(*status, EX_DATAERR);
 	}
 	indexed(path);
 	return 0;
@@ -223,17 +216,14 @@ on_open(struct indexer *ix, const struct rec_file *rf)
 		ofile_drop(ix, o);     /* reopened without a close: the old one is lost */
 	if (ix->n == ix->cap) {
 		size_t nc = ix->cap ? ix->cap * 2 : 8;
-		void *nf = reallocarray(ix->f, nc, sizeof *ix->f);
-		if (nf == NULL)
-			err(EX_OSERR, "reallocarray");
+		void *nf = xreallocarray(ix->f, nc, sizeof *ix->f);
 		ix->f = nf;
 		ix->cap = nc;
 	}
 	o = &ix->f[ix->n++];
 	memset(o, 0, sizeof *o);
 	o->id = rf->id;
-	if ((o->path = strdup(rf->path)) == NULL)
-		err(EX_OSERR, "strdup");
+	o->path = xstrdup(rf->path);
 	o->nsec = rf->flags & FOPEN_NSEC ? 1 : 0;
 	o->expect = PCAP_FILEHDR;
 	if (!within(ix, rf->path)) {
@@ -443,7 +433,7 @@ indexer_record(struct indexer *ix, const struct pk_rec *r, int unsure)
 		}
 		if (rec_file_parse(r, &rf) < 0) {
 			warnx("malformed file record (type %u) skipped", r->type);
-			set_status(&ix->status, EX_DATAERR);
+			ix->status = pk_exit_merge(ix->status, EX_DATAERR);
 		} else if (r->type == REC_FILE_OPEN) {
 			on_open(ix, &rf);
 		} else if (r->type == REC_FILE_CLOSE) {
@@ -510,8 +500,7 @@ indexer_files(char **dirs, size_t ndirs, char **files, int nfiles)
 	char rp[PATH_MAX];
 	int status = EX_OK;
 
-	if ((cats = calloc(ndirs + 1, sizeof *cats)) == NULL)
-		err(EX_OSERR, "calloc");
+	cats = xcalloc(ndirs + 1, sizeof *cats);
 	for (size_t i = 0; i < ndirs; i++) {
 		if (access(dirs[i], F_OK) < 0 || realpath(dirs[i], rp) == NULL) {
 			warn("%s", dirs[i]);
@@ -525,10 +514,10 @@ indexer_files(char **dirs, size_t ndirs, char **files, int nfiles)
 	for (int i = 0; i < nfiles; i++) {
 		if (access(files[i], R_OK) < 0) {
 			warn("%s", files[i]);
-			set_status(&status, EX_NOINPUT);
+			status = pk_exit_merge(status, EX_NOINPUT);
 		} else if (!arch_path_within(files[i], dirs, ndirs)) {
 			warnx("%s: not under %s%s: not indexed", files[i], dirs[0], ndirs > 1 ? " (or the other -d)" : "");
-			set_status(&status, EX_USAGE);
+			status = pk_exit_merge(status, EX_USAGE);
 		} else if (build_disk(files[i], NULL, &status, 0) == 0 && realpath(files[i], rp) != NULL) {
 			/* pcapfile says what is not a classic pcap (pcapng: how to convert it) */
 			for (size_t d = 0; d < ndirs; d++)
@@ -668,7 +657,7 @@ repair_dir(const char *dir)
 		printf("catalogs: folders %llu, built %llu, removed %llu, failed %llu\n", (unsigned long long)cn.checked,
 		    (unsigned long long)cn.built, (unsigned long long)cn.removed, (unsigned long long)cn.failed);
 		if (cn.failed) {
-			set_status(&status, EX_IOERR);
+			status = pk_exit_merge(status, EX_IOERR);
 			failed++;
 		}
 	}
@@ -685,7 +674,7 @@ indexer_repair(char **dirs, size_t ndirs)
 
 	for (size_t i = 0; i < ndirs; i++) {
 		int st = repair_dir(dirs[i]);
-		set_status(&status, st);
+		status = pk_exit_merge(status, st);
 	}
 	return status;
 }

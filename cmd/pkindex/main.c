@@ -77,7 +77,7 @@ index_stream(char **dirs, size_t ndirs, int sessions)
 		status = sidecar_finish(sc);
 	sidecar_free(sc);
 	if (sin_report(&in) || rc == SIN_ERROR)
-		status = status ? status : EX_DATAERR;
+		status = pk_exit_merge(status, EX_DATAERR);
 	indexer_free(ix);
 	sin_free(&in);
 	return status;
@@ -98,8 +98,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			/* every disk of a pkrotate -d d1 -d d2 archive */
-			if ((dirs = reallocarray(dirs, ndirs + 1, sizeof *dirs)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			dirs = xreallocarray(dirs, ndirs + 1, sizeof *dirs);
 			dirs[ndirs++] = optarg;
 			break;
 		case 'R': repair = 1; break;
@@ -130,7 +129,7 @@ main(int argc, char **argv)
 	else if (argc) {
 		rc = indexer_files(dirs, ndirs, argv, argc);
 		c = sessions ? sidecar_files(argv, argc) : EX_OK;
-		rc = rc ? rc : c;
+		rc = pk_exit_merge(rc, c);
 	} else
 		rc = index_stream(dirs, ndirs, sessions);
 	free(dirs);

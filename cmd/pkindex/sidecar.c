@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "decode.h"
 #include "fields.h"
 #include "idx.h"
 #include "pcapfile.h"
@@ -44,28 +45,20 @@ struct sidecar {
 	int status;
 };
 
-static void
-set_status(int *st, int code)
-{
-	if (*st == EX_OK)
-		*st = code;
-}
-
 struct sidecar *
 sidecar_new(char **dirs, size_t ndirs)
 {
 	struct sidecar *sc;
 	char rp[PATH_MAX];
 
-	if ((sc = calloc(1, sizeof *sc)) == NULL || (sc->roots = calloc(ndirs, sizeof *sc->roots)) == NULL)
-		err(EX_OSERR, "calloc");
+	sc = xcalloc(1, sizeof *sc);
+	sc->roots = xcalloc(ndirs, sizeof *sc->roots);
 	for (size_t i = 0; i < ndirs; i++) {
 		if (realpath(dirs[i], rp) == NULL) {
 			sidecar_free(sc);
 			return NULL;
 		}
-		if ((sc->roots[sc->nroots++] = strdup(rp)) == NULL)
-			err(EX_OSERR, "strdup");
+		sc->roots[sc->nroots++] = xstrdup(rp);
 	}
 	return sc;
 }
@@ -139,21 +132,22 @@ from_disk(const char *path, int *status)
 
 	if (realpath(path, rp) == NULL || pcapf_open(&pf, rp, e, sizeof e) < 0) {
 		warnx("%s: no sessions: %s", path, realpath(path, rp) == NULL ? strerror(errno) : e);
-		set_status(status, EX_NOINPUT);
+		*status = pk_exit_merge(*status, EX_NOINPUT);
 		return -1;
 	}
 	t = sess_new(NULL);
 	sess_file(t, rp, pf.linktype, pf.snaplen);
 	while ((rc = pcapf_next(&pf, &r, e, sizeof e)) == 1) {
 		decode_packet(pf.linktype, r.data, r.caplen, &f);
-		sess_add(t, r.ts_ns, r.wirelen, &f);
+		if (sess_add(t, r.ts_ns, r.wirelen, &f) < 0)
+			errx(EX_SOFTWARE, "too many sessions");
 	}
 	/* a damaged tail: the index covers the whole records before it, and so do we */
 	pcapf_close(&pf);
 	rc = write_sidecar(rp, t);
 	sess_free(t);
 	if (rc < 0)
-		set_status(status, EX_CANTCREAT);
+		*status = pk_exit_merge(*status, EX_CANTCREAT);
 	return rc;
 }
 
@@ -182,8 +176,7 @@ on_open(struct sidecar *sc, const struct rec_file *rf)
 		return;
 	if (sc->n == sc->cap) {
 		sc->cap = sc->cap ? sc->cap * 2 : 8;
-		if ((sc->f = reallocarray(sc->f, sc->cap, sizeof *sc->f)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		sc->f = xreallocarray(sc->f, sc->cap, sizeof *sc->f);
 	}
 	f = &sc->f[sc->n++];
 	memset(f, 0, sizeof *f);
@@ -209,7 +202,8 @@ on_packet(struct sidecar *sc, const struct pk_rec *r)
 	if (!pkt_ann(&p, ANN_FIELDS, &a) || fields_decode(a.val, a.len, &fl) < 0)
 		decode_packet(p.linktype, p.data, p.caplen, &fl);
 	/* the time as the file holds it: a microsecond file truncates */
-	sess_add(f->t, f->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000, p.wirelen, &fl);
+	if (sess_add(f->t, f->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000, p.wirelen, &fl) < 0)
+		errx(EX_SOFTWARE, "too many sessions");
 	f->packets++;
 	f->end = off + PCAP_RECHDR + p.origcap;
 }
@@ -243,7 +237,7 @@ on_close(struct sidecar *sc, const struct rec_file *rf)
 		if (whole) {
 			sess_file_update(f->t, rp, snap);
 			if (write_sidecar(rp, f->t) < 0)
-				set_status(&sc->status, EX_CANTCREAT);
+				sc->status = pk_exit_merge(sc->status, EX_CANTCREAT);
 		}
 	}
 	if (!whole)

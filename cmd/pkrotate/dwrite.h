@@ -60,6 +60,7 @@ struct io_uring;
 struct dwriter {
 	struct io_uring *ring;  /* NULL: writes go through pwrite(2) */
 	int efd;                /* an eventfd that completions signal, or -1 */
+	int fixed;              /* the buffers are registered with the ring (pinned once, not per write) */
 	struct dw_buf b[DW_NBUF];
 	size_t head;            /* the oldest sealed buffer (being written, or next to be) */
 	size_t nsealed;         /* sealed buffers from head; b[(head + nsealed) % DW_NBUF] fills */

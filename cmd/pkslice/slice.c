@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "linktype.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "query.h"
@@ -27,8 +28,7 @@ slice_init(struct slice *sl)
 void
 slice_worse(struct slice *sl, int status)
 {
-	if (sl->status == EX_OK)
-		sl->status = status;
+	sl->status = pk_exit_merge(sl->status, status);
 }
 
 void
@@ -122,8 +122,7 @@ slice_pending(struct slice *sl, const struct pk_rec *r)
 
 		while (cap < sl->npending + r->len)
 			cap *= 2;
-		if ((nb = realloc(sl->pending, cap)) == NULL)
-			err(EX_OSERR, "realloc");
+		nb = xreallocarray(sl->pending, cap, 1);
 		sl->pending = nb;
 		sl->pendcap = cap;
 	}
@@ -137,8 +136,7 @@ slice_set_filter(struct slice *sl, const struct rec_filter *f)
 	if (sl->no_filter)
 		return;
 	free(sl->filter_expr);
-	if ((sl->filter_expr = strdup(f->expr)) == NULL)
-		err(EX_OSERR, "strdup");
+	sl->filter_expr = xstrdup(f->expr);
 	sl->filter_flags = f->flags;
 	sl->have_filter = 1;
 	if (sl->bpf_ok) {
@@ -181,8 +179,7 @@ ng_add(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec)
 {
 	struct slice_ngif *v;
 
-	if ((v = reallocarray(sl->ngif, sl->nngif + 1, sizeof *v)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	v = xreallocarray(sl->ngif, sl->nngif + 1, sizeof *v);
 	sl->ngif = v;
 	v = &sl->ngif[sl->nngif++];
 	memset(v, 0, sizeof *v);
@@ -342,7 +339,7 @@ fix_snaplen(struct slice *sl)
 	if (!sl->started || sl->bo.err)
 		return;
 	if (sl->fmt == SLICE_PCAP && sl->max_caplen > sl->snaplen)
-		mend_snaplen(sl, sl->max_caplen, sl->snaplen, 16, "pcap header");
+		mend_snaplen(sl, sl->max_caplen, sl->snaplen, PCAPH_SNAPLEN, "pcap header");
 	for (size_t i = 0; sl->fmt == SLICE_PCAPNG && i < sl->nngif; i++) {
 		const struct slice_ngif *v = &sl->ngif[i];
 
@@ -388,11 +385,11 @@ slice_finish(struct slice *sl)
 
 	/* nothing matched: still a valid (empty) pcap, so tcpdump -r - reads it */
 	if (!sl->started && !sl->stop)
-		(void)slice_begin(sl, sl->saw_open ? sl->open_linktype : 1, sl->saw_open ? sl->open_snaplen : 0,
+		(void)slice_begin(sl, sl->saw_open ? sl->open_linktype : LINKTYPE_ETHERNET, sl->saw_open ? sl->open_snaplen : 0,
 		    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec);
 	/* and a pcapng that readers can open needs an interface */
 	if (sl->fmt == SLICE_PCAPNG && !sl->stop && sl->ng_next_id == 0)
-		(void)ng_iface(sl, sl->nngif ? sl->ngif[0].linktype : sl->saw_open ? sl->open_linktype : 1,
+		(void)ng_iface(sl, sl->nngif ? sl->ngif[0].linktype : sl->saw_open ? sl->open_linktype : LINKTYPE_ETHERNET,
 		    (sl->hdr_flags & HDR_NSEC) || sl->open_nsec);
 	if (bufout_flush(o) < 0 && o->err != EPIPE) {
 		warnc(o->err, "write error on %s", sl->outname);
@@ -429,7 +426,7 @@ slice_time(const char *s, uint64_t base_ns, uint64_t *out)
 		snprintf(at, sizeof at, "@%s", s);
 		s = at;
 	}
-	if (timeparse(s, time_now_ns(), base_ns, out, errbuf, sizeof errbuf) < 0) {
+	if (timeparse(s, pk_now_ns(CLOCK_REALTIME), base_ns, out, errbuf, sizeof errbuf) < 0) {
 		warnx("%s", errbuf);
 		return -1;
 	}

@@ -101,7 +101,7 @@ struct slice {
 
 	/* counts and state */
 	uint64_t packets, filtered, bad_locs, bad_pkts, ignored;
-	int status;            /* exit status so far (the worst) */
+	int status;            /* exit status so far (the worst: pk_exit_merge) */
 	int stop;              /* stop reading: output gone or a fatal data error */
 };
 

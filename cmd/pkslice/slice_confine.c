@@ -26,15 +26,6 @@
 #include "pk.h"
 #include "slice.h"
 
-static int
-has_dotdot(const char *p)
-{
-	size_t n = strlen(p);
-
-	return strcmp(p, "..") == 0 || strncmp(p, "../", 3) == 0 || strstr(p, "/../") != NULL ||
-	    (n >= 3 && strcmp(p + n - 3, "/..") == 0);
-}
-
 /* the roots' resolved names and descriptors, once */
 static void
 roots_open(struct slice *sl)
@@ -43,15 +34,13 @@ roots_open(struct slice *sl)
 
 	if (sl->rootfd != NULL)
 		return;
-	if ((sl->rootfd = calloc(sl->nroots + 1, sizeof *sl->rootfd)) == NULL ||
-	    (sl->rootreal = calloc(sl->nroots + 1, sizeof *sl->rootreal)) == NULL)
-		err(EX_OSERR, "calloc");
+	sl->rootfd = xcalloc(sl->nroots + 1, sizeof *sl->rootfd);
+	sl->rootreal = xcalloc(sl->nroots + 1, sizeof *sl->rootreal);
 	for (size_t i = 0; i < sl->nroots; i++) {
 		sl->rootfd[i] = -1;
 		if (realpath(sl->roots[i], r) == NULL)
 			continue;     /* a root that is not there holds nothing */
-		if ((sl->rootreal[i] = strdup(r)) == NULL)
-			err(EX_OSERR, "strdup");
+		sl->rootreal[i] = xstrdup(r);
 		sl->rootfd[i] = open(r, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
 }
@@ -116,7 +105,7 @@ slice_confine(struct slice *sl, struct slice_file *f)
 	const char *rel;
 	int r;
 
-	if (has_dotdot(f->path)) {
+	if (arch_has_dotdot(f->path)) {
 		warnx("refusing to read %s: the path has a '..' component", f->path);
 		return -1;
 	}
@@ -139,8 +128,8 @@ slice_confine(struct slice *sl, struct slice_file *f)
 	}
 	free(f->path);
 	free(f->rel);
-	if ((f->path = strdup(rp)) == NULL || (f->rel = strdup(rel)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(rp);
+	f->rel = xstrdup(rel);
 	f->root = r;
 	return 0;
 }

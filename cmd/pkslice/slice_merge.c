@@ -155,8 +155,7 @@ published(struct slice_file *f)
 	if (hits != 1)
 		return 0;
 	free(f->path);
-	if ((f->path = strdup(found)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(found);
 	return 1;
 }
 
@@ -399,9 +398,8 @@ merge(struct slice *sl)
 	int nsec;
 	size_t i;
 
-	if ((cs = calloc(sl->nfiles + 1, sizeof *cs)) == NULL ||
-	    (h.v = calloc(sl->nfiles + 1, sizeof *h.v)) == NULL)
-		err(EX_OSERR, "calloc");
+	cs = xcalloc(sl->nfiles + 1, sizeof *cs);
+	h.v = xcalloc(sl->nfiles + 1, sizeof *h.v);
 	if (choose_format(sl, &first, &snaplen, &nsec) < 0)
 		goto out;
 	for (i = 0; i < sl->nfiles; i++) {
@@ -474,7 +472,7 @@ slice_locations(struct slice *sl)
 	}
 	if (refused) {
 		/* nothing is written: not even the pcap header */
-		sl->status = EX_NOPERM;
+		slice_worse(sl, EX_NOPERM);
 		sl->stop = 1;
 		return sl->status;
 	}

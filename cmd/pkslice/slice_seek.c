@@ -153,9 +153,9 @@ slice_seek_span(struct slice *sl, struct slice_file *f, uint64_t *from, uint64_t
 		return 0;
 	if (fstat(s.fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < SEEK_MIN_SIZE ||
 	    pread(s.fd, h, sizeof h, 0) != (ssize_t)sizeof h || pcapf_hdr_parse(h, &s.h, e, sizeof e) < 0 ||
-	    pcapf_rechdr(&s.h, h + PCAP_FILEHDR, PCAP_FILEHDR, &r, e, sizeof e) < 0 ||
-	    (s.buf = malloc(SEEK_WINDOW)) == NULL)
+	    pcapf_rechdr(&s.h, h + PCAP_FILEHDR, PCAP_FILEHDR, &r, e, sizeof e) < 0)
 		goto out;
+	s.buf = xmalloc(SEEK_WINDOW);
 	s.size = (uint64_t)st.st_size;
 	s.first = r.ts_ns;
 	s.last = UINT64_MAX - SEEK_MARGIN_NS;

@@ -20,8 +20,7 @@ slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags)
 
 	if (sl->nfiles == sl->filecap) {
 		size_t cap = sl->filecap ? sl->filecap * 2 : 16;
-		if ((f = reallocarray(sl->files, cap, sizeof *f)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		f = xreallocarray(sl->files, cap, sizeof *f);
 		sl->files = f;
 		sl->filecap = cap;
 	}
@@ -29,8 +28,7 @@ slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags)
 	memset(f, 0, sizeof *f);
 	f->id = id;
 	f->flags = flags;
-	if ((f->path = strdup(path)) == NULL)
-		err(EX_OSERR, "strdup");
+	f->path = xstrdup(path);
 	return f;
 }
 
@@ -50,8 +48,7 @@ slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns)
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 64;
 		struct slice_loc *v;
-		if ((v = reallocarray(f->loc, cap, sizeof *v)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		v = xreallocarray(f->loc, cap, sizeof *v);
 		f->loc = v;
 		f->cap = cap;
 	}
@@ -87,11 +84,9 @@ slice_add_root(struct slice *sl, const char *dir)
 {
 	char **r;
 
-	if ((r = reallocarray(sl->roots, sl->nroots + 1, sizeof *r)) == NULL)
-		err(EX_OSERR, "reallocarray");
+	r = xreallocarray(sl->roots, sl->nroots + 1, sizeof *r);
 	sl->roots = r;
-	if ((sl->roots[sl->nroots++] = strdup(dir)) == NULL)
-		err(EX_OSERR, "strdup");
+	sl->roots[sl->nroots++] = xstrdup(dir);
 }
 
 /* one record; returns -1 when reading should stop */

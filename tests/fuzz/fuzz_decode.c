@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "fields.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -27,8 +27,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decode.h"
 #include "fields.h"
 #include "idx.h"
+#include "ordset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

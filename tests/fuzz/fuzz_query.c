@@ -26,8 +26,10 @@
 
 #include <pcap/pcap.h>
 
+#include "decode.h"
 #include "fields.h"
 #include "idx.h"
+#include "ordset.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "query.h"

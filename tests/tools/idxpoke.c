@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "idx.h"
+#include "idx_format.h"
 #include "pcapfile.h"
 #include "pk.h"
 #include "varint.h"

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "idx.h"
+#include "ordset.h"
 #include "pk.h"
 
 static void

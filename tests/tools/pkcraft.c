@@ -91,7 +91,7 @@ num(char **s)
 static uint8_t *
 hex(const char *w, size_t *len)
 {
-	uint8_t *b = malloc(strlen(w) / 2 + 1);
+	uint8_t *b = xmalloc(strlen(w) / 2 + 1);
 	size_t n = 0;
 
 	if (b == NULL)

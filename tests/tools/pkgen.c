@@ -472,8 +472,7 @@ mix_parse(const char *s, int *kinds)
 			kinds[n++] = k;
 		return n;
 	}
-	if ((copy = strdup(s)) == NULL)
-		err(EX_OSERR, "strdup");
+	copy = xstrdup(s);
 	for (p = copy; (tok = strsep(&p, ",")) != NULL;) {
 		for (k = 0; k < K_NKINDS; k++)
 			if (strcmp(tok, kind_names[k]) == 0)
