@@ -422,14 +422,12 @@ plan_parts(char ***dirs, int *ndirs)
 			while ((e = readdir(d)) != NULL) {
 				if (part_number(e->d_name) < 0)
 					continue;
-				if (asprintf(&path, "%s/%s", (*dirs)[i], e->d_name) < 0)
-					err(EX_OSERR, "asprintf");
+				path = xasprintf("%s/%s", (*dirs)[i], e->d_name);
 				if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 					free(path);
 					continue;
 				}
-				if ((v = reallocarray(v, (size_t)nv + 2, sizeof *v)) == NULL)
-					err(EX_OSERR, "reallocarray");
+				v = xreallocarray(v, (size_t)nv + 1, sizeof *v);
 				v[nv++] = path;
 			}
 			closedir(d);
@@ -437,8 +435,7 @@ plan_parts(char ***dirs, int *ndirs)
 		if (nv > first)
 			qsort(v + first, (size_t)(nv - first), sizeof *v, part_cmp);
 		/* after its parts: their files are theirs (coverage takes the first root that holds a file) */
-		if ((v = reallocarray(v, (size_t)nv + 1, sizeof *v)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		v = xreallocarray(v, (size_t)nv + 1, sizeof *v);
 		v[nv++] = (*dirs)[i];
 	}
 	free(*dirs);
