@@ -187,3 +187,40 @@ ingest_cmd() {
 	printf 'mkdir -p "%s" && "%s/pkread" -q -r "%s" | "%s/pkrotate" -d "%s" | "%s/pkindex" -d "%s"' "$2" \
 	    "$PK_BIN" "$1" "$PK_BIN" "$2" "$PK_BIN" "$2"
 }
+
+# cpuwrap: the path of a wrapper "cpuwrap OUT CMD ARG..." that runs CMD
+# (TERM, INT and HUP passed on to it, none of them ignored), exits with its status and writes
+# "pid user_s sys_s" of CMD (all its threads, getrusage through wait4(2):
+# microseconds, not clock ticks) into OUT when it ends
+cpuwrap() {
+	local w=$BENCH_DIR/cpuwrap
+	[ -x "$w" ] || { cat >"$w.tmp" <<-'PY'
+	#!/usr/bin/python3
+	import os, signal, sys
+	out, argv = sys.argv[1], sys.argv[2:]
+	pid = os.fork()
+	if pid == 0:
+	    # a background job of a script ignores INT: CMD gets it (stenotype stops on INT)
+	    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+	        signal.signal(s, signal.SIG_DFL)
+	    try:
+	        os.execvp(argv[0], argv)
+	    finally:
+	        os._exit(127)
+	for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+	    signal.signal(s, lambda n, f: os.kill(pid, n))
+	_, st, ru = os.wait4(pid, 0)
+	with open(out, "w") as f:
+	    f.write("%d %.6f %.6f\n" % (pid, ru.ru_utime, ru.ru_stime))
+	sys.exit(os.waitstatus_to_exitcode(st) & 0xff if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
+	PY
+		chmod +x "$w.tmp" && mv "$w.tmp" "$w"; } || die "cannot write $w"
+	printf '%s\n' "$w"
+}
+
+# cpu_s OUT...: user+sys seconds summed over cpuwrap outputs ("?" if one is missing)
+cpu_s() {
+	local f
+	for f in "$@"; do [ -s "$f" ] || { echo "?"; return; }; done
+	cat "$@" | awk '{ s += $2 + $3 } END { printf "%.6f\n", s }'
+}

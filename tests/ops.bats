@@ -76,8 +76,8 @@ unit_cmd() {
 	run "$S/pk-units-check" -b "$PK_BIN"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'verify ok' <<<"$output")" -eq 6 ]
-	[ "$(grep -c 'exposure [0-9.]* OK' <<<"$output")" -eq 4 ]
+	[ "$(grep -c 'verify ok' <<<"$output")" -eq 8 ]
+	[ "$(grep -c 'exposure [0-9.]* OK' <<<"$output")" -eq 5 ]
 }
 
 @test "units: capture runs as pk with CAP_NET_RAW only; index reads the socket FIFO" {
@@ -88,7 +88,9 @@ unit_cmd() {
 	grep -qx 'EnvironmentFile=-/etc/pk/%i.conf' "$u/pk-capture@.service"
 	grep -qx 'ListenFIFO=/run/pk/%i.fifo' "$u/pk-index@.socket"
 	grep -qx 'StandardInput=socket' "$u/pk-index@.service"
-	grep -qx 'ExecStart=pkindex --repair -d /var/lib/pk/%i' "$u/pk-repair@.service"
+	# the archive and its worker parts (pk-index(5)), each by pkindex --repair
+	grep -qF 'for d in "/var/lib/pk/$$1" "/var/lib/pk/$$1"/w[0-9]*; do' "$u/pk-repair@.service"
+	grep -qF 'pkindex --repair -d "$$d"' "$u/pk-repair@.service"
 	grep -q '^u pk ' "$u/pk.sysusers"
 }
 

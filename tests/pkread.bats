@@ -732,3 +732,130 @@ snaplen_of() {
 	[ "$status" -eq 0 ]
 	[ "$output" = 0 ]
 }
+
+# ---- PACKET_FANOUT: workers that share one interface ----
+
+# frames FILE: each frame of a pcap as one line of hex, no time (what was on the wire)
+frames() { command tcpdump -r "$1" -nn -t -xx 2>/dev/null | awk '/^[^\t]/ { if (l != "") print l; l = "" } /^\t/ { l = l $0 } END { if (l != "") print l }'; }
+
+@test "pkread -j: two fanout workers split the traffic, each frame in exactly one part; pkfind DIR sees the whole" {
+	live
+	need_cmd tcpreplay
+	# many flows (hosts and ports from pkgen's pools), IPv4 fragments among them
+	"$PK_TOOLS/pkgen" -n 1500 -m tcp,udp,frag,frag2,tcp6,udp6,icmp "$T/sent.pcap"
+	ip netns exec "$NS_B" tcpdump -q -i pkv1 -w "$T/all.pcap" 2>"$T/tcpdump.err" &
+	local dump=$! k pids=()
+	for k in 0 1; do
+		ip netns exec "$NS_B" sh -c 'pkread -q -i pkv1 -j 4242 -I 3 | pkrotate -d "$1" 2>/dev/null |
+		    pkindex -d "$1"' cap "$T/A/w$k" &
+		pids+=($!)
+	done
+	CAP="${pids[*]}"
+	wait_capturing "${pids[0]}"
+	wait_capturing "${pids[1]}"
+	wait_capturing "$dump"
+	ip netns exec "$NS_A" tcpreplay -q --pps 3000 -i pkv0 "$T/sent.pcap" >/dev/null 2>&1
+	# fragmented datagrams (3000 bytes: three fragments each) from twenty source ports
+	send_udp 20 9999 "$(head -c 3000 /dev/zero | tr '\0' x)"
+	reap "${pids[0]}"
+	reap "${pids[1]}"
+	CAP=
+	kill -INT "$dump"
+	wait "$dump" || true
+	# tcpdump saw everything: what tcpreplay sent, then the 60 fragments
+	# (and the port-unreachable answers pkv1's stack sent back, a few)
+	local all n0 n1
+	all=$(frames "$T/all.pcap" | wc -l)
+	diff <(frames "$T/sent.pcap") <(frames "$T/all.pcap" | head -n 1500)
+	[ "$(command tcpdump -r "$T/all.pcap" -nn 'src 10.99.0.1 and ip[6:2] & 0x3fff != 0' 2>/dev/null | wc -l)" -eq 60 ]
+	# both workers took a share, and together exactly what tcpdump saw: no copy, no loss
+	n0=$(pkfind -q -c -d "$T/A/w0" '')
+	n1=$(pkfind -q -c -d "$T/A/w1" '')
+	echo "w0 $n0 w1 $n1 tcpdump $all"
+	[ "$n0" -gt 100 ] && [ "$n1" -gt 100 ]
+	[ $((n0 + n1)) -eq "$all" ]
+	for k in 0 1; do
+		pkfind -q -d "$T/A/w$k" '' | pkslice >"$T/w$k.pcap"
+	done
+	diff <(frames "$T/all.pcap" | sort) <(cat <(frames "$T/w0.pcap") <(frames "$T/w1.pcap") | sort)
+	# the archive DIR is the parts together, in time order: tcpdump's capture
+	pkfind -q -d "$T/A" '' | pkslice >"$T/whole.pcap"
+	diff <(frames "$T/all.pcap") <(frames "$T/whole.pcap")
+	run pkfind -c -d "$T/A" 'udp port 9999'
+	assert_line 20
+	# both parts indexed (pkindex -d PART), drops known from both parts' pk-stats.log
+	assert_line --regexp ': 2 files \([0-9] from catalogs, [0-9] indexed, 0 scanned\), 0 gaps, 0 drops; 20 packets$'
+	# the fragments of one datagram stay in one part: the kernel hashes every
+	# fragment, the first too, by addresses alone (were the first hashed with
+	# its ports, the twenty source ports would spread the first fragments)
+	for k in 0 1; do
+		command tcpdump -r "$T/w$k.pcap" -nn -v 'host 10.99.0.1 and ip[6:2] & 0x3fff != 0' 2>/dev/null |
+		    grep -o 'id [0-9]*' | sort -u >"$T/ids$k"
+	done
+	[ "$(cat "$T/ids0" "$T/ids1" | wc -l)" -eq 20 ]
+	[ -z "$(comm -12 "$T/ids0" "$T/ids1")" ]
+}
+
+@test "pkread -j: a group in use on another interface is refused (69); -j is live only" {
+	live
+	ip -n "$NS_B" link add pkfan0 type veth peer name pkfan1
+	ip -n "$NS_B" link set pkfan1 up
+	ip -n "$NS_B" link set pkfan0 up
+	ip netns exec "$NS_B" pkread -q -i pkv1 -j 4343 -I 5 >/dev/null &
+	CAP=$!
+	wait_capturing $CAP
+	run ip netns exec "$NS_B" pkread -q -i pkfan0 -j 4343 -c 1
+	assert_failure 69
+	assert_output --partial "pkfan0: cannot join fanout group 4343"
+	kill $CAP; wait $CAP || true
+	CAP=
+	ip -n "$NS_B" link del pkfan0
+	"$PK_TOOLS/pkgen" -n 1 "$T/one.pcap"
+	run pkread -r "$T/one.pcap" -j 1
+	assert_failure 64
+	run ip netns exec "$NS_B" pkread -i pkv1 -j 65536
+	assert_failure 64
+}
+
+@test "pkread -j under pk-archive WORKERS=2: two parts, each indexed by its own pkindex, TERM stops all cleanly" {
+	live
+	need_cmd tcpreplay
+	"$PK_TOOLS/pkgen" -n 800 -m tcp,udp,icmp "$T/sent.pcap"
+	cat >"$T/c.conf" <<-EOF
+	ARCHIVE_DIR=$T/arch
+	FIFO=$T/run/ix.fifo
+	PK_USER=
+	WORKERS=2
+	MAX_MB=64
+	EOF
+	run ip netns exec "$NS_B" "$PK_ROOT/scripts/pk-archive" -n -c "$T/c.conf" pkv1
+	echo "$output"
+	assert_line "mkfifo -m 0600 $T/run/ix/w1.fifo"
+	assert_line --regexp "^pkread -q -i pkv1 -s 262144 -j [0-9]+ \| pkrotate -d $T/arch/w1 -o $T/run/ix/w1.fifo .*-M 32 "
+	ip netns exec "$NS_B" "$PK_ROOT/scripts/pk-archive" -c "$T/c.conf" pkv1 2>"$T/err" &
+	CAP=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(in_b awk 'NR > 1' /proc/net/packet | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	sleep 0.5
+	ip netns exec "$NS_A" tcpreplay -q --pps 2000 -i pkv0 "$T/sent.pcap" >/dev/null 2>&1
+	sleep 1.5
+	kill -TERM "$CAP"
+	wait "$CAP" || { cat "$T/err"; false; }
+	CAP=
+	cat "$T/err"
+	[ -z "$(find "$T/arch" -name '*.pcap.part')" ]
+	local f n0 n1
+	for f in $(find "$T/arch" -name '*.pcap'); do
+		[ -s "$f.idx" ] || { echo "no index for $f"; false; }
+	done
+	n0=$(pkfind -q -c -d "$T/arch/w0" '')
+	n1=$(pkfind -q -c -d "$T/arch/w1" '')
+	echo "w0 $n0 w1 $n1"
+	[ "$n0" -gt 0 ] && [ "$n1" -gt 0 ]
+	[ $((n0 + n1)) -eq 800 ]
+	diff <(frames "$T/sent.pcap" | sort) <(pkfind -q -d "$T/arch" '' | pkslice | command tcpdump -r - -nn -t -xx 2>/dev/null |
+	    awk '/^[^\t]/ { if (l != "") print l; l = "" } /^\t/ { l = l $0 } END { if (l != "") print l }' | sort)
+}

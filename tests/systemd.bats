@@ -517,3 +517,63 @@ exposure() {
 	[ "$(prop pk-trigger@t1.service Result)" = success ]
 	ct systemctl stop pk-test-redis2
 }
+
+@test "systemd: WORKERS=2: two captures share the interface, each part indexed by its own socket, pkfind sees one archive" {
+	local a=/var/lib/pk/vw0 n0 n1 p c nr=0 nw=0
+	ctnet sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ct ip link add vw0 type veth peer name vw1
+	ct ip link set vw0 up
+	ct ip link set vw1 up
+	ct mkdir -p /etc/pk
+	ct sh -c 'printf "WORKERS=2\nROTATE_SECONDS=2\nMAX_MB=100\n" >/etc/pk/vw0.conf'
+	run ct systemctl enable --now pk-index-part@vw0-w0.socket pk-index-part@vw0-w1.socket pk-capture@vw0.service
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(ct stat -c '%U %a %F' /run/pk/vw0/w1.fifo)" = "pk 600 fifo" ]
+	# two pkread, two pkrotate (each with half of MAX_MB, into its part and its FIFO)
+	wait_for 20 bash -c '[ "$(comms pk-capture@vw0.service | grep -o pkread | wc -l)" = 2 ]' ||
+	    { journal pk-capture@vw0.service; false; }
+	for p in $(procs pk-capture@vw0.service); do
+		c=$(ct cat "/proc/$p/cmdline" | tr '\0' ' ')
+		case $(comm "$p") in
+		pkread) [[ "$c" == "pkread -i vw0 -j "[0-9]*" -s 262144 " ]]; nr=$((nr + 1)) ;;
+		pkrotate) [[ "$c" == "pkrotate -d $a/w"[01]" -o /run/pk/vw0/w"[01]".fifo "*"-M 50 "* ]]; nw=$((nw + 1)) ;;
+		esac
+	done
+	[ "$nr" = 2 ] && [ "$nw" = 2 ]
+	sleep 1
+	frames "$T/w.pcap" 600 7
+	ctnet tcpreplay -q -i vw1 "$T/w.pcap" >/dev/null 2>&1
+	wait_for 60 bash -c "[ \"\$(ct pkfind -d $a -c ip 2>/dev/null)\" = 600 ]" ||
+	    { journal pk-capture@vw0.service; ct pkfind -d "$a" -c ip; false; }
+	# each part took a share, finished its files and indexed them (its own indexer)
+	n0=$(ct pkfind -d "$a/w0" -c '' 2>/dev/null)
+	n1=$(ct pkfind -d "$a/w1" -c '' 2>/dev/null)
+	echo "w0 $n0 w1 $n1"
+	[ "$n0" -gt 0 ] && [ "$n1" -gt 0 ] && [ $((n0 + n1)) = 600 ]
+	wait_for 60 bash -c "[ -z \"\$(ct find $a -name '*.pcap.part')\" ] &&
+	    for f in \$(ct find $a -name '*.pcap'); do ct test -s \"\$f.idx\" || exit 1; done" ||
+	    { ct ls -lR "$a"; journal pk-index-part@vw0-w0.service; false; }
+	[ "$(prop pk-index-part@vw0-w0.service ActiveState)" = active ]
+	[ "$(prop pk-index-part@vw0-w1.service ActiveState)" = active ]
+	run ct pkfind -d "$a" -c udp
+	echo "$output"
+	assert_line "$(tcpdump -r "$T/w.pcap" -nn udp 2>/dev/null | wc -l)"
+	assert_line --partial "indexed, 0 scanned), 0 gaps, 0 drops;"
+	# the very frames, in order, byte for byte
+	ct sh -c "pkfind -d $a ip | pkslice" >"$T/out.pcap"
+	[ "$(tcpdump -r "$T/out.pcap" -nn -t -xx 2>/dev/null | md5sum)" = \
+	  "$(tcpdump -r "$T/w.pcap" -nn -t -xx 2>/dev/null | md5sum)" ]
+	# a clean stop of both pipelines
+	ct systemctl stop pk-capture@vw0.service
+	[ "$(prop pk-capture@vw0.service Result)" = success ] ||
+	    { prop pk-capture@vw0.service Result; journal pk-capture@vw0.service | tail -n 20; false; }
+	# the timer's repair goes through the archive and each part
+	run ct systemctl start pk-repair@vw0.service
+	[ "$status" -eq 0 ]
+	[ "$(prop pk-repair@vw0.service Result)" = success ]
+	[ "$(journal pk-repair@vw0.service | grep -c '^checked [0-9]*, built 0, rebuilt 0, failed 0')" -eq 3 ] ||
+	    { journal pk-repair@vw0.service; false; }
+	ct systemctl disable --now pk-index-part@vw0-w0.socket pk-index-part@vw0-w1.socket pk-capture@vw0.service
+	ct ip link del vw0
+}

@@ -8,6 +8,7 @@
 
 #include "find.h"
 #include "pk.h"
+#include "plan.h"
 #include "query.h"
 #include "timeparse.h"
 
@@ -196,6 +197,7 @@ main(int argc, char **argv)
 		pk_usage(USAGE, 0);
 	}
 	set_window(&o, s, e, dur);
+	(void)plan_parts(&o.dirs, &o.ndirs);
 	ch = find_run(&o);
 	free(o.dirs);
 	free(expr);

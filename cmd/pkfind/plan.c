@@ -384,3 +384,63 @@ plan_free(struct plan *p)
 	free(p->iv);
 	memset(p, 0, sizeof *p);
 }
+
+/* the N of a worker part's name "wN" (pk-index(5), FILES), or -1 */
+static long
+part_number(const char *name)
+{
+	const char *errstr;
+	long n;
+
+	if (name[0] != 'w' || name[1] < '0' || name[1] > '9' || (name[1] == '0' && name[2] != '\0'))
+		return -1;
+	n = (long)strtonum(name + 1, 0, PLAN_MAXPARTS - 1, &errstr);
+	return errstr == NULL ? n : -1;
+}
+
+static int
+part_cmp(const void *a, const void *b)
+{
+	long x = part_number(strrchr(*(char *const *)a, '/') + 1);
+	long y = part_number(strrchr(*(char *const *)b, '/') + 1);
+
+	return x < y ? -1 : x > y;
+}
+
+int
+plan_parts(char ***dirs, int *ndirs)
+{
+	char **v = NULL, *path;
+	int nv = 0, i, first;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	for (i = 0; i < *ndirs; i++) {
+		first = nv;
+		if ((d = opendir((*dirs)[i])) != NULL) {
+			while ((e = readdir(d)) != NULL) {
+				if (part_number(e->d_name) < 0)
+					continue;
+				path = xasprintf("%s/%s", (*dirs)[i], e->d_name);
+				if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+					free(path);
+					continue;
+				}
+				v = xreallocarray(v, (size_t)nv + 1, sizeof *v);
+				v[nv++] = path;
+			}
+			closedir(d);
+		}
+		if (nv > first)
+			qsort(v + first, (size_t)(nv - first), sizeof *v, part_cmp);
+		/* after its parts: their files are theirs (coverage takes the first root that holds a file) */
+		v = xreallocarray(v, (size_t)nv + 1, sizeof *v);
+		v[nv++] = (*dirs)[i];
+	}
+	free(*dirs);
+	*dirs = v;
+	i = nv - *ndirs;
+	*ndirs = nv;
+	return i;
+}

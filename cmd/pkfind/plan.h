@@ -33,4 +33,15 @@ struct plan {
 int plan_dir(struct plan *p, const char *root, const struct query *q, uint64_t start, uint64_t end);
 void plan_free(struct plan *p);
 
+#define PLAN_MAXPARTS 1000       /* worker parts w0 ... w999 */
+
+/*
+ * plan_parts: put before each archive of dirs[0..ndirs) its worker parts,
+ * the folders DIR/wN that parallel captures write (pk-index(5), FILES),
+ * so that a search sees them as one archive with DIR's own files.
+ * Replaces *dirs (the part paths are allocated, never freed: they live
+ * as long as the search).  Returns how many parts were added.
+ */
+int plan_parts(char ***dirs, int *ndirs);
+
 #endif

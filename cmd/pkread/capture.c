@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,6 +200,31 @@ capture_open(struct capture *c, const struct cap_opts *o)
 		warnx("%s: %s", o->iface, rc == PCAP_WARNING ? pcap_geterr(c->p) : pcap_statustostr(rc));
 	c->nsec = pcap_get_tstamp_precision(c->p) == PCAP_TSTAMP_PRECISION_NANO;
 	c->linktype = capture_linktype(pcap_datalink(c->p));
+}
+
+/*
+ * PACKET_FANOUT_HASH is the kernel's flow hash, symmetric (both directions
+ * of a flow in one process).  IP fragments carry no ports, so the kernel
+ * hashes every fragment of a datagram by its addresses alone: they stay
+ * together without PACKET_FANOUT_FLAG_DEFRAG, which would hand the capture
+ * the reassembled datagram instead of the fragments on the wire.  The
+ * socket is set up by pcap_activate (TPACKET_V3 ring), so it joins after
+ * activation.  XXX packets that arrive between activation and joining are
+ * this process's as well as the group's: a few copies while a worker starts.
+ */
+void
+capture_fanout(struct capture *c)
+{
+	int fd, arg;
+
+	if (c->o->fanout < 0)
+		return;
+	if ((fd = pcap_fileno(c->p)) < 0)
+		errx(EX_SOFTWARE, "%s: no socket to join fanout group %lld", c->o->iface, c->o->fanout);
+	arg = (int)(c->o->fanout & 0xffff) | PACKET_FANOUT_HASH << 16;
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0)
+		err(EX_UNAVAILABLE, "%s: cannot join fanout group %lld%s", c->o->iface, c->o->fanout,
+		    errno == EINVAL ? " (taken by another interface or fanout mode?)" : "");
 }
 
 void

@@ -28,6 +28,7 @@ struct cap_opts {
 	long long idle;         /* -I seconds, 0 = none */
 	long long stats_every;  /* -S seconds, 0 = final stats only */
 	int quiet;              /* -q: no summary line */
+	long long fanout;       /* -j: PACKET_FANOUT group, -1 = none */
 	int keyvalue;           /* -k: the summary as key=value pairs */
 };
 
@@ -71,6 +72,15 @@ int capture_list(void);
  * unusable interface), EX_TEMPFAIL (the interface is down).
  */
 void capture_open(struct capture *c, const struct cap_opts *o);
+
+/*
+ * capture_fanout: join the handle's socket to PACKET_FANOUT group
+ * o->fanout (flow hash), so that the processes of one group share the
+ * interface's packets, each flow in one of them.  Exits EX_UNAVAILABLE
+ * when the kernel refuses (no fanout, or the group is taken by another
+ * interface or fanout mode).
+ */
+void capture_fanout(struct capture *c);
 
 /* capture_filter: compile and set o->filter; exits EX_DATAERR when bad. */
 void capture_filter(struct capture *c);

@@ -18,7 +18,7 @@
 
 /* pkread(1) SYNOPSIS */
 #define USAGE "pkread [-kmpq] [-i iface | -r file ...] [-s snaplen] [-B kib] [-c count]\n" \
-	"       [-b bytes] [-t seconds] [-I seconds] [-S seconds] [-Z user]\n" \
+	"       [-b bytes] [-t seconds] [-I seconds] [-S seconds] [-j group] [-Z user]\n" \
 	"       [-F filterfile] [expression]\n" \
 	"pkread -D"
 
@@ -41,8 +41,8 @@ parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, con
 	static const struct option lo[] = { PK_LONGOPTS, { NULL, 0, NULL, 0 } };
 	int c, others = 0;
 
-	while ((c = getopt_long(argc, argv, "DhkmpqB:b:c:F:I:i:r:S:s:t:Z:", lo, NULL)) != -1) {
-		if (c > 0 && c < 128 && strchr("kmpBIsSt", c) != NULL)
+	while ((c = getopt_long(argc, argv, "DhkmpqB:b:c:F:I:i:j:r:S:s:t:Z:", lo, NULL)) != -1) {
+		if (c > 0 && c < 128 && strchr("kmpBIjsSt", c) != NULL)
 			*live_only = c;
 		switch (c) {
 		case 'D': *list = 1; break;
@@ -60,6 +60,7 @@ parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, con
 				errx(EX_USAGE, "-i %s and -i %s: one interface at a time", o->iface, optarg);
 			o->iface = optarg;
 			break;
+		case 'j': o->fanout = num(c, optarg, 0, 65535); break;
 		case 'r':
 			if ((*files = reallocarray(*files, (size_t)*nfiles + 1, sizeof **files)) == NULL)
 				err(EX_OSERR, "reallocarray");
@@ -102,7 +103,7 @@ more_files(int argc, char **argv, int first, char ***files, int *nfiles)
 int
 main(int argc, char **argv)
 {
-	struct cap_opts o = { .snaplen = CAPTURE_SNAPLEN, .promisc = 1, .stats_every = 10 };
+	struct cap_opts o = { .snaplen = CAPTURE_SNAPLEN, .promisc = 1, .stats_every = 10, .fanout = -1 };
 	const char *user = NULL, *ffile = NULL;
 	char **files = NULL, *expr;
 	int nfiles = 0, list = 0, live_only = 0, first, rc;
@@ -139,6 +140,7 @@ main(int argc, char **argv)
 		pcapin_free(&r);
 	} else {
 		capture_open(&c, &o);
+		capture_fanout(&c);
 		if (user != NULL)
 			privdrop_user(user);
 		capture_filter(&c);
