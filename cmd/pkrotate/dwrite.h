@@ -14,9 +14,12 @@
  * every pcap write extends its file.
  *
  * The ring: DW_NBUF buffers of DW_BUFSZ bytes each.  Records are appended
- * to the buffer being filled; a full buffer (or a flush) is sealed and
- * written, one write at a time per file, in order, while the next buffer
- * fills.  A slow device shows as a ring of sealed buffers; only when
+ * to the buffer being filled; a full buffer is sealed and written, one
+ * write at a time per file, in order, while the next buffer fills.  A
+ * buffer that a flush (each second, an input pause, the file's end) seals
+ * before it is full is written through the page cache instead, once the
+ * writes before it are done: a file smaller than a buffer then costs no
+ * device round trip, and a busy link one partial buffer a second.  A slow device shows as a ring of sealed buffers; only when
  * every buffer is sealed does dw_reserve() wait.
  *
  * Alignment: a direct write covers [buffer start, the last DW_ALIGN
@@ -53,6 +56,7 @@ struct dw_buf {
 	uint8_t *mem;           /* DW_ALIGN-aligned, DW_BUFSZ bytes */
 	uint64_t off;           /* file offset of mem[0] (aligned when direct) */
 	size_t len;             /* bytes in mem: whole records, except a tail copied in first */
+	int full;               /* sealed because the next record did not fit (else by a flush) */
 };
 
 struct io_uring;
@@ -69,6 +73,8 @@ struct dwriter {
 	/* the file */
 	int fd;                 /* the caller's descriptor (buffered): tails, fallback, fsync */
 	int dfd;                /* an O_DIRECT descriptor of the same file, or -1 */
+	int aligned;            /* the file's buffers start on DW_ALIGN boundaries (direct I/O possible) */
+	int opened;             /* dfd was opened (or refused) for this file */
 	const char *path;
 	uint64_t whole;         /* the file is whole records up to here, and written */
 	uint64_t direct, buffered; /* bytes written each way (for the end-of-run line) */
