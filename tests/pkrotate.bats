@@ -650,9 +650,10 @@ prefix_of() {
 	"$PK_TOOLS/pkgen" -n 60000 in.pcap   # about 16 MB
 	to_stream in.pcap >in.pk
 	pcap_text in.pcap >want.txt
-	# killed while reading with writes in flight, entering a submission, and entering the
-	# tail write that follows the first file's last block (-C 6: its blocks are on disk)
-	for call in read:7 read:13 io_uring_enter:2 io_uring_enter:4 pwrite64:1; do
+	# killed while reading with writes in flight, entering the first and second submission,
+	# and entering the write of the first file's last, partial buffer (-C 6: it follows
+	# the file's first 4 MiB block, written direct and done by then)
+	for call in read:7 read:13 io_uring_enter:1 io_uring_enter:2 pwrite64:1; do
 		rm -rf A
 		run strace -f -o /dev/null -e trace="${call%%:*}" -e inject="${call%%:*}":signal=SIGKILL:when="${call#*:}" \
 		    pkrotate -d A -C 6 -H 0 <in.pk
@@ -665,9 +666,10 @@ prefix_of() {
 		archive_text A >got.txt
 		prefix_of got.txt want.txt || { echo "$call: not the input's head"; return 1; }
 		if [ "$call" = pwrite64:1 ]; then
-			# the first file's blocks were written before the kill: all but the last 4 KiB survive
+			# the first file's 4 MiB block was written before the kill: it survives, but for
+			# the record it ends inside (pkgen's packets average 270 bytes: 15,500 in 4 MiB)
 			min=$(tcpdump -r "$(archive_files A | head -1)" 2>/dev/null | wc -l)
-			[ "$min" -gt 15000 ] || { echo "$call: only $min packets survived"; return 1; }
+			[ "$min" -gt 14000 ] || { echo "$call: only $min packets survived"; return 1; }
 		fi
 	done
 }
