@@ -31,6 +31,9 @@ DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcap libbsd-overlay 2>/dev/null
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpcap libbsd-overlay 2>/dev/null) -ldb
 # libraries one program alone links: <prog>_LIBS
 pkrotate_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
+# pkserve: HTTPS (libmicrohttpd with GnuTLS), its objects compiled with their headers
+pkserve_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls 2>/dev/null) -lpthread
+SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd gnutls 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Ilibcommon $(DEPS_CFLAGS) \
@@ -45,7 +48,7 @@ endif
 # BIN and BUILD may be overridden (e.g. a private build tree while developing)
 BIN ?= bin
 
-PROGS = pkread pkrotate pkextract pkindex pkfind pkslice
+PROGS = pkread pkrotate pkextract pkindex pkfind pkslice pkserve
 LIB_SRC = $(sort $(wildcard libcommon/*.c))
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=$(BUILD)/libcommon/%.o)
 LIB = $(BUILD)/libcommon.a
@@ -60,6 +63,8 @@ $(BUILD)/libcommon/%.o: libcommon/%.c $(wildcard libcommon/*.h)
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard libcommon/*.h) $(wildcard cmd/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/pkserve/%.o: PK_CFLAGS += $(SERVE_CFLAGS)
 
 $(BUILD)/libcommon/pk.o: VERSION
 
