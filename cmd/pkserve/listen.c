@@ -3,6 +3,7 @@
  * for IPv6), or the one systemd passes (LISTEN_FDS, a socket unit).
  */
 #include <err.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,4 +57,28 @@ listen_socket(const char *spec)
 		err(EX_OSERR, "listen");
 	freeaddrinfo(ai);
 	return fd;
+}
+
+/* listen_say: "listening on ADDR:PORT" (the port the kernel chose for -l ADDR:0) */
+void
+listen_say(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &s->sin_addr, a, sizeof a);
+		port = ntohs(s->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof a);
+		port = ntohs(s->sin6_port);
+	}
+	fprintf(stderr, ss.ss_family == AF_INET6 ? "pkserve: listening on [%s]:%u\n" : "pkserve: listening on %s:%u\n",
+	    a, port);
 }

@@ -127,6 +127,7 @@ main(int argc, char **argv)
 	srv.started_ns = serve_now();
 	if ((d = start(fd)) == NULL)
 		errx(EX_SOFTWARE, "unable to start the HTTPS server (see the message above)");
+	listen_say(fd);
 	fprintf(stderr, "pkserve: serving %d archive%s, at most %u queries at once\n", srv.ndirs,
 	    srv.ndirs == 1 ? "" : "s", srv.max_requests);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)

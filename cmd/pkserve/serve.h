@@ -157,6 +157,7 @@ void certs_load(const char *dir);
 /* listen.c */
 int listen_socket(const char *addr);
 int listen_systemd(void);
+void listen_say(int fd);
 
 /* reqlog.c */
 void reqlog(const struct req *r);
