@@ -1,6 +1,6 @@
 # pk - packet archive toolkit.  GNU make.
 #
-#   make            build the six programs into bin/
+#   make            build the seven programs into bin/
 #   make check      install missing test dependencies (Debian), build, run every suite,
 #                   again under ASan + UBSan, and a short fuzz run (scripts/pk-check-all)
 #   make demo       build and run the pipeline on a capture the project generates
@@ -17,7 +17,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SHAREDIR ?= $(PREFIX)/share/pk
 # operator scripts installed beside the programs
 SCRIPTS = scripts/pk-archive scripts/pk-trigger scripts/pkfind-remote scripts/pk-ship-es \
-	scripts/pk-ship-clickhouse scripts/pk-units-check
+	scripts/pk-ship-clickhouse scripts/pk-units-check scripts/pk-serve-keys
 
 # the version: this file is its one place; programs get -DPK_VERSION, scripts
 # get @PK_VERSION@ replaced at install (from a checkout they read VERSION)
@@ -100,7 +100,7 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	for s in $(SCRIPTS); do [ ! -f $$s ] || { \
 	    sed 's/@PK_VERSION@/$(PK_VERSION)/g' $$s >$(DESTDIR)$(BINDIR)/$${s##*/}.tmp && \
@@ -113,6 +113,7 @@ install: all
 	for m in man/*.1; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1; done
 	for m in man/*.5; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5; done
 	for m in man/*.7; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man7; done
+	for m in man/*.8; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8; done
 	for u in systemd/*.service systemd/*.socket systemd/*.timer; do \
 	    [ ! -f $$u ] || install -m 0644 $$u $(DESTDIR)$(UNITDIR); done
 
