@@ -31,7 +31,7 @@ setup_file() {
 
 teardown_file() {
 	[ -z "${PS_PID_main:-}" ] || kill "$PS_PID_main" 2>/dev/null
-	[ -z "${PS_PID_small:-}" ] || kill "$PS_PID_small" 2>/dev/null
+	# (servers a test starts, it stops itself: its variables do not reach here)
 	return 0
 }
 
@@ -169,6 +169,21 @@ PY
 	assert_failure
 	[ ! -s "$PS/x.pcap" ]
 }
+@test "refused: an expired certificate of the right CA (TLS)" {
+	openssl req -newkey rsa:2048 -nodes -subj /CN=client -keyout "$PS/old_key.pem" -out "$PS/old.csr" 2>/dev/null
+	openssl x509 -req -days -1 -in "$PS/old.csr" -CA "$PS/keys/ca_cert.pem" -CAkey "$PS/keys/ca_key.pem" \
+	    -CAcreateserial -CAserial "$PS/old.srl" -out "$PS/old_cert.pem" 2>/dev/null
+	run openssl x509 -in "$PS/old_cert.pem" -noout -checkend 0
+	assert_failure	# it has expired: the test can fail
+	run curl -sS --max-time 10 --cert "$PS/old_cert.pem" --key "$PS/old_key.pem" \
+	    --cacert "$PS/keys/ca_cert.pem" -d tcp "https://127.0.0.1:$PS_PORT_main/query" -o "$PS/y.pcap" -w '%{http_code}'
+	assert_failure
+	[ ! -s "$PS/y.pcap" ]
+}
+@test "a client of the CA the rules name reads its archive only" {
+	run env STENOGRAPHER_CONFIG="$PS/steno.json" stenocurl /debug/config -sS
+	assert_equal "$(printf '%s' "$output" | jq -r '.Archives[0]')" "$(cd "$PS/arch" && pwd -P)"
+}
 @test "refused: a client of the CA that no rule names (403)" {
 	run ps_curl "$PS/intruder" "$PS_PORT_main" /query -d tcp -o /dev/null -w '%{http_code}'
 	assert_output 403
@@ -257,6 +272,31 @@ PY
 	done
 	run pgrep -a -P "$PS_PID_small"
 	assert_failure
+	kill "$PS_PID_small"
 	run grep -c 'status=499' "$PS/small.log"
 	assert_output 1
+}
+
+@test "a socket from systemd (LISTEN_FDS): systemd-socket-activate, as pk-serve.socket passes it" {
+	need_cmd systemd-socket-activate
+	local port=$((20000 + RANDOM % 20000)) i
+	systemd-socket-activate -l "127.0.0.1:$port" pkserve -d "$PS/arch" -k "$PS/keys" 2>"$PS/sa.log" &
+	local sa=$!
+	for i in $(seq 50); do grep -q 'Listening on' "$PS/sa.log" && break; sleep 0.05; done
+	run ps_curl "$PS/keys" "$port" /query -d 'host 10.0.0.1 and tcp' -o "$PS/sa.pcap" -w '%{http_code}'
+	kill "$sa" 2>/dev/null	# systemd-socket-activate became pkserve (exec)
+	assert_output 200
+	assert_equal "$(pcap_text "$PS/sa.pcap" | pf_pktlines)" "$(ps_oracle 'host 10.0.0.1 and tcp')"
+	run grep -c 'pkserve: listening on 127.0.0.1:' "$PS/sa.log"
+	assert_output 1
+}
+
+@test "the server's own limit: -n packets cuts every answer" {
+	ps_start lim -d "$PS/arch" -k "$PS/keys" -n 4
+	run ps_curl "$PS/keys" "$PS_PORT_lim" /query -d 'udp' -o "$PS/n4.pcap" -w '%{http_code}'
+	assert_output 200
+	assert_equal "$(pcap_text "$PS/n4.pcap" | pf_pktlines)" "$(ps_oracle udp | head -4)"
+	run grep -c 'packets=4 .* cut question="POST /query udp"' "$PS/lim.log"
+	assert_output 1
+	kill "$PS_PID_lim"
 }
