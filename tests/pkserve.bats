@@ -300,3 +300,40 @@ PY
 	assert_output 1
 	kill "$PS_PID_lim"
 }
+
+# ---- Mercury's GET /v1/q ----
+@test "mercury: /v1/q answers each queryType with Mercury's field names, pkfind's packets" {
+	local t q e st
+	st=$(date -u -d "@$T0" +%Y-%m-%dT%H:%M:%SZ)
+	while read -r t q e; do
+		run ps_curl "$PS/keys" "$PS_PORT_main" "/v1/q?startTime=$st&duration=1h&queryType=$t&query=$q"
+		assert_success
+		[ "${#lines[@]}" -gt 0 ] || { echo "$t=$q: no packet"; return 1; }
+		assert_equal "${#lines[@]}" "$(pkfind -q -c -d "$PS/arch" -s "@$T0" -D 1h -- "$e")"
+		# every line is JSON with Mercury's names, and no pk name leaks through
+		assert_equal "$(printf '%s\n' "$output" | jq -c 'has("timestamp") and has("length") and has("text") and has("srcMAC") and has("dstMAC") and has("ipv6") and (has("source.ip") | not)' | sort -u)" true
+	done <<-'Q'
+	ip 10.0.0.1 host 10.0.0.1
+	ip 2001:db8::5 host 2001:db8::5
+	port 53 port 53
+	mac 02:00:00:00:00:03 ether host 02:00:00:00:00:03
+	protocol arp arp
+	protocol 17 ip proto 17 or ip6 proto 17
+	Q
+	run ps_curl "$PS/keys" "$PS_PORT_main" "/v1/q?startTime=$st&duration=1h&queryType=port&query=443"
+	assert_equal "$(printf '%s\n' "$output" | jq -c '.srcPort == 443 or .dstPort == 443' | sort -u)" true
+}
+@test "mercury: encode=true gives the packets as a pcap, tcpdump's" {
+	local st
+	st=$(date -u -d "@$((T0 + 30))" +%Y-%m-%dT%H:%M:%SZ)
+	ps_curl "$PS/keys" "$PS_PORT_main" "/v1/q?startTime=$st&duration=2m&queryType=mac&query=02:00:00:00:00:02&encode=true" -o "$PS/m.pcap"
+	assert_equal "$(pcap_text "$PS/m.pcap" | pf_pktlines)" "$(ps_oracle 'ether host 02:00:00:00:00:02' "$((T0 + 30))" "$((T0 + 150))")"
+}
+@test "mercury: a value that is not of its queryType is refused (400)" {
+	local q
+	for q in 'queryType=ip&query=10.0.0.300' 'queryType=port&query=-d' 'queryType=mac&query=02:00:00:00:00' \
+	    'queryType=protocol&query=tcp%20or%201=1' 'queryType=shell&query=1' 'query=10.0.0.1' 'queryType=ip&query=10.0.0.1&duration=x'; do
+		run ps_curl "$PS/keys" "$PS_PORT_main" "/v1/q?$q" -o /dev/null -w '%{http_code}'
+		[ "$output" = 400 ] || { echo "$q: $output"; return 1; }
+	done
+}

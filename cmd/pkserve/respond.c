@@ -130,12 +130,17 @@ fill(struct req *r)
 		}
 		if (pf[0].revents == 0)
 			continue;
-		while ((n = read(r->p.out, r->first, sizeof r->first)) < 0 && errno == EINTR)
+		/* what is left unread (a partial line) moves to the front; the rest is read after it */
+		memmove(r->first, r->first + r->firstoff, r->firstlen - r->firstoff);
+		r->firstlen -= r->firstoff;
+		r->firstoff = 0;
+		if (r->firstlen == sizeof r->first)
+			return -1;	/* a line longer than the buffer: not pkfind's */
+		while ((n = read(r->p.out, r->first + r->firstlen, sizeof r->first - r->firstlen)) < 0 && errno == EINTR)
 			;
 		if (n < 0)
 			return -1;
-		r->firstoff = 0;
-		r->firstlen = (size_t)n;
+		r->firstlen += (size_t)n;
 		return n;
 	}
 }
@@ -231,6 +236,37 @@ trailer(struct req *r)
 		MHD_add_response_footer(r->resp, "Pk-Coverage", cov);
 }
 
+/* Mercury's lines, made from pkfind's whole lines; a limit of packets counts lines */
+static size_t
+walk_mercury(struct req *r, char *out, size_t max, int *stop)
+{
+	size_t o = 0, k;
+	char *nl;
+
+	while (o < max) {
+		if (r->moff < r->mlen) {
+			k = r->mlen - r->moff < max - o ? r->mlen - r->moff : max - o;
+			memcpy(out + o, r->mout + r->moff, k);
+			r->moff += k, o += k;
+			continue;
+		}
+		nl = memchr(r->first + r->firstoff, '\n', r->firstlen - r->firstoff);
+		if (nl == NULL)
+			break;	/* a partial line: fill() keeps it and reads the rest */
+		if (r->lim_packets && r->packets >= r->lim_packets) {
+			r->cut = 1;
+			*stop = 1;
+			break;
+		}
+		r->mlen = mercury_line(r->first + r->firstoff, (size_t)(nl - (r->first + r->firstoff)), r->mout, sizeof r->mout);
+		r->moff = 0;
+		r->firstoff = (size_t)(nl - r->first) + 1;
+		if (r->mlen)
+			r->packets++;
+	}
+	return o;
+}
+
 /* MHD asks for more of the answer */
 static ssize_t
 reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -241,7 +277,17 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	ssize_t n;
 
 	(void)pos;
-	for (;;) {
+	while (r->ans == ANS_MERCURY) {
+		o += walk_mercury(r, buf + o, max - o, &stop);
+		if (stop || o > 0)
+			break;
+		/* nothing to send: no whole line yet */
+		if ((n = fill(r)) < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (n == 0)
+			break;	/* the end (a partial last line is not pkfind's: dropped) */
+	}
+	for (; r->ans != ANS_MERCURY;) {
 		if (r->firstoff == r->firstlen) {
 			if (o > 0)
 				break;

@@ -61,7 +61,7 @@ struct pipeline {
 };
 
 /* the form of an answer, for respond.c */
-enum answer { ANS_PCAP, ANS_TEXT };
+enum answer { ANS_PCAP, ANS_TEXT, ANS_MERCURY };
 
 struct req {
 	struct MHD_Connection *conn;
@@ -96,6 +96,8 @@ struct req {
 	int fd;				/* the client's socket, to see it go away */
 	char first[65536];		/* output read before the answer was queued */
 	size_t firstlen, firstoff;
+	char mout[8192];		/* a Mercury line not yet sent */
+	size_t mlen, moff;
 };
 
 /* pipeline.c */
@@ -122,6 +124,9 @@ struct steno_q {
 };
 int steno_parse(const char *q, uint64_t now_ns, struct steno_q *out, char *why, size_t wlen);
 
+/* mercury.c */
+size_t mercury_line(const char *in, size_t len, char *out, size_t olen);
+
 /* respond.c */
 enum MHD_Result respond_text(struct req *r, unsigned status, const char *ctype, const char *text);
 enum MHD_Result respond_error(struct req *r, unsigned status, int exitcode, const char *msg);
@@ -138,7 +143,7 @@ void argv_pkfind(struct argv *a, const struct req *r, const char *mode, uint64_t
     const char *expr);
 void argv_pkslice(struct argv *a, const struct req *r, const char *fmt);
 
-/* api_steno.c, api_pk.c, api_mercury.c, stats.c */
+/* api_steno.c (and /debug/*), api_pk.c, api_mercury.c */
 enum MHD_Result api_steno_query(struct req *r);
 enum MHD_Result api_steno_stats(struct req *r);
 enum MHD_Result api_steno_config(struct req *r);
