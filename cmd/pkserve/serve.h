@@ -143,7 +143,7 @@ void argv_pkfind(struct argv *a, const struct req *r, const char *mode, uint64_t
     const char *expr);
 void argv_pkslice(struct argv *a, const struct req *r, const char *fmt);
 
-/* api_steno.c (and /debug/*), api_pk.c, api_mercury.c */
+/* api_steno.c (with the debug pages), api_pk.c, api_mercury.c */
 enum MHD_Result api_steno_query(struct req *r);
 enum MHD_Result api_steno_stats(struct req *r);
 enum MHD_Result api_steno_config(struct req *r);
