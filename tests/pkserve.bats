@@ -337,3 +337,41 @@ PY
 		[ "$output" = 400 ] || { echo "$q: $output"; return 1; }
 	done
 }
+
+@test "50 clients at once: each gets its answer, 503, or (beyond 2m+8 connections of one address) no connection; nothing is left behind" {
+	local before after i codes
+	before=$(ls "/proc/$PS_PID_main/fd" | wc -l)
+	for i in $(seq 50); do
+		ps_curl "$PS/keys" "$PS_PORT_main" /query -d 'tcp and port 443' -o "$PS/c$i.pcap" -w '%{http_code}\n' >"$PS/c$i.code" 2>/dev/null &
+	done
+	wait
+	codes=$(cat "$PS"/c*.code | sort | uniq -c)
+	echo "$codes"
+	# 000: the connection refused at the per-address limit (-m 8: 24 connections)
+	[ "$(cat "$PS"/c*.code | grep -cvx '200\|503\|000')" -eq 0 ]
+	[ "$(cat "$PS"/c*.code | grep -cx 200)" -ge 8 ]
+	[ "$(cat "$PS"/c*.code | grep -cx 000)" -le 26 ]
+	# every 200 is the whole answer
+	for i in $(seq 50); do
+		[ "$(cat "$PS/c$i.code")" = 200 ] || continue
+		cmp -s "$PS/c$i.pcap" "$PS/c1.pcap" || [ "$(cat "$PS/c1.code")" != 200 ] || { echo "answer $i differs"; return 1; }
+	done
+	for i in $(seq 40); do
+		after=$(ls "/proc/$PS_PID_main/fd" | wc -l)
+		[ "$after" -eq "$before" ] && break
+		sleep 0.05
+	done
+	assert_equal "$after" "$before"
+	run pgrep -P "$PS_PID_main"
+	assert_failure
+}
+
+@test "pk-serve.service: systemd-analyze security no worse than 0.5 (pk-index@ is 0.4: IPAddressDeny= cannot be set on a server)" {
+	need_cmd systemd-analyze
+	run systemd-analyze security --offline=true --no-pager "$PK_ROOT/systemd/pk-serve.service"
+	assert_success
+	local level
+	level=$(printf '%s\n' "$output" | sed -n 's/.*Overall exposure level for pk-serve.service: \([0-9.]*\).*/\1/p')
+	[ -n "$level" ]
+	awk -v l="$level" 'BEGIN { exit !(l <= 0.5) }'
+}
