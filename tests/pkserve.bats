@@ -375,3 +375,19 @@ PY
 	[ -n "$level" ]
 	awk -v l="$level" 'BEGIN { exit !(l <= 0.5) }'
 }
+
+@test "link types: Stenographer's answer is one classic pcap or a 400 saying why; /v1/pcap gives pcapng" {
+	"$PK_TOOLS/pkgen" -n 300 -l 113 -t "$T0" -i 100000 "$PS/sll.pcap"
+	pf_archive "$PS/sll" 100 "$PS/sll.pcap" 2>>"$PS/gen.log"
+	ps_start lt -d "$PS/arch" -d "$PS/sll" -k "$PS/keys"
+	run ps_curl "$PS/keys" "$PS_PORT_lt" /query -d 'tcp' -w '\n%{http_code}'
+	assert_line 400
+	assert_line --partial 'pcapng'
+	ps_curl "$PS/keys" "$PS_PORT_lt" '/v1/pcap?expr=tcp' -o "$PS/lt.pcapng"
+	kill "$PS_PID_lt"
+	run capinfos -t -c "$PS/lt.pcapng"
+	assert_success
+	assert_output --partial 'pcapng'
+	assert_equal "$(tshark -r "$PS/lt.pcapng" 2>/dev/null | wc -l)" \
+	    "$(( $(pkfind -q -c -d "$PS/arch" tcp) + $(pkfind -q -c -d "$PS/sll" tcp) ))"
+}

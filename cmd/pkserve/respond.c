@@ -390,7 +390,12 @@ respond_run(struct req *r, char *const *a1, char *const *a2, const char *ctype)
 		pipeline_wait(&r->p);
 		return MHD_NO;	/* the client is gone */
 	}
-	if (n == 0 && !r->cut) {
+	if (n == 0 && r->cut) {
+		pipeline_wait(&r->p);
+		return respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, EX_TEMPFAIL,
+		    "the query ran out of time before its first packet (pkserve -t)");
+	}
+	if (n == 0) {
 		st = pipeline_wait(&r->p);
 		if (st != 0) {
 			failure(r, why, sizeof why);
