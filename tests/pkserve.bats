@@ -391,3 +391,10 @@ PY
 	assert_equal "$(tshark -r "$PS/lt.pcapng" 2>/dev/null | wc -l)" \
 	    "$(( $(pkfind -q -c -d "$PS/arch" tcp) + $(pkfind -q -c -d "$PS/sll" tcp) ))"
 }
+
+@test "a whole archive through /query is byte for byte what pkfind | pkslice writes (records split across reads)" {
+	ps_curl "$PS/keys" "$PS_PORT_main" /query -d "after $(rfc -60)" -H 'Steno-Limit-Packets: 1000000' -o "$PS/all.pcap"
+	pkfind -q -d "$PS/arch" -s "@$((T0 - 60))" | pkslice -o pcap >"$PS/all.want.pcap"
+	[ "$(stat -c %s "$PS/all.want.pcap")" -gt 500000 ]
+	cmp "$PS/all.pcap" "$PS/all.want.pcap"
+}

@@ -88,6 +88,7 @@ struct req {
 	int swapped;
 	uint8_t rec[16];
 	size_t recfill;			/* bytes of the current record header seen */
+	size_t recout;			/* bytes of an admitted record header still to send */
 	uint64_t reclen;		/* bytes of record data still to pass */
 	uint64_t packets, bytes, sent;
 	int cut;			/* a limit ended the answer */
