@@ -199,7 +199,11 @@ PY
 }
 @test "refused: a body over 64 KiB (413), an unknown path (404)" {
 	head -c 70000 /dev/zero | tr '\0' ' ' >"$PS/big"
-	run ps_curl "$PS/keys" "$PS_PORT_main" /query --data-binary @"$PS/big" -o /dev/null -w '%{http_code}'
+	# refused on its Content-Length, before the body (curl waits for the answer to Expect)
+	run ps_curl "$PS/keys" "$PS_PORT_main" /query -H 'Expect: 100-continue' --data-binary @"$PS/big" -o /dev/null -w '%{http_code}'
+	assert_output 413
+	# chunked, no length: read, dropped past 64 KiB, refused at its end
+	run ps_curl "$PS/keys" "$PS_PORT_main" /query -H 'Transfer-Encoding: chunked' --data-binary @"$PS/big" -o /dev/null -w '%{http_code}'
 	assert_output 413
 	run ps_curl "$PS/keys" "$PS_PORT_main" /etc/passwd -o /dev/null -w '%{http_code}'
 	assert_output 404
@@ -397,4 +401,26 @@ PY
 	pkfind -q -d "$PS/arch" -s "@$((T0 - 60))" | pkslice -o pcap >"$PS/all.want.pcap"
 	[ "$(stat -c %s "$PS/all.want.pcap")" -gt 500000 ]
 	cmp "$PS/all.pcap" "$PS/all.want.pcap"
+}
+
+@test "a client that sends its headers a byte at a time is cut off after -i seconds" {
+	ps_start slow -d "$PS/arch" -k "$PS/keys" -i 2
+	run /usr/bin/python3 - "$PS" "$PS_PORT_slow" <<'PY'
+import socket, ssl, sys, time
+d, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=d + "/keys/ca_cert.pem")
+ctx.load_cert_chain(d + "/keys/client_cert.pem", d + "/keys/client_key.pem")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+t0 = time.time()
+req = b"POST /query HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 100 + b"\r\n"
+try:
+    for b in req:
+        s.send(bytes([b]))
+        time.sleep(0.2)
+    print("not cut after %.1f s" % (time.time() - t0))
+except (OSError, ssl.SSLError):
+    print("cut after %d s" % round(time.time() - t0))
+PY
+	kill "$PS_PID_slow"
+	assert_output --regexp '^cut after [2-4] s$'
 }

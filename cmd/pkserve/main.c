@@ -127,13 +127,15 @@ main(int argc, char **argv)
 	srv.started_ns = serve_now();
 	if ((d = start(fd)) == NULL)
 		errx(EX_SOFTWARE, "unable to start the HTTPS server (see the message above)");
+	if (watch_start() < 0)
+		errx(EX_OSERR, "unable to start the request deadline thread");
 	listen_say(fd);
 	fprintf(stderr, "pkserve: serving %d archive%s, at most %u queries at once\n", srv.ndirs,
 	    srv.ndirs == 1 ? "" : "s", srv.max_requests);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		;	/* XXX: HUP does not reload the certificates or the ACL yet */
 	MHD_stop_daemon(d);
-	fprintf(stderr, "pkserve: stopped: %llu answered, %llu refused\n",
-	    (unsigned long long)atomic_load(&srv.served), (unsigned long long)atomic_load(&srv.refused));
+	fprintf(stderr, "pkserve: stopped: %llu answered, %llu refused, %llu too slow to ask\n",
+	    (unsigned long long)atomic_load(&srv.served), (unsigned long long)atomic_load(&srv.refused), watch_cut());
 	return EX_OK;
 }

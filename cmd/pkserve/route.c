@@ -15,9 +15,12 @@
 void
 route_notify(void *cls, struct MHD_Connection *c, void **sctx, enum MHD_ConnectionNotificationCode code)
 {
-	(void)cls, (void)sctx;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		tlsauth_require(c);
+		watch_open(c, sctx);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		watch_close(sctx);
 }
 
 static void
@@ -125,6 +128,7 @@ route_access(void *cls, struct MHD_Connection *c, const char *url, const char *m
 		*dlen = 0;
 		return MHD_YES;
 	}
+	watch_set(c, 0);	/* the request is in: its answer may take as long as -t allows */
 	return dispatch(r, url, method);
 }
 
@@ -134,7 +138,7 @@ route_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerm
 {
 	struct req *r = *ctx;
 
-	(void)cls, (void)c;
+	(void)cls;
 	if (r == NULL)
 		return;
 	if (r->running) {
@@ -151,6 +155,7 @@ route_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerm
 	else
 		atomic_fetch_add(&srv.served, 1);
 	reqlog(r);
+	watch_set(c, 1);	/* kept alive: the next request has -i seconds to arrive */
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	free(r->body);

@@ -165,6 +165,13 @@ int listen_socket(const char *addr);
 int listen_systemd(void);
 void listen_say(int fd);
 
+/* watch.c */
+void watch_open(struct MHD_Connection *c, void **sctx);
+void watch_close(void **sctx);
+void watch_set(struct MHD_Connection *c, int waiting);
+int watch_start(void);
+unsigned long long watch_cut(void);
+
 /* reqlog.c */
 void reqlog(const struct req *r);
 

@@ -1,0 +1,124 @@
+/*
+ * watch.c - a deadline for a whole request to arrive.  MHD's connection
+ * timeout (-i) closes a connection that is silent; a client that sends
+ * its headers a byte at a time is never silent.  Every connection is
+ * listed here from its start to its close; a thread shuts down, once a
+ * second, those whose request (headers and body) has been arriving for
+ * longer than -i seconds.  The list is under a mutex that MHD's close
+ * notification also takes, before MHD closes the descriptor, so a
+ * descriptor is never shut down after it has been reused.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "serve.h"
+
+struct watched {
+	int fd;
+	uint64_t since;		/* when the request started arriving */
+	int waiting;		/* a request is arriving: the deadline runs */
+	struct watched *prev, *next;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct watched *head;
+static atomic_ullong cut;
+
+/* watch_open: a connection started (MHD_CONNECTION_NOTIFY_STARTED) */
+void
+watch_open(struct MHD_Connection *c, void **sctx)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct watched *w;
+
+	if (ci == NULL || (w = calloc(1, sizeof *w)) == NULL)
+		return;
+	w->fd = ci->connect_fd;
+	w->since = serve_now();
+	w->waiting = 1;
+	pthread_mutex_lock(&mu);
+	w->next = head;
+	if (head)
+		head->prev = w;
+	head = w;
+	pthread_mutex_unlock(&mu);
+	*sctx = w;
+}
+
+/* watch_close: the connection is closing (MHD_CONNECTION_NOTIFY_CLOSED) */
+void
+watch_close(void **sctx)
+{
+	struct watched *w = *sctx;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&mu);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&mu);
+	free(w);
+	*sctx = NULL;
+}
+
+/* watch_set: the request is in (waiting 0), or the next may start arriving (1) */
+void
+watch_set(struct MHD_Connection *c, int waiting)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct watched *w = ci ? ci->socket_context : NULL;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&mu);
+	w->waiting = waiting;
+	w->since = serve_now();
+	pthread_mutex_unlock(&mu);
+}
+
+static void *
+watch_run(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		sleep(1);
+		uint64_t now = serve_now(), limit = (uint64_t)srv.timeout * 1000000000ull;
+		pthread_mutex_lock(&mu);
+		for (struct watched *w = head; w; w = w->next)
+			if (w->waiting && now - w->since > limit) {
+				(void)shutdown(w->fd, SHUT_RDWR);
+				w->waiting = 0;
+				atomic_fetch_add(&cut, 1);
+			}
+		pthread_mutex_unlock(&mu);
+	}
+	return NULL;
+}
+
+/* watch_start: the watching thread (signals are blocked in it, as in every thread but main's sigwait) */
+int
+watch_start(void)
+{
+	pthread_t t;
+
+	if (srv.timeout == 0)
+		return 0;
+	if (pthread_create(&t, NULL, watch_run, NULL) != 0)
+		return -1;
+	pthread_detach(t);
+	return 0;
+}
+
+/* watch_cut: connections shut down for a request too slow to arrive */
+unsigned long long
+watch_cut(void)
+{
+	return atomic_load(&cut);
+}
