@@ -125,6 +125,10 @@ struct steno_q {
 };
 int steno_parse(const char *q, uint64_t now_ns, struct steno_q *out, char *why, size_t wlen);
 
+/* walk.c */
+size_t walk_pcap(struct req *r, uint8_t *out, size_t max, int *stop);
+size_t walk_mercury(struct req *r, char *out, size_t max, int *stop);
+
 /* mercury.c */
 size_t mercury_line(const char *in, size_t len, char *out, size_t olen);
 
