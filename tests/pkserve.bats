@@ -424,3 +424,25 @@ PY
 	kill "$PS_PID_slow"
 	assert_output --regexp '^cut after [2-4] s$'
 }
+
+@test "-t: a query that runs too long is ended, and its processes with it" {
+	[ -d "$PS/bigarch" ] || { "$PK_TOOLS/pkgen" -n 60000 -N -t "$T0" -i 1000 "$PS/big.pcap" &&
+	    pf_archive "$PS/bigarch" 20000 "$PS/big.pcap" 2>>"$PS/gen.log"; }
+	ps_start slowq -d "$PS/bigarch" -k "$PS/keys" -t 1
+	ps_curl "$PS/keys" "$PS_PORT_slowq" /query -d 'after 1h ago' --limit-rate 100k -o "$PS/t1.pcap" 2>/dev/null &
+	local c=$! i
+	# the client still reads (what the sockets hold), but after 1 s the query is
+	# over: its programs are killed (zombies until the answer's end reaps them)
+	sleep 2.5
+	run ps -o pid=,stat=,comm= --ppid "$PS_PID_slowq"
+	kill "$c" 2>/dev/null
+	wait "$c" 2>/dev/null || true
+	kill "$PS_PID_slowq"
+	[ -n "$output" ]	# the test can fail: the answer is still being sent
+	run grep -v ' Z' <<<"$output"
+	assert_failure
+	run grep -c ' cut question="POST /query after 1h ago"' "$PS/slowq.log"
+	assert_output 1
+	run grep -o 'bytes=[0-9]*' "$PS/slowq.log"
+	[ "${output#bytes=}" -lt "$(stat -c %s "$PS/big.pcap")" ]
+}

@@ -2,6 +2,7 @@
 #include <err.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,11 +69,21 @@ num(const char *s, long long max, int opt)
 	return v;
 }
 
+/* MHD's messages (a refused handshake, a bad request line) in pk's form */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("pkserve: http: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
 static struct MHD_Daemon *
 start(int fd)
 {
 	return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL, NULL, route_access, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_HTTPS_MEM_KEY, srv.key_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, srv.cert_pem,

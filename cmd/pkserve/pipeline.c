@@ -133,6 +133,7 @@ pipeline_wait(struct pipeline *p)
 {
 	if (p->reaped)
 		return p->status;
+	watch_forget(p);	/* before any reaping: the group may not be killed once reused */
 	if (p->out >= 0)
 		close(p->out);
 	p->out = -1;

@@ -130,6 +130,8 @@ fill(struct req *r)
 		}
 		if (pf[0].revents == 0)
 			continue;
+		if (atomic_load(&r->p.expired))
+			r->cut = 1;	/* the deadline killed it (watch.c): what is still in the pipe ends the answer */
 		/* what is left unread (a partial line) moves to the front; the rest is read after it */
 		memmove(r->first, r->first + r->firstoff, r->firstlen - r->firstoff);
 		r->firstlen -= r->firstoff;
@@ -280,8 +282,10 @@ respond_run(struct req *r, char *const *a1, char *const *a2, const char *ctype)
 	if (pipeline_start(&r->p, a1, a2) < 0)
 		return respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, EX_OSERR, "unable to run the query");
 	r->running = 1;
-	if (srv.max_seconds)
+	if (srv.max_seconds) {
 		r->deadline_ns = serve_now() + (uint64_t)srv.max_seconds * 1000000000ull;
+		watch_pipeline(&r->p, r->deadline_ns);
+	}
 	if ((n = fill(r)) < 0) {
 		pipeline_kill(&r->p);
 		pipeline_wait(&r->p);

@@ -58,6 +58,7 @@ struct pipeline {
 	int code[2], done[2];		/* each program's status once reaped */
 	int status;			/* the pipeline's exit status: the first nonzero, else 0 */
 	int reaped;
+	atomic_int expired;		/* killed at its deadline by watch.c */
 };
 
 /* the form of an answer, for respond.c */
@@ -175,6 +176,8 @@ void watch_close(void **sctx);
 void watch_set(struct MHD_Connection *c, int waiting);
 int watch_start(void);
 unsigned long long watch_cut(void);
+void watch_pipeline(struct pipeline *p, uint64_t deadline);
+void watch_forget(struct pipeline *p);
 
 /* reqlog.c */
 void reqlog(const struct req *r);

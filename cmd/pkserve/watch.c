@@ -7,8 +7,15 @@
  * longer than -i seconds.  The list is under a mutex that MHD's close
  * notification also takes, before MHD closes the descriptor, so a
  * descriptor is never shut down after it has been reused.
+ *
+ * It also ends a pipeline that has run longer than -t: a client that reads
+ * slowly leaves its answer's writer blocked and the reader unasked, so the
+ * deadline cannot wait for the next read.  A pipeline leaves this list
+ * (pipeline_wait) before it is reaped, so its process group cannot have
+ * been reused when it is killed.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -23,8 +30,15 @@ struct watched {
 	struct watched *prev, *next;
 };
 
+struct timed {
+	struct pipeline *p;
+	uint64_t deadline;
+	struct timed *next;
+};
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct watched *head;
+static struct timed *timed;
 static atomic_ullong cut;
 
 /* watch_open: a connection started (MHD_CONNECTION_NOTIFY_STARTED) */
@@ -83,6 +97,56 @@ watch_set(struct MHD_Connection *c, int waiting)
 	pthread_mutex_unlock(&mu);
 }
 
+/* watch_pipeline: kill p's group at deadline (ns) unless it is forgotten first */
+void
+watch_pipeline(struct pipeline *p, uint64_t deadline)
+{
+	struct timed *t = calloc(1, sizeof *t);
+
+	if (t == NULL)
+		return;	/* XXX: then only the reader's own check ends it */
+	t->p = p;
+	t->deadline = deadline;
+	pthread_mutex_lock(&mu);
+	t->next = timed;
+	timed = t;
+	pthread_mutex_unlock(&mu);
+}
+
+/* watch_forget: p is about to be reaped */
+void
+watch_forget(struct pipeline *p)
+{
+	struct timed **tp, *t;
+
+	pthread_mutex_lock(&mu);
+	for (tp = &timed; (t = *tp) != NULL; tp = &t->next)
+		if (t->p == p) {
+			*tp = t->next;
+			free(t);
+			break;
+		}
+	pthread_mutex_unlock(&mu);
+}
+
+/* under mu: the pipelines past their deadline */
+static void
+expire(uint64_t now)
+{
+	struct timed **tp = &timed, *t;
+
+	while ((t = *tp) != NULL) {
+		if (now < t->deadline) {
+			tp = &t->next;
+			continue;
+		}
+		atomic_store(&t->p->expired, 1);
+		(void)kill(-t->p->pgid, SIGKILL);
+		*tp = t->next;
+		free(t);
+	}
+}
+
 static void *
 watch_run(void *arg)
 {
@@ -90,6 +154,8 @@ watch_run(void *arg)
 	for (;;) {
 		sleep(1);
 		uint64_t now = serve_now(), limit = (uint64_t)srv.timeout * 1000000000ull;
+		if (limit == 0)
+			limit = UINT64_MAX;
 		pthread_mutex_lock(&mu);
 		for (struct watched *w = head; w; w = w->next)
 			if (w->waiting && now - w->since > limit) {
@@ -97,6 +163,7 @@ watch_run(void *arg)
 				w->waiting = 0;
 				atomic_fetch_add(&cut, 1);
 			}
+		expire(now);
 		pthread_mutex_unlock(&mu);
 	}
 	return NULL;
@@ -108,7 +175,7 @@ watch_start(void)
 {
 	pthread_t t;
 
-	if (srv.timeout == 0)
+	if (srv.timeout == 0 && srv.max_seconds == 0)
 		return 0;
 	if (pthread_create(&t, NULL, watch_run, NULL) != 0)
 		return -1;
