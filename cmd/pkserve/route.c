@@ -112,8 +112,10 @@ route_access(void *cls, struct MHD_Connection *c, const char *url, const char *m
 		*ctx = r;
 		return begin(r, url, method);
 	}
-	if (r->status)
-		return MHD_YES;	/* answered already (a refusal): the rest of the body is dropped */
+	if (r->status) {
+		*dlen = 0;	/* answered already (a refusal): the rest of the body is dropped */
+		return MHD_YES;
+	}
 	if (*dlen) {
 		if (!r->too_big && r->blen + *dlen <= SERVE_BODY_MAX) {
 			char *b = realloc(r->body, r->blen + *dlen + 1);
