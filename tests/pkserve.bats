@@ -284,7 +284,9 @@ PY
 @test "a socket from systemd (LISTEN_FDS): systemd-socket-activate, as pk-serve.socket passes it" {
 	need_cmd systemd-socket-activate
 	local port=$((20000 + RANDOM % 20000)) i
-	systemd-socket-activate -l "127.0.0.1:$port" pkserve -d "$PS/arch" -k "$PS/keys" 2>"$PS/sa.log" &
+	# it passes no environment but LISTEN_*: the sanitizer build's options by name
+	systemd-socket-activate -E ASAN_OPTIONS="${ASAN_OPTIONS:-}" -E UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+	    -l "127.0.0.1:$port" pkserve -d "$PS/arch" -k "$PS/keys" 2>"$PS/sa.log" &
 	local sa=$!
 	for i in $(seq 50); do grep -q 'Listening on' "$PS/sa.log" && break; sleep 0.05; done
 	run ps_curl "$PS/keys" "$port" /query -d 'host 10.0.0.1 and tcp' -o "$PS/sa.pcap" -w '%{http_code}'
