@@ -448,3 +448,23 @@ PY
 	run grep -o 'bytes=[0-9]*' "$PS/slowq.log"
 	[ "${output#bytes=}" -lt "$(stat -c %s "$PS/big.pcap")" ]
 }
+
+@test "SIGHUP reads the rules again; a bad file leaves those in force" {
+	printf 'client %s\n' "$PS/arch" >"$PS/acl2"
+	ps_start hup -d "$PS/arch" -k "$PS/keys" -a "$PS/acl2"
+	run ps_curl "$PS/intruder" "$PS_PORT_hup" /debug/stats -o /dev/null -w '%{http_code}'
+	assert_output 403
+	printf 'client %s\nintruder %s\n' "$PS/arch" "$PS/arch" >"$PS/acl2"
+	kill -HUP "$PS_PID_hup"
+	for i in $(seq 40); do grep -q 'rules reloaded' "$PS/hup.log" && break; sleep 0.05; done
+	run ps_curl "$PS/intruder" "$PS_PORT_hup" /debug/stats -o /dev/null -w '%{http_code}'
+	assert_output 200
+	printf 'intruder /etc\n' >"$PS/acl2"
+	kill -HUP "$PS_PID_hup"
+	for i in $(seq 40); do grep -q 'rules in force are kept' "$PS/hup.log" && break; sleep 0.05; done
+	run ps_curl "$PS/intruder" "$PS_PORT_hup" /debug/stats -o /dev/null -w '%{http_code}'
+	kill "$PS_PID_hup"
+	assert_output 200
+	run grep -c '/etc is not one of the -d archives' "$PS/hup.log"
+	assert_output 1
+}

@@ -10,16 +10,24 @@
  *     soc-onion         /var/lib/pk/eth0
  *
  * With a file, a client that no rule names reads nothing (403).  Without
- * one, every client the CA signed reads every archive.
+ * one, every client the CA signed reads every archive.  SIGHUP reads the
+ * file again (acl_reload); requests take the rules under a read lock.
  */
 #include <err.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pk.h"
 #include "serve.h"
+
+static const char *acl_path;
+static int acl_on;		/* -a given: a client no rule names reads nothing */
+static pthread_rwlock_t acl_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static void acl_free(struct acl_rule *acl, int n);
 
 static int
 dir_index(const char *d)
@@ -34,43 +42,101 @@ dir_index(const char *d)
 	return -1;
 }
 
-/* acl_load: the rules, or exit EX_CONFIG naming the line */
-int
-acl_load(const char *path)
+/* the rules of one file; -1 with a message naming the line (nothing kept) */
+static int
+acl_read(const char *path, struct acl_rule **out, int *nout)
 {
 	FILE *f = fopen(path, "r");
+	struct acl_rule *acl = NULL, *r;
 	char *line = NULL, *w, *save;
 	size_t cap = 0;
-	int lineno = 0;
+	int lineno = 0, n = 0, bad = 0;
 
-	if (f == NULL)
-		err(EX_CONFIG, "unable to open %s", path);
-	while (getline(&line, &cap, f) > 0) {
-		struct acl_rule *r;
+	if (f == NULL) {
+		warn("unable to open %s", path);
+		return -1;
+	}
+	while (!bad && getline(&line, &cap, f) > 0) {
 		lineno++;
 		if ((w = strtok_r(line, " \t\r\n", &save)) == NULL || w[0] == '#')
 			continue;
-		if ((srv.acl = reallocarray(srv.acl, (size_t)srv.nacl + 1, sizeof *srv.acl)) == NULL)
-			err(EX_OSERR, "reallocarray");
-		r = &srv.acl[srv.nacl++];
+		if ((r = reallocarray(acl, (size_t)n + 1, sizeof *acl)) == NULL) {
+			warn("reallocarray");
+			bad = 1;
+			break;
+		}
+		acl = r;
+		r = &acl[n++];
 		memset(r, 0, sizeof *r);
-		if (strlen(w) >= SERVE_NAME_MAX || (r->name = strdup(w)) == NULL)
-			errx(EX_CONFIG, "%s:%d: name too long", path, lineno);
-		while ((w = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+		if (strlen(w) >= SERVE_NAME_MAX || (r->name = strdup(w)) == NULL) {
+			warnx("%s:%d: name too long", path, lineno);
+			bad = 1;
+		}
+		while (!bad && (w = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
 			int i = dir_index(w);
-			if (i < 0)
-				errx(EX_CONFIG, "%s:%d: %s is not one of the -d archives", path, lineno, w);
-			if (r->ndirs < SERVE_DIRS_MAX)
+			if (i < 0) {
+				warnx("%s:%d: %s is not one of the -d archives", path, lineno, w);
+				bad = 1;
+			} else if (r->ndirs < SERVE_DIRS_MAX)
 				r->dirs[r->ndirs++] = i;
 		}
-		if (r->ndirs == 0)
-			errx(EX_CONFIG, "%s:%d: %s: no archive named", path, lineno, r->name);
+		if (!bad && r->ndirs == 0) {
+			warnx("%s:%d: %s: no archive named", path, lineno, r->name);
+			bad = 1;
+		}
 	}
-	if (ferror(f))
-		err(EX_CONFIG, "unable to read %s", path);
+	if (!bad && ferror(f)) {
+		warn("unable to read %s", path);
+		bad = 1;
+	}
 	free(line);
 	fclose(f);
+	if (bad) {
+		acl_free(acl, n);
+		return -1;
+	}
+	*out = acl;
+	*nout = n;
 	return 0;
+}
+
+static void
+acl_free(struct acl_rule *acl, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(acl[i].name);
+	free(acl);
+}
+
+/* acl_load: the rules at start, or exit EX_CONFIG */
+void
+acl_load(const char *path)
+{
+	acl_path = path;
+	if (acl_read(path, &srv.acl, &srv.nacl) < 0)
+		exit(EX_CONFIG);
+	acl_on = 1;
+}
+
+/* acl_reload: on SIGHUP, the file again; a bad one leaves the rules as they were */
+void
+acl_reload(void)
+{
+	struct acl_rule *acl, *old;
+	int n, nold;
+
+	if (!acl_on)
+		return;
+	if (acl_read(acl_path, &acl, &n) < 0) {
+		warnx("%s: the rules in force are kept", acl_path);
+		return;
+	}
+	pthread_rwlock_wrlock(&acl_lock);
+	old = srv.acl, nold = srv.nacl;
+	srv.acl = acl, srv.nacl = n;
+	pthread_rwlock_unlock(&acl_lock);
+	acl_free(old, nold);
+	fprintf(stderr, "pkserve: %s: %d rule%s reloaded\n", acl_path, n, n == 1 ? "" : "s");
 }
 
 /* acl_dirs: the archives this client may read (indexes into srv.dirs); how many */
@@ -80,12 +146,13 @@ acl_dirs(struct MHD_Connection *c, int *dirs)
 	char names[16][SERVE_NAME_MAX];
 	int allowed[SERVE_DIRS_MAX] = { 0 }, n = 0, nn;
 
-	if (srv.acl == NULL) {
+	if (!acl_on) {
 		for (int i = 0; i < srv.ndirs; i++)
 			dirs[i] = i;
 		return srv.ndirs;
 	}
 	nn = tlsauth_names(c, names, 16);
+	pthread_rwlock_rdlock(&acl_lock);
 	for (int k = 0; k < srv.nacl; k++) {
 		int match = strcmp(srv.acl[k].name, "*") == 0;
 		for (int j = 0; j < nn && !match; j++)
@@ -94,6 +161,7 @@ acl_dirs(struct MHD_Connection *c, int *dirs)
 			for (int i = 0; i < srv.acl[k].ndirs; i++)
 				allowed[srv.acl[k].dirs[i]] = 1;
 	}
+	pthread_rwlock_unlock(&acl_lock);
 	for (int i = 0; i < srv.ndirs; i++)
 		if (allowed[i])
 			dirs[n++] = i;

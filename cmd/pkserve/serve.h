@@ -116,7 +116,8 @@ void tlsauth_require(struct MHD_Connection *c);
 int tlsauth_names(struct MHD_Connection *c, char names[][SERVE_NAME_MAX], int max);
 
 /* acl.c */
-int acl_load(const char *path);
+void acl_load(const char *path);
+void acl_reload(void);
 int acl_dirs(struct MHD_Connection *c, int *dirs);
 
 /* steno.c: Stenographer's query language */
