@@ -60,15 +60,11 @@ acl_read(const char *path, struct acl_rule **out, int *nout)
 		lineno++;
 		if ((w = strtok_r(line, " \t\r\n", &save)) == NULL || w[0] == '#')
 			continue;
-		if ((r = reallocarray(acl, (size_t)n + 1, sizeof *acl)) == NULL) {
-			warn("reallocarray");
-			bad = 1;
-			break;
-		}
-		acl = r;
+		acl = xreallocarray(acl, (size_t)n + 1, sizeof *acl);
 		r = &acl[n++];
 		memset(r, 0, sizeof *r);
-		if (strlen(w) >= SERVE_NAME_MAX || (r->name = strdup(w)) == NULL) {
+		r->name = xstrdup(w);
+		if (strlen(w) >= SERVE_NAME_MAX) {
 			warnx("%s:%d: name too long", path, lineno);
 			bad = 1;
 		}

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pk.h"
 #include "serve.h"
@@ -93,7 +94,7 @@ api_mercury(struct req *r)
 	const char *st = arg(r, "startTime"), *du = arg(r, "duration"), *type = arg(r, "queryType"),
 	    *q = arg(r, "query");
 	char expr[128], why[320], e[256];
-	uint64_t now = serve_now(), start, dur = 3600000000000ull;
+	uint64_t now = pk_now_ns(CLOCK_REALTIME), start, dur = 3600000000000ull;
 	struct argv f, s;
 
 	snprintf(r->what, sizeof r->what, "GET /v1/q %s=%s", type ? type : "-", q ? q : "-");

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pk.h"
 #include "serve.h"
@@ -31,7 +32,7 @@ static int
 window(struct req *r, uint64_t *start, uint64_t *end, char *why, size_t wlen)
 {
 	const char *s = arg(r, "start"), *e = arg(r, "end"), *d = arg(r, "duration");
-	uint64_t now = serve_now(), dur;
+	uint64_t now = pk_now_ns(CLOCK_REALTIME), dur;
 	char err[256];
 
 	*start = 0;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "archive.h"
 #include "pk.h"
@@ -56,7 +57,7 @@ api_steno_query(struct req *r)
 		return respond_error(r, MHD_HTTP_BAD_REQUEST, EX_USAGE, "Steno-Limit-Bytes and Steno-Limit-Packets are numbers");
 	if (memchr(r->body ? r->body : "", '\0', r->blen) != NULL)
 		return respond_error(r, MHD_HTTP_BAD_REQUEST, EX_USAGE, "the query holds a NUL byte");
-	if (steno_parse(r->body ? r->body : "", serve_now(), &q, why, sizeof why) < 0)
+	if (steno_parse(r->body ? r->body : "", pk_now_ns(CLOCK_REALTIME), &q, why, sizeof why) < 0)
 		return respond_error(r, MHD_HTTP_BAD_REQUEST, EX_USAGE, why);
 	r->lim_bytes = lim(lb, srv.max_bytes);
 	r->lim_packets = lim(lp, srv.max_packets);
@@ -114,7 +115,7 @@ api_steno_stats(struct req *r)
 	    "uptime_seconds\t%llu\n",
 	    (unsigned long long)(t / 1000000000ull), atomic_load(&srv.active), atomic_load(&srv.active),
 	    (unsigned long long)atomic_load(&srv.served), (unsigned long long)atomic_load(&srv.refused),
-	    (unsigned long long)((serve_now() - srv.started_ns) / 1000000000ull));
+	    (unsigned long long)((pk_now_ns(CLOCK_REALTIME) - srv.started_ns) / 1000000000ull));
 	return respond_text(r, MHD_HTTP_OK, "text/plain", body);
 }
 

@@ -34,8 +34,7 @@ slurp(const char *dir, const char *name)
 		err(EX_CONFIG, "unable to stat %s", path);
 	if (st.st_size <= 0 || st.st_size > PEM_MAX)
 		errx(EX_CONFIG, "%s: not a PEM file of up to 1 MiB", path);
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		err(EX_OSERR, "malloc");
+	buf = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
 		if ((n = read(fd, buf + got, (size_t)st.st_size - got)) < 0) {
 			if (errno == EINTR)

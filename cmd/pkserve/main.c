@@ -18,15 +18,6 @@
 
 struct serve srv = { .max_requests = 8, .max_seconds = 300, .timeout = 30 };
 
-uint64_t
-serve_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void
 add_dir(const char *d)
 {
@@ -135,7 +126,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	srv.started_ns = serve_now();
+	srv.started_ns = pk_now_ns(CLOCK_REALTIME);
 	if ((d = start(fd)) == NULL)
 		errx(EX_SOFTWARE, "unable to start the HTTPS server (see the message above)");
 	if (watch_start() < 0)

@@ -1,6 +1,8 @@
 /* reqlog.c - one line per request on standard error (the journal under systemd) */
 #include <stdio.h>
+#include <time.h>
 
+#include "pk.h"
 #include "serve.h"
 
 void
@@ -15,5 +17,5 @@ reqlog(const struct req *r)
 	q[i] = '\0';
 	fprintf(stderr, "pkserve: %s client=%s status=%u packets=%llu bytes=%llu ms=%llu%s question=\"%s\"\n",
 	    r->peer, r->client, r->status, (unsigned long long)r->packets, (unsigned long long)r->sent,
-	    (unsigned long long)((serve_now() - r->t0) / 1000000ull), r->cut ? " cut" : "", q);
+	    (unsigned long long)((pk_now_ns(CLOCK_REALTIME) - r->t0) / 1000000ull), r->cut ? " cut" : "", q);
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "pk.h"
 #include "serve.h"
@@ -110,7 +111,7 @@ fill(struct req *r)
 	int ms;
 
 	for (;;) {
-		now = serve_now();
+		now = pk_now_ns(CLOCK_REALTIME);
 		if (r->deadline_ns && now >= r->deadline_ns) {
 			r->cut = 1;	/* the run-time limit: the answer ends here */
 			pipeline_kill(&r->p);
@@ -283,7 +284,7 @@ respond_run(struct req *r, char *const *a1, char *const *a2, const char *ctype)
 		return respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, EX_OSERR, "unable to run the query");
 	r->running = 1;
 	if (srv.max_seconds) {
-		r->deadline_ns = serve_now() + (uint64_t)srv.max_seconds * 1000000000ull;
+		r->deadline_ns = pk_now_ns(CLOCK_REALTIME) + (uint64_t)srv.max_seconds * 1000000000ull;
 		watch_pipeline(&r->p, r->deadline_ns);
 	}
 	if ((n = fill(r)) < 0) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "pk.h"
 #include "serve.h"
@@ -51,7 +52,7 @@ begin(struct req *r, const char *url, const char *method)
 	char why[256];
 
 	r->fd = ci ? ci->connect_fd : -1;
-	r->t0 = serve_now();
+	r->t0 = pk_now_ns(CLOCK_REALTIME);
 	peer_name(r);
 	snprintf(r->what, sizeof r->what, "%s %s", method, url);
 	if (strncmp(url, "/v1/", 4) == 0 && strncmp(url, "/v1/q", 5) != 0)
@@ -104,8 +105,7 @@ route_access(void *cls, struct MHD_Connection *c, const char *url, const char *m
 
 	(void)cls, (void)version;
 	if (r == NULL) {
-		if ((r = calloc(1, sizeof *r)) == NULL)
-			return MHD_NO;
+		r = xcalloc(1, sizeof *r);
 		r->conn = c;
 		r->fd = -1;
 		r->p.out = r->p.err = -1;
@@ -118,11 +118,8 @@ route_access(void *cls, struct MHD_Connection *c, const char *url, const char *m
 	}
 	if (*dlen) {
 		if (!r->too_big && r->blen + *dlen <= SERVE_BODY_MAX) {
-			char *b = realloc(r->body, r->blen + *dlen + 1);
-			if (b == NULL)
-				return MHD_NO;
-			memcpy(b + r->blen, data, *dlen);
-			r->body = b;
+			r->body = xreallocarray(r->body, r->blen + *dlen + 1, 1);
+			memcpy(r->body + r->blen, data, *dlen);
 			r->blen += *dlen;
 			r->body[r->blen] = '\0';
 		} else

@@ -183,7 +183,4 @@ void watch_forget(struct pipeline *p);
 /* reqlog.c */
 void reqlog(const struct req *r);
 
-/* serve_ns: wall clock in ns */
-uint64_t serve_now(void);
-
 #endif

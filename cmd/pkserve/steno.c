@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pk.h"
 #include "serve.h"
 #include "timeparse.h"
 
@@ -401,11 +402,8 @@ steno_parse(const char *q, uint64_t now_ns, struct steno_q *out, char *why, size
 	char *buf;
 
 	/* the tokenizer may insert one byte per operator: room for all */
-	if ((buf = malloc(qlen * 2 + 1)) == NULL || (p.out = malloc(qlen * 8 + 64)) == NULL) {
-		free(buf);
-		snprintf(why, wlen, "out of memory");
-		return -1;
-	}
+	buf = xmalloc(qlen * 2 + 1);
+	p.out = xmalloc(qlen * 8 + 64);
 	p.ocap = qlen * 8 + 64;
 	p.out[0] = '\0';
 	memcpy(buf, q, qlen + 1);

@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <time.h>
 
+#include "pk.h"
 #include "serve.h"
 
 struct watched {
@@ -48,10 +50,11 @@ watch_open(struct MHD_Connection *c, void **sctx)
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct watched *w;
 
-	if (ci == NULL || (w = calloc(1, sizeof *w)) == NULL)
+	if (ci == NULL)
 		return;
+	w = xcalloc(1, sizeof *w);
 	w->fd = ci->connect_fd;
-	w->since = serve_now();
+	w->since = pk_now_ns(CLOCK_REALTIME);
 	w->waiting = 1;
 	pthread_mutex_lock(&mu);
 	w->next = head;
@@ -93,7 +96,7 @@ watch_set(struct MHD_Connection *c, int waiting)
 		return;
 	pthread_mutex_lock(&mu);
 	w->waiting = waiting;
-	w->since = serve_now();
+	w->since = pk_now_ns(CLOCK_REALTIME);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -101,10 +104,8 @@ watch_set(struct MHD_Connection *c, int waiting)
 void
 watch_pipeline(struct pipeline *p, uint64_t deadline)
 {
-	struct timed *t = calloc(1, sizeof *t);
+	struct timed *t = xcalloc(1, sizeof *t);
 
-	if (t == NULL)
-		return;	/* XXX: then only the reader's own check ends it */
 	t->p = p;
 	t->deadline = deadline;
 	pthread_mutex_lock(&mu);
@@ -153,7 +154,7 @@ watch_run(void *arg)
 	(void)arg;
 	for (;;) {
 		sleep(1);
-		uint64_t now = serve_now(), limit = (uint64_t)srv.timeout * 1000000000ull;
+		uint64_t now = pk_now_ns(CLOCK_REALTIME), limit = (uint64_t)srv.timeout * 1000000000ull;
 		if (limit == 0)
 			limit = UINT64_MAX;
 		pthread_mutex_lock(&mu);
