@@ -1,6 +1,6 @@
 # pk - packet archive toolkit.  GNU make.
 #
-#   make            build the six programs into bin/
+#   make            build the seven programs into bin/
 #   make check      install missing test dependencies (Debian), build, run every suite,
 #                   again under ASan + UBSan, and a short fuzz run (scripts/pk-check-all)
 #   make demo       build and run the pipeline on a capture the project generates
@@ -17,7 +17,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 SHAREDIR ?= $(PREFIX)/share/pk
 # operator scripts installed beside the programs
 SCRIPTS = scripts/pk-archive scripts/pk-trigger scripts/pkfind-remote scripts/pk-ship-es \
-	scripts/pk-ship-clickhouse scripts/pk-units-check
+	scripts/pk-ship-clickhouse scripts/pk-units-check scripts/pk-serve-keys
 
 # the version: this file is its one place; programs get -DPK_VERSION, scripts
 # get @PK_VERSION@ replaced at install (from a checkout they read VERSION)
@@ -31,6 +31,9 @@ DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpcap libbsd-overlay 2>/dev/null
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpcap libbsd-overlay 2>/dev/null) -ldb
 # libraries one program alone links: <prog>_LIBS
 pkrotate_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
+# pkserve: HTTPS (libmicrohttpd with GnuTLS), its objects compiled with their headers
+pkserve_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls 2>/dev/null) -lpthread
+SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd gnutls 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Ilibcommon $(DEPS_CFLAGS) \
@@ -45,7 +48,7 @@ endif
 # BIN and BUILD may be overridden (e.g. a private build tree while developing)
 BIN ?= bin
 
-PROGS = pkread pkrotate pkextract pkindex pkfind pkslice
+PROGS = pkread pkrotate pkextract pkindex pkfind pkslice pkserve
 LIB_SRC = $(sort $(wildcard libcommon/*.c))
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=$(BUILD)/libcommon/%.o)
 LIB = $(BUILD)/libcommon.a
@@ -60,6 +63,8 @@ $(BUILD)/libcommon/%.o: libcommon/%.c $(wildcard libcommon/*.h)
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard libcommon/*.h) $(wildcard cmd/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/pkserve/%.o: PK_CFLAGS += $(SERVE_CFLAGS)
 
 $(BUILD)/libcommon/pk.o: VERSION
 
@@ -95,7 +100,7 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(UNITDIR)
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	for s in $(SCRIPTS); do [ ! -f $$s ] || { \
 	    sed 's/@PK_VERSION@/$(PK_VERSION)/g' $$s >$(DESTDIR)$(BINDIR)/$${s##*/}.tmp && \
@@ -108,6 +113,7 @@ install: all
 	for m in man/*.1; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1; done
 	for m in man/*.5; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5; done
 	for m in man/*.7; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man7; done
+	for m in man/*.8; do [ ! -f $$m ] || install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8; done
 	for u in systemd/*.service systemd/*.socket systemd/*.timer; do \
 	    [ ! -f $$u ] || install -m 0644 $$u $(DESTDIR)$(UNITDIR); done
 
