@@ -9,6 +9,7 @@
 #include "find.h"
 #include "pk.h"
 #include "query.h"
+#include "query_sql.h"
 #include "timeparse.h"
 
 /* pkfind(1) SYNOPSIS */

@@ -33,6 +33,7 @@
 #include "pcapfile.h"
 #include "pk.h"
 #include "query.h"
+#include "query_sql.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
