@@ -3,7 +3,7 @@
  * the columns of a sessions table (query_sql.h, pk-sessions(5)), for the
  * fleet catalog: which sensors and files hold candidates.
  *
- * The rules are query.c's, lifted from packets to sessions.  A leaf is
+ * The rules are query_eval.c's, lifted from packets to sessions.  A leaf is
  * true of a session when some packet of it could have such a key: a
  * source key holds for side a if a sent packets, and for side b if b did;
  * a key without direction (VLAN, ethertype, protocol) for the session.
