@@ -49,7 +49,9 @@ endif
 BIN ?= bin
 
 PROGS = pkread pkrotate pkextract pkindex pkfind pkslice
-LIB_SRC = $(sort $(wildcard libcommon/*.c libcommon/*/*.c))
+LIB_SRC = $(sort $(wildcard libcommon/*.c))
+# and every layer's (libcommon/README); objects keep the layer: build/libcommon/io/stream.o
+LIB_SRC += $(sort $(wildcard libcommon/*/*.c))
 LIB_HDR = $(wildcard libcommon/*.h libcommon/*/*.h)
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=$(BUILD)/libcommon/%.o)
 LIB = $(BUILD)/libcommon.a
