@@ -1,6 +1,7 @@
 /*
- * query_sql.h - pkfind -Q: the index's reading of an expression (query.h)
- * as a condition on pk-sessions(5) columns, for the fleet catalog.
+ * query_sql.h - pkfind -E -T sql: the index's reading of an expression
+ * (query.h) as a condition on pk-sessions(5) columns, for the fleet
+ * catalog.
  */
 #ifndef PK_QUERY_SQL_H
 #define PK_QUERY_SQL_H
