@@ -36,7 +36,10 @@ pkserve_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls 2>/dev/null) -
 SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd gnutls 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
-PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -Ilibcommon $(DEPS_CFLAGS) \
+# libcommon's layers (libcommon/README): every header is included by its
+# name alone ("stream.h"), so each layer's directory is on the path
+LIB_DIRS = libcommon $(patsubst %/,%,$(sort $(wildcard libcommon/*/)))
+PK_CFLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(LIB_DIRS:%=-I%) $(DEPS_CFLAGS) \
 	-DPK_VERSION='"$(PK_VERSION)"'
 ifeq ($(SANITIZE),1)
 PK_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -50,17 +53,20 @@ BIN ?= bin
 
 PROGS = pkread pkrotate pkextract pkindex pkfind pkslice pkserve
 LIB_SRC = $(sort $(wildcard libcommon/*.c))
+# and every layer's (libcommon/README); objects keep the layer: build/libcommon/io/stream.o
+LIB_SRC += $(sort $(wildcard libcommon/*/*.c))
+LIB_HDR = $(wildcard libcommon/*.h libcommon/*/*.h)
 LIB_OBJ = $(LIB_SRC:libcommon/%.c=$(BUILD)/libcommon/%.o)
 LIB = $(BUILD)/libcommon.a
 BINS = $(PROGS:%=$(BIN)/%)
 
 all: $(BINS) tools
 
-$(BUILD)/libcommon/%.o: libcommon/%.c $(wildcard libcommon/*.h)
+$(BUILD)/libcommon/%.o: libcommon/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/cmd/%.o: cmd/%.c $(wildcard libcommon/*.h) $(wildcard cmd/*/*.h)
+$(BUILD)/cmd/%.o: cmd/%.c $(LIB_HDR) $(wildcard cmd/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(PK_CFLAGS) $(CFLAGS) -c -o $@ $<
 

@@ -194,8 +194,8 @@ catalog_is() {
 	[ "$status" -eq 65 ]
 }
 
-@test "pk-clickhouse-schema.sql's packets table: the columns and types of pkextract's field table (libcommon/print.c)" {
-	grep -o '{ "[^"]*", g_[a-z0-9_]*, "[^"]*" }' "$PK_ROOT/libcommon/print.c" |
+@test "pk-clickhouse-schema.sql's packets table: the columns and types of pkextract's field table (libcommon/packet/print.c)" {
+	grep -o '{ "[^"]*", g_[a-z0-9_]*, "[^"]*" }' "$PK_ROOT/libcommon/packet/print.c" |
 	    sed -E 's/\{ "@?([^"]*)", g_[a-z0-9_]*, "([^"]*)" \}/\1 \2/; s/\./_/g' | sort >"$BATS_TEST_TMPDIR/want"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -ge 20 ] || fail "print.c's field table has another shape: update this test"
 	sed -n '/^CREATE TABLE IF NOT EXISTS pk.packets/,/^)/p' "$S/pk-clickhouse-schema.sql" |

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# pcapfile: pk's one classic-pcap reader (libcommon/pcapfile.c) against
+# pcapfile: pk's one classic-pcap reader (libcommon/io/pcapfile.c) against
 # libpcap, record by record (tests/tools/pcapcmp), on crafted files and on
 # ../shared/pcaps; and the programs that read pcaps through it against
 # tcpdump on the records that used to be read differently: times from 2038

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The pk stream reader and writer (libcommon/stream.c), pk-stream(5).
+# The pk stream reader and writer (libcommon/io/stream.c), pk-stream(5).
 load helpers
 
 setup() {

@@ -10,6 +10,7 @@
 #include "pk.h"
 #include "plan.h"
 #include "query.h"
+#include "query_sql.h"
 #include "timeparse.h"
 
 /* pkfind(1) SYNOPSIS */

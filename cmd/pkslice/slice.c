@@ -348,6 +348,64 @@ fix_snaplen(struct slice *sl)
 	}
 }
 
+/*
+ * The tables the readers fill (slice_stream.c, slice_merge.c, slice_idx.c)
+ * and slice_free empties: files, their locations, the archive roots.
+ */
+struct slice_file *
+slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags)
+{
+	struct slice_file *f;
+
+	if (sl->nfiles == sl->filecap) {
+		size_t cap = sl->filecap ? sl->filecap * 2 : 16;
+		f = xreallocarray(sl->files, cap, sizeof *f);
+		sl->files = f;
+		sl->filecap = cap;
+	}
+	f = &sl->files[sl->nfiles++];
+	memset(f, 0, sizeof *f);
+	f->id = id;
+	f->flags = flags;
+	f->path = xstrdup(path);
+	return f;
+}
+
+void
+slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		struct slice_loc *v;
+		v = xreallocarray(f->loc, cap, sizeof *v);
+		f->loc = v;
+		f->cap = cap;
+	}
+	f->loc[f->n].off = offset;
+	f->loc[f->n].ts = ts_ns;
+	f->loc[f->n].end = 0;
+	f->n++;
+}
+
+void
+slice_range_add(struct slice_file *f, uint64_t start, uint64_t end)
+{
+	if (end <= start)
+		return;
+	slice_loc_add(f, start, 0);
+	f->loc[f->n - 1].end = end;
+}
+
+void
+slice_add_root(struct slice *sl, const char *dir)
+{
+	char **r;
+
+	r = xreallocarray(sl->roots, sl->nroots + 1, sizeof *r);
+	sl->roots = r;
+	sl->roots[sl->nroots++] = xstrdup(dir);
+}
+
 static void
 slice_free(struct slice *sl)
 {

@@ -5,11 +5,16 @@
  *
  * slice.c        the output side (deferred pcap header, link type check,
  *                pcapng interfaces, stream form), the filter record, the
- *                time window
+ *                time window; the file, location and root tables
  * slice_ng.c     pcapng blocks
  * slice_stream.c reading the input stream (packets, or locations to read)
  * slice_merge.c  reading pcap files: per-file cursors merged by time
+ * slice_idx.c    a file's packets in the time window from its index
+ * slice_seek.c   the time window found by binary search in a file
  * slice_confine.c located files only under the archive roots, race-free
+ *
+ * Calls run one way: main.c -> slice_stream.c -> slice_merge.c ->
+ * slice_idx.c, slice_seek.c, slice_confine.c -> slice.c -> slice_ng.c.
  */
 #ifndef PK_SLICE_H
 #define PK_SLICE_H
@@ -137,14 +142,15 @@ void slice_ng_plan(struct slice *sl, uint32_t linktype, uint32_t snaplen, int ns
 /* slice_ltname: "EN10MB (1)" into buf */
 const char *slice_ltname(uint32_t linktype, char *buf, size_t len);
 
-/* slice_stream.c: read a pk stream from fd and slice it. */
-int slice_stream(struct slice *sl, int fd);
 /* slice_add_root: an archive root (-R, or a NOTE_ROOT record when no -R was given) */
 void slice_add_root(struct slice *sl, const char *dir);
 struct slice_file *slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags);
 void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
 /* slice_range_add: every record whose header starts in [start, end) */
 void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end);
+
+/* slice_stream.c: read a pk stream from fd and slice it. */
+int slice_stream(struct slice *sl, int fd);
 
 /*
  * slice_merge.c: slice_locations reads the located packets of sl->files,

@@ -13,25 +13,6 @@
 
 enum { MODE_UNDECIDED, MODE_PACKETS, MODE_LOCATIONS };
 
-struct slice_file *
-slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags)
-{
-	struct slice_file *f;
-
-	if (sl->nfiles == sl->filecap) {
-		size_t cap = sl->filecap ? sl->filecap * 2 : 16;
-		f = xreallocarray(sl->files, cap, sizeof *f);
-		sl->files = f;
-		sl->filecap = cap;
-	}
-	f = &sl->files[sl->nfiles++];
-	memset(f, 0, sizeof *f);
-	f->id = id;
-	f->flags = flags;
-	f->path = xstrdup(path);
-	return f;
-}
-
 /* the file a location names: the latest FILE_OPEN with that id */
 static struct slice_file *
 file_by_id(struct slice *sl, uint32_t id)
@@ -40,31 +21,6 @@ file_by_id(struct slice *sl, uint32_t id)
 		if (sl->files[i].id == id)
 			return &sl->files[i];
 	return NULL;
-}
-
-void
-slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns)
-{
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		struct slice_loc *v;
-		v = xreallocarray(f->loc, cap, sizeof *v);
-		f->loc = v;
-		f->cap = cap;
-	}
-	f->loc[f->n].off = offset;
-	f->loc[f->n].ts = ts_ns;
-	f->loc[f->n].end = 0;
-	f->n++;
-}
-
-void
-slice_range_add(struct slice_file *f, uint64_t start, uint64_t end)
-{
-	if (end <= start)
-		return;
-	slice_loc_add(f, start, 0);
-	f->loc[f->n - 1].end = end;
 }
 
 static void
@@ -77,16 +33,6 @@ loc_add(struct slice *sl, const struct rec_loc *l)
 		return;
 	}
 	slice_loc_add(f, l->offset, l->ts_ns);
-}
-
-void
-slice_add_root(struct slice *sl, const char *dir)
-{
-	char **r;
-
-	r = xreallocarray(sl->roots, sl->nroots + 1, sizeof *r);
-	sl->roots = r;
-	sl->roots[sl->nroots++] = xstrdup(dir);
 }
 
 /* one record; returns -1 when reading should stop */

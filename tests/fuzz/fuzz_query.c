@@ -1,6 +1,6 @@
 /*
  * fuzz_query - libFuzzer target: the index's view of a pcap-filter
- * expression (query.c), checked against libpcap's BPF: the one promise
+ * expression (libcommon/query/), checked against libpcap's BPF: the one promise
  * that makes pkfind's answers equal tcpdump's.
  *
  * Input: an expression (bytes up to the first NUL, at most 256), a link
@@ -33,6 +33,7 @@
 #include "pcapfile.h"
 #include "pk.h"
 #include "query.h"
+#include "query_sql.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

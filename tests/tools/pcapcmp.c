@@ -1,6 +1,6 @@
 /*
  * pcapcmp - read a classic pcap with libpcap and with pk's reader
- * (libcommon/pcapfile.c) and compare them record by record: offset,
+ * (libcommon/io/pcapfile.c) and compare them record by record: offset,
  * time, caplen, len, the bytes, and where and how each stops.
  *
  * usage: pcapcmp [-p] FILE

@@ -1,9 +1,9 @@
 /*
  * query_sql.c - the index's reading of an expression as a condition on
- * the columns of a sessions table (query.h, pk-sessions(5)), for the
+ * the columns of a sessions table (query_sql.h, pk-sessions(5)), for the
  * fleet catalog: which sensors and files hold candidates.
  *
- * The rules are query.c's, lifted from packets to sessions.  A leaf is
+ * The rules are query_eval.c's, lifted from packets to sessions.  A leaf is
  * true of a session when some packet of it could have such a key: a
  * source key holds for side a if a sent packets, and for side b if b did;
  * a key without direction (VLAN, ethertype, protocol) for the session.
@@ -24,6 +24,7 @@
 #include "linktype.h"
 #include "pk.h"
 #include "query.h"
+#include "query_sql.h"
 #include "query_tree.h"
 
 /* a condition: text, or the constants true/false */

@@ -63,13 +63,6 @@ int query_judged(uint32_t linktype, uint32_t snaplen);
 int query_eval(const struct query *q, struct idx *x, uint32_t linktype, uint32_t snaplen, uint32_t n,
     struct ordset *out, int *exact, char *err, size_t errlen);
 
-/*
- * query_sql: the same reading as a ClickHouse condition on the columns of
- * the sessions table (pk-sessions(5)): true of every session that holds
- * a packet the expression could match (a superset, as query_eval's).
- */
-void query_sql(const struct query *q, FILE *out);
-
 /* query_print: the tree in a readable prefix form (tests, pkfind -E). */
 void query_print(const struct query *q, FILE *out);
 

@@ -1,7 +1,8 @@
 /*
- * query_tree.h - the index's reading of an expression (query.h), for the
- * code that walks it besides query.c's evaluator: query_sql.c writes the
- * same tree as a condition on pk-sessions(5) columns.
+ * query_tree.h - the index's reading of an expression (query.h): built by
+ * query_parse.c, walked by query_eval.c and query_print.c, and by
+ * cmd/pkfind/query_sql.c, which writes the same tree as a condition on
+ * pk-sessions(5) columns.
  *
  * A leaf (Q_KEYS) holds up to QMAXKEYS key ranges of one class, OR-ed:
  * the packets having a key of tag `tag` with lo <= value <= hi (values
