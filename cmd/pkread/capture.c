@@ -58,8 +58,7 @@ read_filter_file(const char *file)
 
 	if ((fp = fopen(file, "r")) == NULL)
 		err(EX_NOINPUT, "-F %s", file);
-	if ((buf = malloc(FILTER_FILE_MAX + 1)) == NULL)
-		err(EX_OSERR, "malloc");
+	buf = xmalloc(FILTER_FILE_MAX + 1);
 	n = fread(buf, 1, FILTER_FILE_MAX + 1, fp);
 	if (ferror(fp))
 		err(EX_NOINPUT, "-F %s", file);
@@ -91,8 +90,7 @@ capture_expr(int argc, char **argv, const char *file)
 			return NULL;
 		for (i = 0; i < argc; i++)
 			len += strlen(argv[i]) + 1;
-		if ((e = malloc(++len)) == NULL)
-			err(EX_OSERR, "malloc");
+		e = xmalloc(++len);
 		e[0] = '\0';
 		for (i = 0; i < argc; i++) {
 			if (i > 0)
@@ -155,14 +153,6 @@ capture_list(void)
 	return i == 0 ? EX_UNAVAILABLE : EX_OK;
 }
 
-static uint64_t
-now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void
 capture_open(struct capture *c, const struct cap_opts *o)
@@ -182,7 +172,7 @@ capture_open(struct capture *c, const struct cap_opts *o)
 		errx(EX_SOFTWARE, "%s: cannot configure the capture handle", o->iface);
 	/* ns timestamps where the platform has them; µs otherwise */
 	(void)pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
-	c->open_ns = now_ns(CLOCK_REALTIME);
+	c->open_ns = pk_now_ns(CLOCK_REALTIME);
 	rc = pcap_activate(c->p);
 	if (rc < 0) {
 		const char *why = rc == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(rc);
@@ -282,7 +272,7 @@ write_stats(struct capture *c, uint32_t flags, struct pcap_stat *ps)
 	}
 	memset(&st, 0, sizeof st);
 	/* the start of the run is the start of capture, so every packet lies within it */
-	st.ts_ns = (flags & STATS_START) && c->open_ns ? c->open_ns : now_ns(CLOCK_REALTIME);
+	st.ts_ns = (flags & STATS_START) && c->open_ns ? c->open_ns : pk_now_ns(CLOCK_REALTIME);
 	st.recv = ps->ps_recv;
 	st.drop = ps->ps_drop;
 	st.ifdrop = ps->ps_ifdrop;
@@ -356,7 +346,7 @@ int
 capture_run(struct capture *c, struct stream_out *s)
 {
 	const struct cap_opts *o = c->o;
-	uint64_t start = now_ns(CLOCK_MONOTONIC), now = start, last_pkt = start, last_flush = start;
+	uint64_t start = pk_now_ns(CLOCK_MONOTONIC), now = start, last_pkt = start, last_flush = start;
 	uint64_t end = o->duration ? start + (uint64_t)o->duration * 1000000000u : 0;
 	uint64_t next_stats = o->stats_every ? start + (uint64_t)o->stats_every * 1000000000u : 0;
 	char ebuf[PCAP_ERRBUF_SIZE];
@@ -392,7 +382,7 @@ capture_run(struct capture *c, struct stream_out *s)
 		t = wait_ms(now, o->idle ? last_pkt + (uint64_t)o->idle * 1000000000u : 0, t);
 		before = c->packets;
 		n = capture_step(c, fd, outpipe, t);
-		now = now_ns(CLOCK_MONOTONIC);
+		now = pk_now_ns(CLOCK_MONOTONIC);
 		if (n < 0) {
 			rc = capture_lost(c);
 			break;

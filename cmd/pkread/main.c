@@ -62,8 +62,7 @@ parse(int argc, char **argv, struct cap_opts *o, char ***files, int *nfiles, con
 			break;
 		case 'j': o->fanout = num(c, optarg, 0, 65535); break;
 		case 'r':
-			if ((*files = reallocarray(*files, (size_t)*nfiles + 1, sizeof **files)) == NULL)
-				err(EX_OSERR, "reallocarray");
+			*files = xreallocarray(*files, (size_t)*nfiles + 1, sizeof **files);
 			(*files)[(*nfiles)++] = optarg;
 			break;
 		case 'S': o->stats_every = num(c, optarg, 0, INT_MAX); break;
@@ -93,8 +92,7 @@ more_files(int argc, char **argv, int first, char ***files, int *nfiles)
 	for (; first < argc; first++) {
 		if (strcmp(argv[first], "-") != 0 && (stat(argv[first], &st) < 0 || !S_ISREG(st.st_mode)))
 			break;
-		if ((*files = reallocarray(*files, (size_t)*nfiles + 1, sizeof **files)) == NULL)
-			err(EX_OSERR, "reallocarray");
+		*files = xreallocarray(*files, (size_t)*nfiles + 1, sizeof **files);
 		(*files)[(*nfiles)++] = argv[first];
 	}
 	return first;

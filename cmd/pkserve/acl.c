@@ -53,7 +53,7 @@ acl_read(const char *path, struct acl_rule **out, int *nout)
 	int lineno = 0, n = 0, bad = 0;
 
 	if (f == NULL) {
-		warn("unable to open %s", path);
+		warn("cannot open %s", path);
 		return -1;
 	}
 	while (!bad && getline(&line, &cap, f) > 0) {
@@ -82,7 +82,7 @@ acl_read(const char *path, struct acl_rule **out, int *nout)
 		}
 	}
 	if (!bad && ferror(f)) {
-		warn("unable to read %s", path);
+		warn("cannot read %s", path);
 		bad = 1;
 	}
 	free(line);

@@ -29,9 +29,9 @@ slurp(const char *dir, const char *name)
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		errx(EX_CONFIG, "%s: path too long", dir);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		err(EX_CONFIG, "unable to open %s", path);
+		err(EX_CONFIG, "cannot open %s", path);
 	if (fstat(fd, &st) < 0)
-		err(EX_CONFIG, "unable to stat %s", path);
+		err(EX_CONFIG, "cannot stat %s", path);
 	if (st.st_size <= 0 || st.st_size > PEM_MAX)
 		errx(EX_CONFIG, "%s: not a PEM file of up to 1 MiB", path);
 	buf = xmalloc((size_t)st.st_size + 1);
@@ -39,7 +39,7 @@ slurp(const char *dir, const char *name)
 		if ((n = read(fd, buf + got, (size_t)st.st_size - got)) < 0) {
 			if (errno == EINTR)
 				continue;
-			err(EX_CONFIG, "unable to read %s", path);
+			err(EX_CONFIG, "cannot read %s", path);
 		}
 		if (n == 0)
 			break;

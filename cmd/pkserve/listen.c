@@ -52,7 +52,7 @@ listen_socket(const char *spec)
 		err(EX_OSERR, "socket");
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-		err(EX_UNAVAILABLE, "unable to bind %s", spec);
+		err(EX_UNAVAILABLE, "cannot bind %s", spec);
 	if (listen(fd, 64) < 0)
 		err(EX_OSERR, "listen");
 	freeaddrinfo(ai);

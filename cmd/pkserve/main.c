@@ -128,9 +128,9 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	srv.started_ns = pk_now_ns(CLOCK_REALTIME);
 	if ((d = start(fd)) == NULL)
-		errx(EX_SOFTWARE, "unable to start the HTTPS server (see the message above)");
+		errx(EX_SOFTWARE, "cannot start the HTTPS server (see the message above)");
 	if (watch_start() < 0)
-		errx(EX_OSERR, "unable to start the request deadline thread");
+		errx(EX_OSERR, "cannot start the request deadline thread");
 	listen_say(fd);
 	fprintf(stderr, "pkserve: serving %d archive%s, at most %u queries at once\n", srv.ndirs,
 	    srv.ndirs == 1 ? "" : "s", srv.max_requests);

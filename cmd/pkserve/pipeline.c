@@ -33,7 +33,7 @@ child(pid_t pgid, int in, int out, int errfd, char *const *argv)
 	/* every other descriptor (the listening socket, other clients) is O_CLOEXEC or closed here */
 	closefrom(3);
 	execv(argv[0], argv);
-	dprintf(2, "pkserve: unable to run %s: %s\n", argv[0], strerror(errno));
+	dprintf(2, "pkserve: cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(EX_UNAVAILABLE);
 }
 

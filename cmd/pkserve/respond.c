@@ -281,7 +281,7 @@ respond_run(struct req *r, char *const *a1, char *const *a2, const char *ctype)
 	int st;
 
 	if (pipeline_start(&r->p, a1, a2) < 0)
-		return respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, EX_OSERR, "unable to run the query");
+		return respond_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, EX_OSERR, "cannot run the query");
 	r->running = 1;
 	if (srv.max_seconds) {
 		r->deadline_ns = pk_now_ns(CLOCK_REALTIME) + (uint64_t)srv.max_seconds * 1000000000ull;
