@@ -94,8 +94,7 @@ output_packet(struct output *out, const char *path, struct pcapf *pf, uint64_t o
 		memset(ann, 0, sizeof ann);
 		put16(ann, ANN_LOCATION);
 		put16(ann + 2, ANN_LOCATION_LEN);
-		put32(ann + 4, out->file_id);
-		put64(ann + 12, offset);
+		loc_put(ann + 4, out->file_id, offset);
 		printer_packet(&out->pr, &p, &f);
 	}
 	return ferror(stdout) ? -1 : 0;

@@ -242,10 +242,11 @@ on_packet(struct indexer *ix, const struct pk_rec *r)
 	struct pk_fields f;
 	struct ofile *o;
 	uint64_t ts, off;
+	uint32_t id;
 
-	if (pkt_parse(r, &p) < 0 || !pkt_ann(&p, ANN_LOCATION, &a) || a.len < ANN_LOCATION_LEN)
+	if (pkt_parse(r, &p) < 0 || !loc_get(&p, &id, &off))
 		return;
-	if ((o = ofile_find(ix, le32(a.val))) == NULL || o->ignored)
+	if ((o = ofile_find(ix, id)) == NULL || o->ignored)
 		return;
 	if (!pkt_ann(&p, ANN_FIELDS, &a) || fields_decode(a.val, a.len, &f) < 0) {
 		decode_packet(p.linktype, p.data, p.caplen, &f);
@@ -260,7 +261,6 @@ on_packet(struct indexer *ix, const struct pk_rec *r)
 	}
 	/* the time as the file holds it: a microsecond file truncates */
 	ts = o->nsec ? p.ts_ns : p.ts_ns - p.ts_ns % 1000;
-	off = le64((const uint8_t *)a.val + 8);
 	/*
 	 * The stream must be the whole file, record after record from the
 	 * first at 24: a packet it skips would be a packet the index hides.

@@ -194,11 +194,10 @@ on_packet(struct sidecar *sc, const struct pk_rec *r)
 	struct pk_fields fl;
 	struct sfile *f;
 	uint64_t off;
+	uint32_t id;
 
-	if (pkt_parse(r, &p) < 0 || !pkt_ann(&p, ANN_LOCATION, &a) || a.len < ANN_LOCATION_LEN ||
-	    (f = find(sc, le32(a.val))) == NULL)
+	if (pkt_parse(r, &p) < 0 || !loc_get(&p, &id, &off) || (f = find(sc, id)) == NULL)
 		return;
-	off = le64((const uint8_t *)a.val + 8);
 	if (!pkt_ann(&p, ANN_FIELDS, &a) || fields_decode(a.val, a.len, &fl) < 0)
 		decode_packet(p.linktype, p.data, p.caplen, &fl);
 	/* the time as the file holds it: a microsecond file truncates */

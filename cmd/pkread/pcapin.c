@@ -408,9 +408,7 @@ emit(struct filerun *fr, const struct inrec *in)
 	ann.tag = ANN_LOCATION;
 	ann.len = ANN_LOCATION_LEN;
 	ann.val = loc;
-	put32(loc, fr->id);
-	put32(loc + 4, 0);
-	put64(loc + 8, in->off);
+	loc_put(loc, fr->id, in->off);
 	if (sout_packet(r->s, &pkt, &ann, fr->located ? 1 : 0) < 0) {
 		r->werr = errno ? errno : EIO;
 		return -1;

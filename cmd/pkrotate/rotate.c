@@ -548,9 +548,7 @@ write_packet(struct rot *r, const struct pk_pkt *p)
 	if (f->epoch != r->fwd.epoch)
 		fwd_lost(r, f);
 	if (!f->gap) {
-		put32(loc, f->id);
-		put32(loc + 4, 0);
-		put64(loc + 8, off);
+		loc_put(loc, f->id, off);
 		ann.tag = ANN_LOCATION;
 		ann.len = ANN_LOCATION_LEN;
 		ann.val = loc;

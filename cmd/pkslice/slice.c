@@ -304,9 +304,7 @@ slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, s
 			    FOPEN_INPUT | (file->nsec ? FOPEN_NSEC : 0), file->path) < 0)
 				return out_fail(sl);
 		}
-		put32(loc, p->source);
-		put32(loc + 4, 0);
-		put64(loc + 8, offset);
+		loc_put(loc, p->source, offset);
 		if (sout_packet(&sl->so, p, &ann, file != NULL) < 0)
 			return out_fail(sl);
 	}

@@ -483,6 +483,26 @@ pkt_parse(const struct pk_rec *r, struct pk_pkt *p)
 	return 0;
 }
 
+void
+loc_put(uint8_t v[ANN_LOCATION_LEN], uint32_t file, uint64_t offset)
+{
+	put32(v, file);
+	put32(v + 4, 0);
+	put64(v + 8, offset);
+}
+
+int
+loc_get(const struct pk_pkt *p, uint32_t *file, uint64_t *offset)
+{
+	struct pk_ann a;
+
+	if (!pkt_ann(p, ANN_LOCATION, &a) || a.len < ANN_LOCATION_LEN)
+		return 0;
+	*file = le32(a.val);
+	*offset = le64((const uint8_t *)a.val + 8);
+	return 1;
+}
+
 int
 pkt_ann(const struct pk_pkt *p, uint16_t tag, struct pk_ann *a)
 {

@@ -159,6 +159,10 @@ int sin_report(const struct stream_in *s);
 int pkt_parse(const struct pk_rec *r, struct pk_pkt *p);
 /* pkt_ann: find an annotation by tag; 1 found, 0 not. */
 int pkt_ann(const struct pk_pkt *p, uint16_t tag, struct pk_ann *a);
+/* loc_put: the value of an ANN_LOCATION annotation for (file, offset) */
+void loc_put(uint8_t v[ANN_LOCATION_LEN], uint32_t file, uint64_t offset);
+/* loc_get: the packet's location annotation; 1 found (file, offset set), 0 none or too short */
+int loc_get(const struct pk_pkt *p, uint32_t *file, uint64_t *offset);
 
 /* Parsed forms of the small records. */
 struct rec_file {
