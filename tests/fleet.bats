@@ -8,12 +8,14 @@
 # shipped into a real clickhouse-server started for the suite.  A local
 # transport stands in for ssh: "transport HOST COMMAND" runs COMMAND in the
 # sensor's directory, logs what it was asked, and fails as ssh does (255)
-# for a host that is down.
+# for a host that is down.  s1 and s2 also serve their archives over HTTPS:
+# a pkserve each on 127.0.0.1, with certificates made by pk-serve-keys.
 
 load helpers
 load lib/clickhouse
 load lib/pkfind
 load lib/sessions
+load lib/pkserve
 
 S=$PK_ROOT/scripts
 T0=1800000000
@@ -49,6 +51,12 @@ setup_file() {
 	PATH="$PK_BIN:\$PATH" exec sh -c "\$2" <"$d/asked.\$1"
 	EOF
 	chmod +x "$d/transport"
+	# s1 and s2 over HTTPS
+	export PS=$d
+	ps_keys "$d/keys" analyst >/dev/null
+	ps_start s1 -d "$d/s1/archive" -k "$d/keys"
+	ps_start s2 -d "$d/s2/archive" -k "$d/keys"
+	export U1=https://127.0.0.1:$PS_PORT_s1 U2=https://127.0.0.1:$PS_PORT_s2
 	[ -n "${CH_URL:-}" ] || return 0
 	"$S/pk-ship-clickhouse" -u "$CH_URL" -I
 	for n in 1 2 3; do
@@ -57,6 +65,8 @@ setup_file() {
 }
 
 teardown_file() {
+	[ -z "${PS_PID_s1:-}" ] || kill "$PS_PID_s1"
+	[ -z "${PS_PID_s2:-}" ] || kill "$PS_PID_s2"
 	ch_stop
 }
 
@@ -248,6 +258,129 @@ fleet_same() {
 	grep -q 'nosuch: failed (status 255)' <<<"$output"
 	run "$S/pkfind-remote" s1
 	[ "$status" -eq 64 ]
+}
+
+# ---- over HTTPS: the sensors' pkserve ----
+
+# oracle12 EXPR [START END]: tcpdump over every file of s1 and s2 in [START, END) (epoch s), as packet lines
+oracle12() {
+	pf_oracle "$FD/s1/archive" "$1" >"$FD/o1"
+	pf_oracle "$FD/s2/archive" "$1" >"$FD/o2"
+	sort -m -s -k1,1 "$FD/o1" "$FD/o2" | ps_window "${2:-}" "${3:-}" | LC_ALL=C sort
+}
+
+# https_same [PKFIND-OPTIONS] EXPR START END: pkfind-remote over HTTPS from s1 and s2 = oracle12
+https_same() {
+	local n=$(($# - 3)) want got
+	local opts=("${@:1:$n}") e=${*:$((n + 1)):1} a=${*:$((n + 2)):1} b=${*:$((n + 3)):1}
+	"$S/pkfind-remote" -k "$FD/keys" -w "$FD/h.pcap" "$U1" "s2=$U2" -- "${opts[@]}" "$e" 2>"$FD/h.err" ||
+	    { echo "pkfind-remote failed: $(cat "$FD/h.err")"; return 1; }
+	want=$(oracle12 "$e" "$a" "$b")
+	got=$(pcap_text "$FD/h.pcap" | pf_pktlines | LC_ALL=C sort)
+	[ -n "$want" ] || { echo "$e: no packet (a test that cannot fail)"; return 1; }
+	[ "$want" = "$got" ] || { echo "$e ${opts[*]}: tcpdump $(grep -c . <<<"$want"), pkfind-remote $(grep -c . <<<"$got")"; diff <(echo "$want") <(echo "$got") | head -5; return 1; }
+	# merged by time
+	tcpdump -r "$FD/h.pcap" -tt -nn 2>/dev/null | awk '{print $1}' | sort -n -c
+}
+
+@test "over HTTPS: two sensors' pkserve give exactly tcpdump's packets over both archives" {
+	https_same 'host 10.9.2.1 or host 10.9.1.1' "" ""
+	https_same 'udp port 53' "" ""
+	https_same 'not tcp' "" ""
+	https_same -s "@$((T0 + 15))" -e "@$((T0 + 45))" 'tcp' $((T0 + 15)) $((T0 + 45))
+	https_same -s "@$((T0 + 12)).5" -D 20s 'ip' $((T0 + 12)).5 $((T0 + 32)).5
+	# the coverage line of each sensor, named
+	grep -q "^127.0.0.1:$PS_PORT_s1: " "$FD/h.err"
+	grep -q '^s2: ' "$FD/h.err"
+	# -k: a bare HOST:PORT is https://HOST:PORT; several words are one expression, as pkfind joins them
+	run "$S/pkfind-remote" -k "$FD/keys" -w "$FD/k.pcap" "127.0.0.1:$PS_PORT_s2" -- -q host 10.9.2.1
+	assert_success
+	[ "$(pcount "$FD/k.pcap")" -ge 10 ]
+	[ "$(pcount "$FD/k.pcap")" -eq "$(cd "$FD/s2" && pkfind -q -d archive -c host 10.9.2.1)" ]
+	[ -z "$output" ]
+}
+
+@test "over HTTPS: options written attached, as pkfind reads them (and over the transport too)" {
+	local a b
+	a=$(date -u -d "@$((T0 + 15))" +%Y-%m-%dT%H:%M:%SZ) b=$(date -u -d "@$((T0 + 45))" +%Y-%m-%dT%H:%M:%SZ)
+	https_same "-s$a" "-e$b" tcp $((T0 + 15)) $((T0 + 45))
+	https_same -qs "$a" "-e$b" tcp $((T0 + 15)) $((T0 + 45))
+	cp "$FD/h.pcap" "$FD/attached.pcap"
+	# the transport: -d/srv/pool and -s2026-... reach pkfind as they were written
+	run "$S/pkfind-remote" -t "$FD/transport" -w "$FD/t1.pcap" s1 s2 -- -darchive "-s$a" "-e$b" tcp
+	assert_success
+	run "$S/pkfind-remote" -t "$FD/transport" -w "$FD/t2.pcap" s1 s2 -- -d archive -s "$a" -e "$b" tcp
+	assert_success
+	[ "$(pcount "$FD/t1.pcap")" -gt 0 ]
+	[ "$(pcap_text "$FD/t1.pcap" | md5sum)" = "$(pcap_text "$FD/t2.pcap" | md5sum)" ]
+	[ "$(pcap_text "$FD/t1.pcap" | pf_pktlines | LC_ALL=C sort)" = "$(pcap_text "$FD/attached.pcap" | pf_pktlines | LC_ALL=C sort)" ]
+	# what asks for another output is still refused, grouped or attached
+	run "$S/pkfind-remote" -t "$FD/transport" -w "$FD/x.pcap" s1 -- -darchive -qc tcp
+	[ "$status" -eq 64 ]
+	assert_output --partial 'no -c, -l, -T, -E'
+	run "$S/pkfind-remote" -t "$FD/transport" -w "$FD/x.pcap" s1 -- -Tjson tcp
+	[ "$status" -eq 64 ]
+	run "$S/pkfind-remote" -t "$FD/transport" -w "$FD/x.pcap" s1 -- -d
+	[ "$status" -eq 64 ]
+	assert_output --partial '-d needs an argument'
+}
+
+@test "a sensor name starting with - is refused: never an option of ssh or curl" {
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	# an ssh that says how it was called
+	printf '#!/bin/sh\nprintf "%%s\\n" "$@" >>"%s/ssh.args"\nexit 255\n' "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/bin/ssh"
+	chmod +x "$BATS_TEST_TMPDIR/bin/ssh"
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$S/pkfind-remote" -w "$FD/x.pcap" s1 "-oProxyCommand=touch $FD/pwned" -- udp
+	[ "$status" -eq 64 ]
+	assert_output --partial "a sensor name cannot start with '-'"
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$S/pkfind-remote" -k "$FD/keys" -w "$FD/x.pcap" "$U1" "--config=$FD/evil" -- udp
+	[ "$status" -eq 64 ]
+	run "$S/pkfind-remote" -w "$FD/x.pcap" "-x=$U1" -- udp
+	[ "$status" -eq 64 ]
+	run "$S/pkfind-remote" -w "$FD/x.pcap" "s1=-K$FD/evil" -- udp
+	[ "$status" -eq 64 ]
+	[ ! -e "$FD/pwned" ]
+	[ ! -e "$BATS_TEST_TMPDIR/ssh.args" ]
+	# the default ssh gets -- before the host
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$S/pkfind-remote" -w "$FD/x.pcap" s1 -- udp
+	[ "$status" -eq 69 ]
+	[ "$(sed -n 3,4p "$BATS_TEST_TMPDIR/ssh.args" | tr '\n' ' ')" = "-- s1 " ]
+}
+
+@test "over HTTPS: a bad expression, a sensor down, no certificates: said, with pk's status" {
+	run "$S/pkfind-remote" -k "$FD/keys" -w "$FD/x.pcap" "$U1" -- 'udp and'
+	[ "$status" -eq 69 ]
+	assert_output --partial "127.0.0.1:$PS_PORT_s1: failed (status 65)"
+	run "$S/pkfind-remote" -k "$FD/keys" -w "$FD/x.pcap" "$U1" "s9=https://127.0.0.1:$(free_port)" -- udp
+	[ "$status" -eq 69 ]
+	assert_output --partial "s9: failed (status 69)"
+	assert_output --partial "s9: curl"
+	[ "$(pcount "$FD/x.pcap")" -eq "$(cd "$FD/s1" && pkfind -q -d archive -c udp)" ]
+	run "$S/pkfind-remote" -k "$FD/nokeys" -w "$FD/x.pcap" "$U1" -- udp
+	[ "$status" -eq 66 ]
+	# another CA's certificates: the TLS handshake fails
+	ps_keys "$BATS_TEST_TMPDIR/other" analyst >/dev/null
+	run "$S/pkfind-remote" -k "$BATS_TEST_TMPDIR/other" -w "$FD/x.pcap" "$U1" -- udp
+	[ "$status" -eq 69 ]
+	run "$S/pkfind-remote" -k "$FD/keys" -w "$FD/x.pcap" "$U1" -- -F - udp
+	[ "$status" -eq 64 ]
+}
+
+@test "-C over HTTPS: the catalog spares the sensors without candidates; the answer is tcpdump's" {
+	need_ch
+	local n1 n2
+	n1=$(grep -c 'status=' "$FD/s1.log") n2=$(grep -c 'status=' "$FD/s2.log")
+	run "$S/pkfind-remote" -C "$CH_URL" -k "$FD/keys" -w "$FD/ch.pcap" "s1=$U1" "s2=$U2" -- -s "@$((T0 + 5))" -e "@$((T0 + 40))" 'host 10.9.2.1'
+	assert_success
+	[ "$(pcount "$FD/ch.pcap")" -eq 10 ]
+	[ "$(grep -c 'status=' "$FD/s1.log")" -eq "$n1" ]
+	[ "$(grep -c 'status=' "$FD/s2.log")" -eq $((n2 + 1)) ]
+	[ "$(pcap_text "$FD/ch.pcap" | pf_pktlines | LC_ALL=C sort)" = "$(oracle12 'host 10.9.2.1' $((T0 + 5)) $((T0 + 40)))" ]
+	# a window the catalog does not cover: both asked, all their files
+	run "$S/pkfind-remote" -C "$CH_URL" -k "$FD/keys" -w "$FD/ch.pcap" "s1=$U1" "s2=$U2" -- 'net 10.9.0.0/16'
+	assert_success
+	[ "$(pcap_text "$FD/ch.pcap" | pf_pktlines | LC_ALL=C sort)" = "$(oracle12 'net 10.9.0.0/16')" ]
+	[ "$(grep -c 'status=' "$FD/s1.log")" -eq $((n1 + 1)) ]
 }
 
 # ---- shipping formats: Elasticsearch, CSV ----

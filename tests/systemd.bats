@@ -577,3 +577,58 @@ exposure() {
 	ct systemctl disable --now pk-index-part@vw0-w0.socket pk-index-part@vw0-w1.socket pk-capture@vw0.service
 	ct ip link del vw0
 }
+
+@test "systemd: pk-serve.socket: pkserve starts on the first connection, unprivileged, and answers /v1/count and Stenographer's POST /query" {
+	local a=/var/lib/pk/served k=/etc/pk/serve c n p uid eff amb bnd nnp
+	# an archive of its own (the case runs alone with --filter too), pk's as the capture leaves it
+	frames "$T/s.pcap" 400 7
+	cp "$T/s.pcap" "$(ctpath /tmp/s.pcap)"
+	ct mkdir -p "$a" /etc/pk
+	ct sh -c "pkread -r /tmp/s.pcap | pkrotate -d $a -c 100 | pkindex -d $a" 2>"$T/arch.err" ||
+	    { cat "$T/arch.err"; false; }
+	ct chown -R pk:pk "$a"
+	ct chmod 0750 "$a"
+	ct find "$a" -type f -exec chmod 0640 {} +
+	# the certificates, as the man page says; the units' options
+	# (TMPDIR is the host's; the volatile /etc has no ssl/openssl.cnf, which
+	# /usr/lib/ssl/openssl.cnf points to, and openssl req fails without one)
+	run ct env -u TMPDIR OPENSSL_CONF=/dev/null pk-serve-keys -g pk "$k"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	ct sh -c "echo 'PKSERVE_ARGS=-d $a' >/etc/pk/serve.env"
+	run ct systemctl enable --now pk-serve.socket
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(prop pk-serve.socket ActiveState)" = active ]
+	# nothing runs before the first connection
+	[ "$(prop pk-serve.service ActiveState)" = inactive ]
+	c="--max-time 30 -sS --cert $k/client_cert.pem --key $k/client_key.pem --cacert $k/ca_cert.pem"
+	run ct sh -c "curl $c 'https://127.0.0.1:1234/v1/count?expr=udp'"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	n=$(tcpdump -r "$T/s.pcap" -nn udp 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ]
+	[ "$output" = "$n" ] || { journal pk-serve.service; false; }
+	[ "$(prop pk-serve.service ActiveState)" = active ]
+	# Stenographer's API: the very frames, byte for byte
+	ct sh -c "curl $c -d 'tcp or icmp' https://localhost:1234/query" >"$T/q.pcap"
+	[ "$(tcpdump -r "$T/q.pcap" -nn -t -xx 2>/dev/null | md5sum)" = \
+	  "$(tcpdump -r "$T/s.pcap" -nn -t -xx 'tcp or icmp' 2>/dev/null | md5sum)" ]
+	[ "$(tcpdump -r "$T/q.pcap" -nn 2>/dev/null | wc -l)" -gt 0 ]
+	# the server: a dynamic user (not root, not pk), the group pk, no capability
+	p=$(prop pk-serve.service MainPID)
+	[ "$p" -gt 0 ]
+	[ "$(comm "$p")" = pkserve ]
+	read -r uid eff amb bnd nnp <<<"$(caps "$p")"
+	[ "$uid" -ne 0 ]
+	[ "$uid" != "$(ct id -u pk)" ]
+	[ "$(ct cat "/proc/$p/status" | sed -n 's/^Gid:\t\([0-9]*\).*/\1/p')" = "$(ct getent group pk | cut -d: -f3)" ]
+	[ "$eff" = 0000000000000000 ]
+	[ "$amb" = 0000000000000000 ]
+	[ "$nnp" = 1 ]
+	# one log line per request in the journal
+	[ "$(journal pk-serve.service | grep -c 'status=200')" -ge 2 ]
+	# a client without a certificate: refused in TLS
+	run ct sh -c "curl --max-time 10 -sS --cacert $k/ca_cert.pem https://127.0.0.1:1234/v1/count"
+	[ "$status" -ne 0 ]
+}
