@@ -238,7 +238,7 @@ unit_cmd() {
 	for m in "$PK_ROOT"/man/*.[1-8]; do
 		m=$(basename "$m")
 		[ "$m" = pk.7 ] && continue
-		sed -n '/^\.Sh SEE ALSO/,$p' "$PK_ROOT/man/pk.7" | grep -qx ".Xr ${m%.*} ${m##*.} ,\{0,1\}" ||
+		sed -n '/^\.Sh SEE ALSO/,$p' "$PK_ROOT/man/pk.7" | grep -qx ".Xr ${m%.*} ${m##*.}\( ,\)\{0,1\}" ||
 		    { echo "pk.7 SEE ALSO lacks $m"; false; }
 	done
 	run mandoc -Tlint -Wwarning "$PK_ROOT/man/pk.7" "$PK_ROOT/man/pk-archive.1" \
