@@ -391,7 +391,9 @@ hook_script() {
 @test "headers only (pkrotate forwards 256 bytes): the same index as from whole packets, every shared capture" {
 	local f x i n=0 list=$D/g.pcap
 	if [ -d "$SHARED_PCAPS/real" ]; then
-		list="$list $(find "$SHARED_PCAPS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.gz' \) | sort)"
+		# the sanitizer pass (scripts/pk-check-san) takes every fifth file: the same code paths, less time
+		list="$list $(find "$SHARED_PCAPS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.gz' \) | sort |
+		    awk -v k="${SANITIZE:+5}" '!k || NR % k == 1')"
 	else
 		echo "# ../shared/pcaps is absent: pkgen's capture only" >&3
 	fi
@@ -409,5 +411,5 @@ hook_script() {
 	echo "# $n indexes compared" >&3
 	[ "$n" -ge 1 ]
 	[ -d "$SHARED_PCAPS/real" ] || return 0
-	[ "$n" -ge 250 ]
+	if [ -n "${SANITIZE:-}" ]; then [ "$n" -ge 50 ]; else [ "$n" -ge 250 ]; fi
 }

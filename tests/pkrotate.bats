@@ -585,7 +585,9 @@ prefix_of() {
 @test "direct I/O: every real capture archived record for record, nothing after the last" {
 	need_shared
 	local f x a n=0
-	for f in $(cd "$SHARED_PCAPS" && find real -name '*.pcap' -o -name '*.pcap.gz' -o -name '*.pcapng' -o -name '*.pcapng.gz' | sort); do
+	# the sanitizer pass (scripts/pk-check-san) takes every third file
+	for f in $(cd "$SHARED_PCAPS" && find real -name '*.pcap' -o -name '*.pcap.gz' -o -name '*.pcapng' -o -name '*.pcapng.gz' | sort |
+	    awk -v k="${SANITIZE:+3}" '!k || NR % k == 1'); do
 		x=$(shared_pcap "$f")
 		rm -rf A
 		pkread -q -r "$x" | pkrotate -d A -C 8 >/dev/null 2>err
@@ -601,7 +603,7 @@ prefix_of() {
 		sort want.txt | cmp - got.txt || { echo "$f: archive differs from the input"; return 1; }
 		n=$((n + 1))
 	done
-	[ "$n" -ge 20 ]
+	if [ -n "${SANITIZE:-}" ]; then [ "$n" -ge 6 ]; else [ "$n" -ge 20 ]; fi
 }
 
 @test "direct I/O: 4SICS through several 4 MiB blocks and files, in order" {
