@@ -40,17 +40,6 @@ struct ngwalk {
 	uint32_t linktype, snaplen;
 };
 
-static uint32_t
-rd32(const uint8_t *p, int swapped)
-{
-	return swapped ? be32(p) : le32(p);
-}
-
-static uint16_t
-rd16(const uint8_t *p, int swapped)
-{
-	return swapped ? be16(p) : le16(p);
-}
 
 /* if_tsresol: finer than a microsecond means the stream keeps ns */
 static int
@@ -67,12 +56,12 @@ ng_idb(struct ngwalk *w, const uint8_t *b, uint32_t blen)
 	if (blen < 20)
 		return;
 	if (!w->have_linktype) {
-		w->linktype = rd16(b + 8, w->swapped);
-		w->snaplen = rd32(b + 12, w->swapped);
+		w->linktype = pcap_rd16(b + 8, w->swapped);
+		w->snaplen = pcap_rd32(b + 12, w->swapped);
 		w->have_linktype = 1;
 	}
 	while (o + 4 <= end) {
-		uint16_t code = rd16(b + o, w->swapped), olen = rd16(b + o + 2, w->swapped);
+		uint16_t code = pcap_rd16(b + o, w->swapped), olen = pcap_rd16(b + o + 2, w->swapped);
 		if (code == 0 || o + 4 + olen > end)
 			break;
 		if (code == NG_OPT_TSRESOL && olen >= 1 && tsresol_fine(b[o + 4]))
@@ -97,7 +86,7 @@ ng_walk(struct ngwalk *w, const uint8_t *b, size_t len)
 
 		if (w->off + 12 > len)
 			return WALK_MORE;
-		type = rd32(p, w->swapped);
+		type = pcap_rd32(p, w->swapped);
 		if (le32(p) == NG_SHB) {
 			uint32_t bom = le32(p + 8);
 			if (bom == 0x1a2b3c4du) w->swapped = 0;
@@ -105,7 +94,7 @@ ng_walk(struct ngwalk *w, const uint8_t *b, size_t len)
 			else return WALK_DONE;
 			type = NG_SHB;
 		}
-		blen = rd32(p + 4, w->swapped);
+		blen = pcap_rd32(p + 4, w->swapped);
 		if (blen < 12 || blen % 4 || blen > NG_BLOCK_MAX)
 			return WALK_DONE;
 		if (type == NG_PB || type == NG_SPB || type == NG_EPB)

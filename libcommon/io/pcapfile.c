@@ -61,17 +61,6 @@ pcapw_record(struct bufout *o, uint64_t ts_ns, uint32_t caplen, uint32_t wirelen
 
 /* ---- the file header ---- */
 
-static uint32_t
-rd32(const uint8_t *p, int swapped)
-{
-	return swapped ? be32(p) : le32(p);
-}
-
-static uint16_t
-rd16(const uint8_t *p, int swapped)
-{
-	return swapped ? be16(p) : le16(p);
-}
 
 /* libpcap's max_snaplen_for_dlt (these LINKTYPE_ values equal their DLT_) */
 static uint32_t
@@ -105,8 +94,8 @@ pcapf_hdr_parse(const uint8_t *h, struct pcapf_hdr *ph, char *errbuf, size_t err
 			return -1;
 		}
 	}
-	ph->major = rd16(h + PCAPH_MAJOR, ph->swapped);
-	ph->minor = rd16(h + PCAPH_MINOR, ph->swapped);
+	ph->major = pcap_rd16(h + PCAPH_MAJOR, ph->swapped);
+	ph->minor = pcap_rd16(h + PCAPH_MINOR, ph->swapped);
 	if (ph->major < 2) {
 		snprintf(errbuf, errlen, "not a classic pcap file: archaic pcap savefile format");
 		return -1;
@@ -116,9 +105,9 @@ pcapf_hdr_parse(const uint8_t *h, struct pcapf_hdr *ph, char *errbuf, size_t err
 		    ph->major, ph->minor);
 		return -1;
 	}
-	ph->snaplen = rd32(h + PCAPH_SNAPLEN, ph->swapped);
+	ph->snaplen = pcap_rd32(h + PCAPH_SNAPLEN, ph->swapped);
 	/* the upper bits of the link-type field carry FCS information; keep the type */
-	ph->linktype = rd32(h + PCAPH_LINKTYPE, ph->swapped) & 0x03ffffffu;
+	ph->linktype = pcap_rd32(h + PCAPH_LINKTYPE, ph->swapped) & 0x03ffffffu;
 	ph->maxcap = max_caplen(ph->linktype);
 	ph->snapshot = ph->snaplen == 0 || ph->snaplen > ph->maxcap ? ph->maxcap : ph->snaplen;
 	/* the fields were exchanged at 2.3, and not by every writer of 2.3 (DG/UX wrote 543.0) */
@@ -185,11 +174,11 @@ int
 pcapf_rechdr(const struct pcapf_hdr *ph, const uint8_t *p, uint64_t off, struct pcapf_rec *r, char *errbuf,
     size_t errlen)
 {
-	uint32_t sec = rd32(p + PCAPR_SEC, ph->swapped), frac = rd32(p + PCAPR_FRAC, ph->swapped), t;
+	uint32_t sec = pcap_rd32(p + PCAPR_SEC, ph->swapped), frac = pcap_rd32(p + PCAPR_FRAC, ph->swapped), t;
 
 	r->offset = off;
-	r->caplen = rd32(p + PCAPR_CAPLEN, ph->swapped);
-	r->wirelen = rd32(p + PCAPR_WIRELEN, ph->swapped);
+	r->caplen = pcap_rd32(p + PCAPR_CAPLEN, ph->swapped);
+	r->wirelen = pcap_rd32(p + PCAPR_WIRELEN, ph->swapped);
 	if (ph->lenswap == 1 || (ph->lenswap == 2 && r->caplen > r->wirelen)) {
 		t = r->caplen;
 		r->caplen = r->wirelen;

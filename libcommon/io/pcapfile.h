@@ -35,6 +35,11 @@
 #include <stdio.h>
 
 #include "bufio.h"
+#include "pk.h"
+
+/* a pcap or pcapng field in the byte order of its writer (swapped: the other one) */
+static inline uint32_t pcap_rd32(const uint8_t *p, int swapped) { return swapped ? be32(p) : le32(p); }
+static inline uint16_t pcap_rd16(const uint8_t *p, int swapped) { return swapped ? be16(p) : le16(p); }
 
 #define PCAP_FILEHDR 24
 /* file header offsets (after the 4-byte magic), in the writer's byte order */
