@@ -89,7 +89,7 @@ dw_open(struct dwriter *w, int fd, const char *path)
 	w->inflight = 0;
 	w->whole = 0;
 	w->b[0].off = 0;
-	w->b[0].len = 0;
+	w->b[0].len = w->b[0].copied = 0;
 	w->dfd = -1;
 	/* buffers start on block boundaries from here on; the O_DIRECT descriptor waits for a full one */
 	w->aligned = w->ring != NULL;
@@ -151,7 +151,6 @@ write_buffered(struct dwriter *w, const uint8_t *p, size_t len, uint64_t off)
 		}
 		done += (size_t)n;
 	}
-	w->buffered += len;
 }
 
 /*
@@ -234,7 +233,6 @@ complete(struct dwriter *w, int res)
 		no_space(w, res < 0 ? -res : ENOSPC, h->off);
 		return;
 	}
-	w->direct += (uint64_t)res;
 	head_done(w, 0);
 }
 
@@ -286,8 +284,7 @@ seal(struct dwriter *w, int full)
 	struct dw_buf *c = filling(w), *n;
 	uint64_t end = c->off + c->len, start;
 
-	if (end == w->whole || (w->nsealed > 0 && end == w->b[(w->head + w->nsealed - 1) % DW_NBUF].off +
-	    w->b[(w->head + w->nsealed - 1) % DW_NBUF].len))
+	if (c->len == c->copied)
 		return; /* nothing new since the last seal */
 	/* one buffer always stays free for filling */
 	while (w->nsealed >= DW_NBUF - 1)
@@ -298,7 +295,7 @@ seal(struct dwriter *w, int full)
 	n = filling(w);
 	start = align_down(w, end);
 	n->off = start;
-	n->len = (size_t)(end - start);
+	n->len = n->copied = (size_t)(end - start);
 	memcpy(n->mem, c->mem + (start - c->off), n->len);
 	kick(w);
 }

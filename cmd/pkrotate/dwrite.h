@@ -56,6 +56,7 @@ struct dw_buf {
 	uint8_t *mem;           /* DW_ALIGN-aligned, DW_BUFSZ bytes */
 	uint64_t off;           /* file offset of mem[0] (aligned when direct) */
 	size_t len;             /* bytes in mem: whole records, except a tail copied in first */
+	size_t copied;          /* that tail's length: len == copied is nothing new to write */
 	int full;               /* sealed because the next record did not fit (else by a flush) */
 };
 
@@ -77,7 +78,6 @@ struct dwriter {
 	int opened;             /* dfd was opened (or refused) for this file */
 	const char *path;
 	uint64_t whole;         /* the file is whole records up to here, and written */
-	uint64_t direct, buffered; /* bytes written each way (for the end-of-run line) */
 	int warned_uring, warned_direct;
 	/* ENOSPC/EDQUOT: retention; returns to retry (or exits) */
 	void (*nospace)(void *arg, const char *path);
