@@ -78,9 +78,23 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# pkserve runs pkfind and pkslice in its children without exec (pkserve(8),
+# ANSWERS): each one's objects are linked into one object whose only global
+# symbol is <prog>_main, so their names cannot meet pkserve's or each other's
+EMBED = pkfind pkslice
+pkserve_OBJS = $(EMBED:%=$(BUILD)/embed/%.o)
+define embed_rule
+$(BUILD)/embed/$(1).o: $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c))
+	@mkdir -p $$(@D)
+	$$(LD) -r -o $$@.tmp $$^
+	objcopy --redefine-sym main=$(1)_main --keep-global-symbol=$(1)_main $$@.tmp $$@
+	@rm -f $$@.tmp
+endef
+$(foreach p,$(EMBED),$(eval $(call embed_rule,$(p))))
+
 # one link rule per program: every .c under cmd/<prog>/ plus libcommon
 define prog_rule
-$(BIN)/$(1): $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(LIB)
+$(BIN)/$(1): $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $($(1)_OBJS) $(LIB)
 	@mkdir -p $(BIN)
 	$$(CC) $$(CFLAGS) $$(PK_LDFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$($(1)_LIBS) $$(DEPS_LIBS)
 endef
