@@ -223,6 +223,41 @@ PY
 	run grep -i '^Pk-Coverage: searched ' "$PS/h"
 	assert_success
 }
+@test "trailers: Pk-Status 0 on a whole answer; Pk-Cut names the limit that ended one" {
+	ps_curl "$PS/keys" "$PS_PORT_main" '/v1/pcap?expr=udp' -D "$PS/h0" -o "$PS/t0.pcap"
+	run grep -ci '^Trailer: Pk-Status, Pk-Cut, Pk-Coverage' "$PS/h0"
+	assert_output 1
+	run sed -n 's/^Pk-Status: \(.*\)\r$/\1/p' "$PS/h0"
+	assert_output '0 ok'
+	run grep -ci '^Pk-Cut:' "$PS/h0"
+	assert_output 0
+	ps_curl "$PS/keys" "$PS_PORT_main" /query -d 'udp' -H 'Steno-Limit-Packets: 3' -D "$PS/h1" -o "$PS/t1.pcap"
+	assert_equal "$(pcap_text "$PS/t1.pcap" | pf_pktlines | grep -c .)" 3
+	run sed -n 's/^Pk-Cut: \(.*\)\r$/\1/p' "$PS/h1"
+	assert_output packets
+	run sed -n 's/^Pk-Status: \(.*\)\r$/\1/p' "$PS/h1"
+	assert_output '0 ok'
+}
+
+@test "trailers: a failure after the 200 (a pcap damaged under its index) is told in Pk-Status" {
+	local d=$BATS_TEST_TMPDIR/dmg f
+	pf_archive "$d" 600 "$PS/a.pcap" 2>/dev/null
+	f=$(pf_files "$d" | sed -n 2p)
+	[ -n "$f" ]
+	# the second file's first record claims 2 GiB; size and time kept, so the index is believed
+	cp -p "$f" "$d.keep"
+	printf '\xff\xff\xff\x7f' | dd of="$f" bs=1 seek=32 conv=notrunc 2>/dev/null
+	touch -r "$d.keep" "$f"
+	ps_start dmg -d "$d" -k "$PS/keys"
+	ps_curl "$PS/keys" "$PS_PORT_dmg" '/v1/pcap' -D "$PS/hd" -o "$PS/d.pcap" -w '%{http_code}\n' >"$PS/dcode"
+	kill "$PS_PID_dmg"
+	assert_equal "$(cat "$PS/dcode")" 200
+	# the packets of the first file went out before pkslice met the damage
+	[ "$(pcap_text "$PS/d.pcap" | pf_pktlines | grep -c .)" -ge 600 ]
+	run sed -n 's/^Pk-Status: \(.*\)\r$/\1/p' "$PS/hd"
+	assert_output --regexp '^65 dataerr: pkslice: '
+}
+
 @test "/v1/count, /v1/packets, /v1/sessions: pkfind's answers" {
 	run ps_curl "$PS/keys" "$PS_PORT_main" '/v1/count?expr=udp%20port%2053'
 	assert_output "$(pkfind -q -c -d "$PS/arch" 'udp port 53')"
@@ -442,10 +477,11 @@ PY
 	kill "$PS_PID_slowq"
 	# of the pipeline, only zombies may be left (the answer's end reaps them), or nothing
 	# if the answer has ended already; that the limit cut it, the log and its size say
-	run grep -v ' Z' <<<"$output"
+	run grep -v -e ' Z' -e '^$' <<<"$output"
 	assert_failure
 	run grep -c ' cut question="POST /query after 1h ago"' "$PS/slowq.log"
 	assert_output 1
+
 	run grep -o 'bytes=[0-9]*' "$PS/slowq.log"
 	[ "${output#bytes=}" -lt "$(stat -c %s "$PS/big.pcap")" ]
 }
@@ -477,6 +513,25 @@ PY
 	kill "$PS_PID_solo"
 	[[ $comms == *pkslice* ]] || fail "children of pkserve during an answer: '$comms'"
 	[ "$exe" = "$solo/pkserve" ] || fail "pkslice's image is '$exe', not pkserve's"
+}
+
+@test "-t: an answer cut by the run-time limit ends on a whole packet, with Pk-Cut: time" {
+	[ -d "$PS/bigarch" ] || { "$PK_TOOLS/pkgen" -n 60000 -N -t "$T0" -i 1000 "$PS/big.pcap" &&
+	    pf_archive "$PS/bigarch" 20000 "$PS/big.pcap" 2>>"$PS/gen.log"; }
+	ps_start cutq -d "$PS/bigarch" -k "$PS/keys" -t 1
+	# a client reading steadily (the answer takes several seconds at this rate)
+	run ps_curl "$PS/keys" "$PS_PORT_cutq" /query -d 'after 1h ago' --limit-rate 2M -D "$PS/hc" -o "$PS/cut.pcap"
+	kill "$PS_PID_cutq"
+	assert_success
+	run grep -c ' cut question=' "$PS/cutq.log"
+	assert_output 1
+	run sed -n 's/^Pk-Cut: \(.*\)\r$/\1/p' "$PS/hc"
+	assert_output time
+	[ "$(stat -c %s "$PS/cut.pcap")" -lt "$(stat -c %s "$PS/big.pcap")" ]
+	# whole packets: tcpdump reads it to its end without complaint
+	run tcpdump -r "$PS/cut.pcap" -nn
+	assert_success
+	refute_output --partial 'truncated'
 }
 
 @test "SIGHUP reads the rules again; a bad file leaves those in force" {

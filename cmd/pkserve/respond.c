@@ -113,11 +113,19 @@ fill(struct req *r)
 	for (;;) {
 		now = pk_now_ns(CLOCK_REALTIME);
 		if (r->deadline_ns && now >= r->deadline_ns) {
-			r->cut = 1;	/* the run-time limit: the answer ends here */
-			pipeline_kill(&r->p);
-			return 0;
+			/*
+			 * the run-time limit: the answer ends at the next whole packet
+			 * (walk_pcap stops there once cut is set); the programs go on
+			 * for at most CUT_GRACE_NS to finish the one being sent
+			 */
+			r->cut = 1;
+			r->cut_by = "time";
+			if (!walk_torn(r) || now >= r->deadline_ns + CUT_GRACE_NS) {
+				pipeline_kill(&r->p);
+				return walk_torn(r) ? -1 : 0;
+			}
 		}
-		ms = r->deadline_ns ? (int)((r->deadline_ns - now) / 1000000 + 1) : -1;
+		ms = r->deadline_ns ? (int)((r->deadline_ns + (r->cut ? CUT_GRACE_NS : 0) - now) / 1000000 + 1) : -1;
 		if (ms > 1000 || ms < 0)
 			ms = 1000;
 		if (poll(pf, r->fd >= 0 ? 2 : 1, ms) < 0) {
@@ -131,8 +139,10 @@ fill(struct req *r)
 		}
 		if (pf[0].revents == 0)
 			continue;
-		if (atomic_load(&r->p.expired))
+		if (atomic_load(&r->p.expired)) {
 			r->cut = 1;	/* the deadline killed it (watch.c): what is still in the pipe ends the answer */
+			r->cut_by = "time";
+		}
 		/* what is left unread (a partial line) moves to the front; the rest is read after it */
 		memmove(r->first, r->first + r->firstoff, r->firstlen - r->firstoff);
 		r->firstlen -= r->firstoff;
@@ -143,25 +153,52 @@ fill(struct req *r)
 			;
 		if (n < 0)
 			return -1;
+		/*
+		 * the end within a packet: the programs were killed in the middle
+		 * of one too big to be held back whole (walk_pcap), or of a pcapng.
+		 * An error, so that the transfer is aborted: a pcap ending in a
+		 * torn record must not look whole to the client
+		 */
+		if (n == 0 && walk_torn(r) && (!r->raw || r->cut))
+			return -1;
 		r->firstlen += (size_t)n;
 		return n;
 	}
 }
 
 static void coverage(struct req *r, char *out, size_t olen);
+static void failure(struct req *r, char *out, size_t olen);
 
 /*
- * the answer is complete: the coverage line as a trailer when it was not
- * known for a header (a listing streams while pkfind still searches)
+ * the answer is complete: trailers (announced by the Trailer header) say
+ * how it ended, which the 200 sent before it could not: Pk-Status, the
+ * programs' exit status and its meaning (and why, when it is not 0: a
+ * failure after the first bytes); Pk-Cut, the limit that ended it; and the
+ * coverage line when it was not known for a header (a listing streams
+ * while pkfind still searches)
  */
 static void
 trailer(struct req *r)
 {
-	char cov[2048];
+	char cov[2048], why[1024], st[1200];
+	int code;
 
-	if (r->resp == NULL || r->covered)
+	if (r->resp == NULL)
 		return;
-	(void)pipeline_wait(&r->p);
+	code = pipeline_wait(&r->p);
+	if (r->cut) {
+		MHD_add_response_footer(r->resp, "Pk-Cut", r->cut_by ? r->cut_by : "limit");
+		code = 0;	/* killed by us, at a limit: what was sent is whole and right */
+	}
+	if (code == 0)
+		snprintf(st, sizeof st, "0 ok");
+	else {
+		failure(r, why, sizeof why);
+		snprintf(st, sizeof st, "%d %s: %s", code, exit_name(code), why);
+	}
+	MHD_add_response_footer(r->resp, "Pk-Status", st);
+	if (r->covered)
+		return;
 	coverage(r, cov, sizeof cov);
 	if (cov[0])
 		MHD_add_response_footer(r->resp, "Pk-Coverage", cov);
@@ -187,35 +224,35 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		if (n == 0)
 			break;	/* the end (a partial last line is not pkfind's: dropped) */
 	}
-	for (; r->ans != ANS_MERCURY;) {
+	while (r->ans == ANS_PCAP) {
+		o += walk_pcap(r, (uint8_t *)buf + o, max - o, &stop);
+		if (stop || o > 0)
+			break;
+		/* it needs more: a record is not whole yet (one cut short by the end is dropped) */
+		if ((n = fill(r)) < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (n == 0)
+			break;
+	}
+	while (r->ans == ANS_TEXT) {
 		if (r->firstoff == r->firstlen) {
-			if (o > 0)
-				break;
 			if ((n = fill(r)) < 0)
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			if (n == 0)
 				break;
 		}
-		if (r->ans == ANS_PCAP) {
-			size_t k = walk_pcap(r, (uint8_t *)buf + o, max - o, &stop);
-			o += k;
-			if (stop || k == 0)
-				break;
-		} else {
-			size_t k = r->firstlen - r->firstoff;
-			if (k > max - o)
-				k = max - o;
-			if (r->lim_bytes && r->sent + o + k > r->lim_bytes) {
-				k = r->lim_bytes - r->sent - o;
-				stop = 1;
-				r->cut = 1;
-			}
-			memcpy(buf + o, r->first + r->firstoff, k);
-			r->firstoff += k, o += k;
-			break;
+		size_t k = r->firstlen - r->firstoff;
+		if (k > max)
+			k = max;
+		if (r->lim_bytes && r->sent + k > r->lim_bytes) {
+			k = r->lim_bytes - r->sent;
+			stop = 1;
+			r->cut = 1;
+			r->cut_by = "bytes";
 		}
-		if (o == max)
-			break;
+		memcpy(buf, r->first + r->firstoff, k);
+		r->firstoff += k, o = k;
+		break;
 	}
 	r->sent += o;
 	if (stop)
@@ -285,7 +322,7 @@ respond_run(struct req *r, char *const *a1, char *const *a2, const char *ctype)
 	r->running = 1;
 	if (srv.max_seconds) {
 		r->deadline_ns = pk_now_ns(CLOCK_REALTIME) + (uint64_t)srv.max_seconds * 1000000000ull;
-		watch_pipeline(&r->p, r->deadline_ns);
+		watch_pipeline(&r->p, r->deadline_ns + CUT_GRACE_NS);
 	}
 	if ((n = fill(r)) < 0) {
 		pipeline_kill(&r->p);
@@ -315,6 +352,7 @@ respond_run(struct req *r, char *const *a1, char *const *a2, const char *ctype)
 	if (resp == NULL)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, "Trailer", "Pk-Status, Pk-Cut, Pk-Coverage");
 	if (n == 0 || a2) {
 		/* pkfind is done: its coverage line goes in a header */
 		coverage(r, cov, sizeof cov);

@@ -141,8 +141,10 @@ route_done(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerm
 	if (r == NULL)
 		return;
 	if (r->running) {
-		if (atomic_load(&r->p.expired))
+		if (atomic_load(&r->p.expired)) {
 			r->cut = 1;	/* -t ended it, whether or not the client read to the end */
+			r->cut_by = "time";
+		}
 		pipeline_kill(&r->p);
 		(void)pipeline_wait(&r->p);
 		pipeline_close(&r->p);

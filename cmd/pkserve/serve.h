@@ -21,6 +21,8 @@
 #define SERVE_DIRS_MAX 16
 #define SERVE_BODY_MAX 65536		/* a bigger body is 413 */
 #define SERVE_NAME_MAX 256		/* a certificate name kept for the log and the ACL */
+/* past -t, how long the programs may go on to finish the packet being sent */
+#define CUT_GRACE_NS 250000000ull
 
 /* one client certificate name (subject CN or a SAN) may read these archives */
 struct acl_rule {
@@ -86,12 +88,13 @@ struct req {
 	uint8_t hdr[24];
 	size_t hdrfill;			/* bytes of the file header seen */
 	int swapped;
+	int raw;			/* not a classic pcap (pcapng): passed on as it is */
 	uint8_t rec[16];
-	size_t recfill;			/* bytes of the current record header seen */
 	size_t recout;			/* bytes of an admitted record header still to send */
 	uint64_t reclen;		/* bytes of record data still to pass */
 	uint64_t packets, bytes, sent;
 	int cut;			/* a limit ended the answer */
+	const char *cut_by;		/* which: "packets", "bytes", "time" (the Pk-Cut trailer) */
 	unsigned status;		/* HTTP status sent */
 	uint64_t t0;
 	int fd;				/* the client's socket, to see it go away */
@@ -128,6 +131,7 @@ int steno_parse(const char *q, uint64_t now_ns, struct steno_q *out, char *why, 
 
 /* walk.c */
 size_t walk_pcap(struct req *r, uint8_t *out, size_t max, int *stop);
+int walk_torn(const struct req *r);
 size_t walk_mercury(struct req *r, char *out, size_t max, int *stop);
 
 /* mercury.c */
