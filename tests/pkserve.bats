@@ -553,3 +553,36 @@ PY
 	run grep -c '/etc is not one of the -d archives' "$PS/hup.log"
 	assert_output 1
 }
+
+@test "SIGHUP reads the certificates again: new connections get the new set; a bad set leaves the one in force" {
+	local k=$BATS_TEST_TMPDIR/k f
+	mkdir -p "$k"
+	cp "$PS/keys/ca_cert.pem" "$PS/keys/server_cert.pem" "$PS/keys/server_key.pem" "$k/"
+	ps_start certs -d "$PS/arch" -k "$k"
+	# as_client KEYDIR: the status of /debug/stats for KEYDIR's client, trusting KEYDIR's CA
+	as_client() {
+		curl -sS --max-time 10 --cert "$1/client_cert.pem" --key "$1/client_key.pem" --cacert "$1/ca_cert.pem" \
+		    -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PS_PORT_certs/debug/stats" 2>/dev/null
+	}
+	run as_client "$PS/keys"
+	assert_output 200
+	run as_client "$PS/other"
+	refute_output 200
+	# the renewal: another CA, another server certificate
+	for f in ca_cert.pem server_cert.pem server_key.pem; do cp "$PS/other/$f" "$k/$f"; done
+	kill -HUP "$PS_PID_certs"
+	for _ in $(seq 40); do grep -q 'certificates reloaded' "$PS/certs.log" && break; sleep 0.05; done
+	run as_client "$PS/other"
+	assert_output 200
+	run as_client "$PS/keys"
+	refute_output 200
+	# a key that is not one: reported, the set in force kept
+	echo garbage >"$k/server_key.pem"
+	kill -HUP "$PS_PID_certs"
+	for _ in $(seq 40); do grep -q 'certificates not reloaded' "$PS/certs.log" && break; sleep 0.05; done
+	run as_client "$PS/other"
+	kill "$PS_PID_certs"
+	assert_output 200
+	run grep -c 'certificates not reloaded, those in force kept: .*server_key.pem' "$PS/certs.log"
+	assert_output 1
+}

@@ -114,9 +114,11 @@ main(int argc, char **argv)
 	listen_say(fd);
 	fprintf(stderr, "pkserve: serving %d archive%s, at most %u queries at once\n", srv.ndirs,
 	    srv.ndirs == 1 ? "" : "s", srv.max_requests);
-	/* XXX: HUP reloads the rules; the certificates are read once (MHD holds them) */
-	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+	/* HUP: the rules and the certificates read again (new connections get them) */
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
 		acl_reload();
+		certs_reload();
+	}
 	MHD_stop_daemon(d);
 	fprintf(stderr, "pkserve: stopped: %llu answered, %llu refused, %llu too slow to ask\n",
 	    (unsigned long long)atomic_load(&srv.served), (unsigned long long)atomic_load(&srv.refused), watch_cut());

@@ -16,12 +16,21 @@
 void
 route_notify(void *cls, struct MHD_Connection *c, void **sctx, enum MHD_ConnectionNotificationCode code)
 {
+	struct conn *cn;
+
 	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		tlsauth_require(c);
-		watch_open(c, sctx);
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-		watch_close(sctx);
+		cn = xcalloc(1, sizeof *cn);
+		cn->certs = certs_take();
+		tlsauth_require(c, cn->certs);
+		watch_open(c, &cn->watch);
+		*sctx = cn;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && (cn = *sctx) != NULL) {
+		watch_close(&cn->watch);
+		certs_drop(cn->certs);
+		free(cn);
+		*sctx = NULL;
+	}
 }
 
 static void

@@ -18,6 +18,8 @@
 
 #include <microhttpd.h>
 
+struct certset;		/* certs.c */
+
 #define SERVE_DIRS_MAX 16
 #define SERVE_BODY_MAX 65536		/* a bigger body is 413 */
 #define SERVE_NAME_MAX 256		/* a certificate name kept for the log and the ACL */
@@ -114,7 +116,7 @@ size_t pipeline_errors(struct pipeline *p, char *buf, size_t len);
 
 /* tlsauth.c: 0 and the certificate's name, or -1 and a reason */
 int tlsauth_client(struct MHD_Connection *c, char *name, size_t nlen, char *why, size_t wlen);
-void tlsauth_require(struct MHD_Connection *c);
+void tlsauth_require(struct MHD_Connection *c, struct certset *cs);
 int tlsauth_names(struct MHD_Connection *c, char names[][SERVE_NAME_MAX], int max);
 
 /* acl.c */
@@ -168,6 +170,16 @@ void route_notify(void *cls, struct MHD_Connection *c, void **sctx, enum MHD_Con
 
 /* certs.c */
 void certs_load(const char *dir);
+void certs_reload(void);
+struct certset *certs_take(void);
+void *certs_cred(struct certset *cs);
+void certs_drop(struct certset *cs);
+
+/* a connection's own state (MHD's socket context): its deadline's entry, its certificates */
+struct conn {
+	void *watch;
+	struct certset *certs;
+};
 
 /* listen.c */
 int listen_socket(const char *addr);

@@ -1,6 +1,6 @@
 /*
  * tlsauth.c - who the client is: its certificate, checked by GnuTLS
- * against CERTDIR/ca_cert.pem (MHD_OPTION_HTTPS_MEM_TRUST).
+ * against CERTDIR/ca_cert.pem (the set in force, certs.c).
  *
  * MHD only asks for a client certificate; tlsauth_require, called when a
  * connection starts (before the handshake), makes GnuTLS require one and
@@ -25,12 +25,14 @@ session(struct MHD_Connection *c)
 }
 
 void
-tlsauth_require(struct MHD_Connection *c)
+tlsauth_require(struct MHD_Connection *c, struct certset *cs)
 {
 	gnutls_session_t s = session(c);
 
 	if (s == NULL)
 		return;
+	/* the certificates in force now (certs.c), not those MHD was started with */
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, certs_cred(cs));
 	gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
 	gnutls_session_set_verify_cert(s, NULL, 0);
 }

@@ -90,7 +90,8 @@ void
 watch_set(struct MHD_Connection *c, int waiting)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct watched *w = ci ? ci->socket_context : NULL;
+	struct conn *cn = ci ? ci->socket_context : NULL;
+	struct watched *w = cn ? cn->watch : NULL;
 
 	if (w == NULL)
 		return;
