@@ -425,7 +425,14 @@ PY
 	assert_line 400
 	assert_line --partial 'pcapng'
 	ps_curl "$PS/keys" "$PS_PORT_lt" '/v1/pcap?expr=tcp' -o "$PS/lt.pcapng"
+	# a limit cuts a pcapng too, between its packet blocks
+	ps_curl "$PS/keys" "$PS_PORT_lt" '/v1/pcap?expr=tcp&limit=7' -D "$PS/ltlim.h" -o "$PS/ltlim.pcapng"
 	kill "$PS_PID_lt"
+	run tshark -r "$PS/ltlim.pcapng"
+	assert_success
+	assert_equal "$(tshark -r "$PS/ltlim.pcapng" 2>/dev/null | wc -l)" 7
+	run sed -n 's/^Pk-Cut: \(.*\)\r$/\1/p' "$PS/ltlim.h"
+	assert_output packets
 	run capinfos -t -c "$PS/lt.pcapng"
 	assert_success
 	assert_output --partial 'pcapng'

@@ -90,7 +90,8 @@ struct req {
 	uint8_t hdr[24];
 	size_t hdrfill;			/* bytes of the file header seen */
 	int swapped;
-	int raw;			/* not a classic pcap (pcapng): passed on as it is */
+	int ng;				/* a pcapng: walked block by block */
+	int raw;			/* neither pcap nor pcapng: passed on as it is */
 	uint8_t rec[16];
 	size_t recout;			/* bytes of an admitted record header still to send */
 	uint64_t reclen;		/* bytes of record data still to pass */
