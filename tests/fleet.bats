@@ -366,6 +366,28 @@ https_same() {
 	[ "$status" -eq 64 ]
 }
 
+@test "over HTTPS: a failure after the first packets (Pk-Status) gives pk's status; a sensor's own limit (Pk-Cut) is said" {
+	local d=$BATS_TEST_TMPDIR/dmg f
+	cp -a "$FD/s1/archive" "$d"
+	f=$(find "$d" -name '*.pcap' | sort | sed -n 2p)
+	[ -n "$f" ]
+	# its second file's first record claims 2 GiB; size and time kept, so its index is believed
+	cp -p "$f" "$d.keep"
+	printf '\xff\xff\xff\x7f' | dd of="$f" bs=1 seek=32 conv=notrunc 2>/dev/null
+	touch -r "$d.keep" "$f"
+	ps_start dmg -d "$d" -k "$FD/keys"
+	ps_start lim -d "$FD/s1/archive" -k "$FD/keys" -n 5
+	run "$S/pkfind-remote" -k "$FD/keys" -w "$FD/d.pcap" "d=https://127.0.0.1:$PS_PORT_dmg" -- ''
+	[ "$status" -eq 69 ]
+	assert_output --partial 'd: dataerr: pkslice: '
+	assert_output --partial 'd: failed (status 65)'
+	run "$S/pkfind-remote" -k "$FD/keys" -w "$FD/l.pcap" "l=https://127.0.0.1:$PS_PORT_lim" -- ''
+	kill "$PS_PID_dmg" "$PS_PID_lim"
+	assert_success
+	assert_output --partial "l: the answer was cut by the sensor's limit of packets"
+	[ "$(pcount "$FD/l.pcap")" -eq 5 ]
+}
+
 @test "-C over HTTPS: the catalog spares the sensors without candidates; the answer is tcpdump's" {
 	need_ch
 	local n1 n2
