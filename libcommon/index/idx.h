@@ -22,7 +22,7 @@
 #include "ordset.h"
 
 #define IDX_SUFFIX ".idx"
-#define IDX_VERSION 2
+#define IDX_VERSION 3
 
 /* Field tags (first key byte).  Value lengths are fixed per tag. */
 enum idx_tag {
