@@ -59,6 +59,12 @@ struct idx_meta {
 };
 
 /* ---- building ---- */
+/*
+ * idx_write_version: the version idxb_write writes: IDX_VERSION, or 2 when
+ * the environment has PK_INDEX_VERSION=2 (the tests make indexes of before
+ * with it; pkindex --repair rebuilds only what is older than this).
+ */
+uint32_t idx_write_version(void);
 struct idx_builder;
 struct idx_builder *idxb_new(uint32_t linktype, uint32_t snaplen, int nsec);
 /* idxb_add: the next packet in file order (its ordinal is the count so far). */

@@ -201,6 +201,14 @@ tuple_hash(const uint8_t *t)
 	return (uint32_t)mum(h ^ s[0], s[1]);
 }
 
+uint32_t
+idx_write_version(void)
+{
+	const char *v = getenv("PK_INDEX_VERSION");
+
+	return v != NULL && strcmp(v, "2") == 0 ? 2 : IDX_VERSION;
+}
+
 struct idx_builder *
 idxb_new(uint32_t linktype, uint32_t snaplen, int nsec)
 {
@@ -212,7 +220,7 @@ idxb_new(uint32_t linktype, uint32_t snaplen, int nsec)
 	b->first = UINT64_MAX;
 	b->htcap = 1024;
 	b->ht = xcalloc(b->htcap, sizeof *b->ht);
-	b->v2 = getenv("PK_INDEX_VERSION") != NULL && strcmp(getenv("PK_INDEX_VERSION"), "2") == 0;
+	b->v2 = idx_write_version() == 2;
 	b->bpk = b->v2 ? TABLE_BLOCK : IDX3_BPK;
 	return b;
 }

@@ -143,8 +143,8 @@ flat_salt(const uint8_t *meta)
 	return crc32c_update(0, meta, IDXM_CRC);
 }
 
-static uint32_t
-block_crc(uint32_t salt, uint32_t tagged, const uint8_t *p, size_t len)
+uint32_t
+flat_block_crc(uint32_t salt, uint32_t tagged, const uint8_t *p, size_t len)
 {
 	uint8_t h[8];
 
@@ -161,12 +161,12 @@ flat_finish(struct flat_out *o, uint32_t salt, uint64_t *len, uint32_t *dircrc)
 
 	for (size_t i = 0; i < o->ntab; i++) {
 		d = o->tdir + i * IDX3_TDIR_LEN;
-		put32(d + IDX3T_CRC, block_crc(salt, (uint32_t)i, o->tab + le64(d + IDX3T_POS), le32(d + IDX3T_LEN)));
+		put32(d + IDX3T_CRC, flat_block_crc(salt, (uint32_t)i, o->tab + le64(d + IDX3T_POS), le32(d + IDX3T_LEN)));
 		put64(d + IDX3T_POS, le64(d + IDX3T_POS) + dirlen);
 	}
 	for (size_t i = 0; i < o->nflb; i++) {
 		d = o->fdir + i * IDX3_FDIR_LEN;
-		put32(d + IDX3F_CRC, block_crc(salt, (uint32_t)i | IDX3_FLOWTAG, o->fl + le64(d + IDX3F_POS),
+		put32(d + IDX3F_CRC, flat_block_crc(salt, (uint32_t)i | IDX3_FLOWTAG, o->fl + le64(d + IDX3F_POS),
 		    le32(d + IDX3F_LEN)));
 		put64(d + IDX3F_POS, le64(d + IDX3F_POS) + dirlen + o->tablen);
 	}
@@ -262,7 +262,7 @@ block_bytes(struct flat *f, const uint8_t *d, uint32_t i, uint32_t tagged, size_
 
 	*len = le32(d + IDX3T_LEN);
 	if (!f->ok[i]) {
-		if (block_crc(f->salt, tagged, p, *len) != le32(d + IDX3T_CRC))
+		if (flat_block_crc(f->salt, tagged, p, *len) != le32(d + IDX3T_CRC))
 			return NULL;
 		f->ok[i] = 1;
 	}

@@ -34,6 +34,8 @@ void flat_table_add(struct flat_out *o, const uint64_t *off, const uint64_t *ts,
 void flat_flows(struct flat_out *o, const uint32_t *flow, uint64_t n, uint32_t nflows);
 /* flat_salt: the salt of an index's block checks, from its metadata (IDX3_META_LEN bytes) */
 uint32_t flat_salt(const uint8_t *meta);
+/* flat_block_crc: a block's check: CRC-32C of salt and tagged number (le32 each), then its bytes */
+uint32_t flat_block_crc(uint32_t salt, uint32_t tagged, const uint8_t *p, size_t len);
 /* flat_finish: the section (xmalloc'd, *len bytes) with every block's check; *dircrc the directories' */
 uint8_t *flat_finish(struct flat_out *o, uint32_t salt, uint64_t *len, uint32_t *dircrc);
 void flat_out_free(struct flat_out *o);
