@@ -1,5 +1,6 @@
 /*
- * idx.h - the per-pcap index (Berkeley DB B-tree), pk-index(5)/pkindex(1).
+ * idx.h - the per-pcap index (a Berkeley DB B-tree, then the flat section
+ * of packet table and flow lists), pk-index(5)/pkindex(1).
  *
  * One index per archived pcap, at "<pcap path>.idx", built in a temporary
  * file beside it and renamed into place; never edited in place.  The pcap

@@ -11,7 +11,9 @@
  * The packet table is encoded as packets arrive; flow numbers (4 bytes a
  * packet) and flow tuples wait in memory for idxb_write, which emits
  * every record in key order (so B-tree pages fill completely) into a
- * temporary Berkeley DB file that is synced and renamed into place.
+ * temporary Berkeley DB file, appends the flat section (version 3: the
+ * packet table and the flow lists, idx_flat.c) after its last page and
+ * renames it into place.
  */
 #include <db.h>
 #include <errno.h>
