@@ -36,20 +36,33 @@ void
 flat_table_add(struct flat_out *o, const uint64_t *off, const uint64_t *ts, unsigned n, uint64_t runmax)
 {
 	uint64_t mn = UINT64_MAX, mx = 0, u = 1000;
-	uint8_t *p, *d;
+	uint8_t *p, *d, *start, *seg;
 
 	for (unsigned i = 0; i < n; i++) {
 		mn = ts[i] < mn ? ts[i] : mn;
 		mx = ts[i] > mx ? ts[i] : mx;
 		u = ts[i] % 1000 ? 1 : u;
 	}
-	grow(&o->tab, &o->tabcap, o->tablen + (size_t)(n + 1) * 2 * VARINT_MAX);
+	grow(&o->tab, &o->tabcap, o->tablen + (size_t)(n + 1) * 2 * VARINT_MAX + 2 * (n / IDX3_SEG));
 	grow(&o->tdir, &o->tdircap, (o->ntab + 1) * IDX3_TDIR_LEN);
-	p = o->tab + o->tablen;
+	start = p = o->tab + o->tablen;
 	/* times in microseconds when the whole block allows it: deltas of one byte more often */
 	p += varint_put(p, (uint64_t)n << 1 | (u == 1000));
+	/*
+	 * Where each segment starts, and its first packet coded from the
+	 * block's first offset and smallest time rather than from the packet
+	 * before: a search decodes only the segments that hold candidates.
+	 */
+	seg = p;
+	p += 2 * ((n - 1) / IDX3_SEG);
 	p += varint_put(p, (ts[0] - mn) / u);
 	for (unsigned i = 1; i < n; i++) {
+		if (i % IDX3_SEG == 0) {
+			put16(seg + 2 * (i / IDX3_SEG - 1), (uint16_t)(p - start));
+			p += varint_put(p, off[i] - off[0]);
+			p += varint_put(p, (ts[i] - mn) / u);
+			continue;
+		}
 		p += varint_put(p, off[i] - off[i - 1] - PCAP_RECHDR);
 		/* times are at most PCAP_TS_MAX (< 2^63): their signed differences are defined */
 		p += varint_put(p, zigzag_enc(((int64_t)ts[i] - (int64_t)ts[i - 1]) / (int64_t)u));
@@ -57,7 +70,7 @@ flat_table_add(struct flat_out *o, const uint64_t *off, const uint64_t *ts, unsi
 	d = o->tdir + o->ntab * IDX3_TDIR_LEN;
 	memset(d, 0, IDX3_TDIR_LEN);
 	put64(d + IDX3T_POS, o->tablen);
-	put32(d + IDX3T_LEN, (uint32_t)(p - (o->tab + o->tablen)));
+	put32(d + IDX3T_LEN, (uint32_t)(p - start));
 	put64(d + IDX3T_OFFSET, off[0]);
 	put64(d + IDX3T_MIN, mn);
 	put64(d + IDX3T_MAX, mx);
@@ -270,11 +283,12 @@ block_bytes(struct flat *f, const uint8_t *d, uint32_t i, uint32_t tagged, size_
 }
 
 int
-flat_block(struct flat *f, uint32_t blk, uint32_t upto, uint64_t *off, uint64_t *ts, uint32_t *n,
+flat_block(struct flat *f, uint32_t blk, uint32_t from, uint32_t upto, uint64_t *off, uint64_t *ts, uint32_t *n,
     const char **why)
 {
-	const uint8_t *d, *p, *end;
-	uint64_t cnt, u, v, o, t, mn, mx, want, room;
+	const uint8_t *d, *p, *start, *end, *seg;
+	uint64_t cnt, u, v, o, t, mn, mx, first, want, room, nseg, i0, last;
+	int whole = from == 0 && upto == UINT32_MAX;
 	size_t len;
 
 	*n = 0;
@@ -283,23 +297,54 @@ flat_block(struct flat *f, uint32_t blk, uint32_t upto, uint64_t *off, uint64_t 
 	d = flat_tdir(f, blk);
 	if ((p = block_bytes(f, d, blk, blk, &len)) == NULL)
 		return *why = "packet table block check (CRC-32C) failed", -1;
+	start = p;
 	end = p + len;
 	mn = le64(d + IDX3T_MIN);
 	mx = le64(d + IDX3T_MAX);
+	first = le64(d + IDX3T_OFFSET);
 	want = blk + 1 < f->ntab ? f->bpk : f->packets - (uint64_t)blk * f->bpk;
-	if (vget(&p, end, &cnt) < 0 || (u = cnt & 1 ? 1000 : 1, cnt >> 1) != want || vget(&p, end, &v) < 0 ||
-	    v > (mx - mn) / u)
+	if (vget(&p, end, &cnt) < 0 || (u = cnt & 1 ? 1000 : 1, cnt >> 1) != want || want == 0)
 		return *why = "bad packet table block", -1;
 	cnt >>= 1;
-	o = le64(d + IDX3T_OFFSET);
+	nseg = (cnt - 1) / IDX3_SEG;
+	if ((uint64_t)(end - p) < 2 * nseg)
+		return *why = "bad packet table block", -1;
+	seg = p;
+	p += 2 * nseg;
+	last = upto < cnt - 1 ? upto : cnt - 1;
+	if (from > last)
+		return *why = "packet beyond its block", -1;
+	/* start at the segment that holds from: its first packet is coded from the block's first and smallest */
+	i0 = from / IDX3_SEG * IDX3_SEG;
+	if (i0 == 0) {
+		if (vget(&p, end, &v) < 0 || v > (mx - mn) / u)
+			return *why = "bad packet table block", -1;
+		o = first;
+	} else {
+		uint64_t pos = le16(seg + 2 * (i0 / IDX3_SEG - 1));
+		if (pos < (uint64_t)(p - start) || pos >= len)
+			return *why = "bad packet table block", -1;
+		p = start + pos;
+		if (vget(&p, end, &o) < 0 || o > f->pcap_size - PCAP_RECHDR - first || vget(&p, end, &v) < 0 ||
+		    v > (mx - mn) / u)
+			return *why = "bad packet table block", -1;
+		o += first;
+	}
 	t = mn + v * u;
-	off[0] = o;
-	ts[0] = t;
-	/* the checks of the loop: each record header inside the pcap, each time inside the block's range */
-	for (uint32_t i = 1; i < cnt; i++) {
-		if (i > upto) {
-			*n = i;
-			return 0;
+	off[i0] = o;
+	ts[i0] = t;
+	/* the checks of the loop: each record header inside the pcap, in file order, each time inside the block's range */
+	for (uint64_t i = i0 + 1; i <= last; i++) {
+		if (i % IDX3_SEG == 0) {
+			uint64_t a;
+			/* a segment's start, when the block is read whole, must be where its directory says */
+			if ((whole && (uint64_t)(p - start) != le16(seg + 2 * (i / IDX3_SEG - 1))) ||
+			    vget(&p, end, &a) < 0 || a > f->pcap_size - PCAP_RECHDR - first || a < o - first + PCAP_RECHDR ||
+			    vget(&p, end, &v) < 0 || v > (mx - mn) / u)
+				return *why = "bad packet table block", -1;
+			off[i] = o = first + a;
+			ts[i] = t = mn + v * u;
+			continue;
 		}
 		if (vget(&p, end, &v) < 0)
 			return *why = "bad packet table block", -1;
@@ -315,7 +360,7 @@ flat_block(struct flat *f, uint32_t blk, uint32_t upto, uint64_t *off, uint64_t 
 		off[i] = o;
 		ts[i] = t;
 	}
-	if (p != end)
+	if (whole && p != end)
 		return *why = "bad packet table block", -1;
 	*n = (uint32_t)cnt;
 	return 0;

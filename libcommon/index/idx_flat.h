@@ -55,12 +55,14 @@ struct flat {
 int flat_open(struct flat *f, const char **why);
 void flat_close(struct flat *f);
 /*
- * flat_block: decode table block blk, its packets 0..upto (UINT32_MAX:
- * all, and then every byte of it is checked), into off[] and ts[]
- * (IDX_BLOCK_MAX each); *n the packets decoded.  0, or -1 with *why.
+ * flat_block: decode packets from..upto of table block blk (from rounded
+ * down to its segment's start; upto past the end: to the end) into off[]
+ * and ts[] (IDX_BLOCK_MAX each, indexed by the packet's place in the
+ * block); *n the block's packets.  0..UINT32_MAX reads the whole block and
+ * checks every byte of it.  0, or -1 with *why.
  */
-int flat_block(struct flat *f, uint32_t blk, uint32_t upto, uint64_t *off, uint64_t *ts, uint32_t *n,
-    const char **why);
+int flat_block(struct flat *f, uint32_t blk, uint32_t from, uint32_t upto, uint64_t *off, uint64_t *ts,
+    uint32_t *n, const char **why);
 /* flat_flows_packets: OR into out the packets of the flows in fs.  0, or -1 with *why. */
 int flat_flows_packets(struct flat *f, const struct ordset *fs, struct ordset *out, const char **why);
 

@@ -52,6 +52,7 @@
 #define IDX3F_FLOWS    20    /* u32: flows in it */
 #define IDX3_FLOWTAG   0x80000000u   /* the tagged number of a flow-list block */
 #define IDX3_BPK       256   /* packets per table block written */
+#define IDX3_SEG       32    /* packets per segment of a table block: a reader may start at any */
 #define IDX3_FLOW_BLOCK 4096 /* bytes of flow lists per block written, about */
 /* varints of a table block's header after the count: offset, first time, first - min, max - min, runmax - max */
 #define IDX_BLOCK_HDR 5

@@ -325,14 +325,14 @@ load_block_upto(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64
 	if (x->v3) {
 		const char *why;
 		x->cblock = UINT32_MAX;
-		if (flat_block(&x->fl, blk, upto, x->coff, x->cts, &x->ccount, &why) < 0)
+		if (flat_block(&x->fl, blk, 0, upto, x->coff, x->cts, &x->ccount, &why) < 0)
 			return fail(x, errbuf, errlen, why, 0);
 		if (mn) {
 			*mn = flat_min(&x->fl, blk);
 			*mx = flat_max(&x->fl, blk);
 		}
 		x->crunmax = flat_runmax(&x->fl, blk);
-		if (x->ccount == (blk + 1 < x->nblocks ? x->bpk : (uint32_t)(x->meta.packets - (uint64_t)blk * x->bpk)))
+		if (upto == UINT32_MAX)
 			x->cblock = blk;       /* decoded whole: idx_packet may use it again */
 		return 0;
 	}
@@ -409,20 +409,29 @@ idx_packets(struct idx *x, const struct ordset *cand, int (*fn)(void *arg, uint6
 	if (i == UINT32_MAX)
 		return 0;
 	if (x->v3) {
-		/* no cursor: each block with a candidate decoded as far as its last one */
+		/*
+		 * No cursor, and only the segments with a candidate decoded, each
+		 * as far as its last one: a selective search decodes a few dozen
+		 * packets per match, not a whole block.
+		 */
+		const char *why;
 		while (i != UINT32_MAX && rc == 0) {
-			uint32_t blk = i / x->bpk, lo = blk * x->bpk, last = i, j;
+			uint32_t blk = i / x->bpk, lo = blk * x->bpk, send = lo + (i - lo) / IDX3_SEG * IDX3_SEG + IDX3_SEG;
+			uint32_t last = i, j, n;
 
 			if (i >= x->meta.packets)
 				return fail(x, errbuf, errlen, "candidate beyond the packet table", 0);
-			for (j = i; j != UINT32_MAX && j - lo < x->bpk; j = ordset_next(cand, j + 1))
+			if (send > lo + x->bpk)
+				send = lo + x->bpk;
+			for (j = i; j != UINT32_MAX && j < send; j = ordset_next(cand, j + 1))
 				last = j;
-			if (load_block_upto(x, blk, errbuf, errlen, NULL, NULL, NULL, last - lo) < 0)
-				return -1;
-			for (j = i; j != UINT32_MAX && j - lo < x->bpk && rc == 0; j = ordset_next(cand, j + 1))
+			if (flat_block(&x->fl, blk, i - lo, last - lo, x->coff, x->cts, &n, &why) < 0)
+				return fail(x, errbuf, errlen, why, 0);
+			for (j = i; j != UINT32_MAX && j <= last && rc == 0; j = ordset_next(cand, j + 1))
 				rc = fn(arg, x->coff[j - lo], x->cts[j - lo]);
 			i = j;
 		}
+		x->cblock = UINT32_MAX;
 		return rc;
 	}
 	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)

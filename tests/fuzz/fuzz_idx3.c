@@ -72,8 +72,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.sec = sec;
 	if (flat_open(&f, &why) == 0) {
 		for (uint32_t b = 0; b < f.ntab; b++) {
-			(void)flat_block(&f, b, b % 3, off, ts, &n, &why);
-			(void)flat_block(&f, b, UINT32_MAX, off, ts, &n, &why);
+			(void)flat_block(&f, b, b % 70, b % 70 + b % 5, off, ts, &n, &why);
+			(void)flat_block(&f, b, 0, b % 3, off, ts, &n, &why);
+			(void)flat_block(&f, b, 0, UINT32_MAX, off, ts, &n, &why);
 		}
 		ordset_init(&fs, f.nflows);
 		ordset_init(&out, (uint32_t)f.packets);
