@@ -56,42 +56,54 @@ cut_section(const char *path, uint64_t *dbsize, uint64_t *len, uint32_t *pg)
 static uint8_t *
 poke3(uint8_t *m, uint8_t *sec, unsigned long long ord, unsigned long long newoff, uint64_t *outlen)
 {
-	uint64_t off[IDX_BLOCK_MAX], dt[IDX_BLOCK_MAX], cnt, v, first, len = le64(m + IDXM_FLATLEN);
+	uint64_t off[IDX_BLOCK_MAX], ts[IDX_BLOCK_MAX], cnt, v, a, u, mn, len = le64(m + IDXM_FLATLEN);
 	uint32_t bpk = le32(m + IDXM_BPK), ntab = le32(m + IDXM_NTAB), nflb = le32(m + IDXM_NFLB), blk;
-	uint8_t out[IDX_BLOCK_MAX * 2 * VARINT_MAX + 2 * VARINT_MAX], *o, *d;
+	struct flat_out fo;
 	const uint8_t *p, *end;
+	uint8_t *d;
 
 	if (bpk == 0 || (blk = (uint32_t)(ord / bpk)) >= ntab)
 		errx(EX_DATAERR, "no packet %llu", ord);
 	d = sec + (size_t)blk * IDX3_TDIR_LEN;
 	p = sec + le64(d + IDX3T_POS);
 	end = p + le32(d + IDX3T_LEN);
+	mn = le64(d + IDX3T_MIN);
 	off[0] = le64(d + IDX3T_OFFSET);
-	if (varint_get(&p, end, &cnt) < 0 || varint_get(&p, end, &first) < 0)
+	/* the block as pk-index(5) codes it: count, segment places, then the packets */
+	if (varint_get(&p, end, &cnt) < 0 || (cnt >> 1) == 0 || (cnt >> 1) > IDX_BLOCK_MAX)
 		errx(EX_DATAERR, "bad block");
-	for (uint64_t i = 1; i < cnt >> 1; i++) {
-		if (varint_get(&p, end, &v) < 0 || varint_get(&p, end, &dt[i]) < 0)
+	u = cnt & 1 ? 1000 : 1;
+	cnt >>= 1;
+	p += 2 * ((cnt - 1) / IDX3_SEG);
+	if (varint_get(&p, end, &v) < 0)
+		errx(EX_DATAERR, "bad block");
+	ts[0] = mn + v * u;
+	for (uint64_t i = 1; i < cnt; i++) {
+		if (varint_get(&p, end, &a) < 0 || varint_get(&p, end, &v) < 0)
 			errx(EX_DATAERR, "bad block");
-		off[i] = off[i - 1] + v + PCAP_RECHDR;
+		if (i % IDX3_SEG == 0) {
+			off[i] = off[0] + a;
+			ts[i] = mn + v * u;
+		} else {
+			off[i] = off[i - 1] + a + PCAP_RECHDR;
+			ts[i] = ts[i - 1] + (uint64_t)zigzag_dec(v) * u;
+		}
 	}
-	if (ord % bpk >= cnt >> 1)
+	if (ord % bpk >= cnt)
 		errx(EX_DATAERR, "no packet %llu", ord);
 	off[ord % bpk] = newoff;
-	put64(d + IDX3T_OFFSET, off[0]);
-	o = out;
-	o += varint_put(o, cnt);
-	o += varint_put(o, first);
-	for (uint64_t i = 1; i < cnt >> 1; i++) {
-		o += varint_put(o, off[i] - off[i - 1] - PCAP_RECHDR);   /* wraps as the reader unwraps */
-		o += varint_put(o, dt[i]);
-	}
-	sec = xreallocarray(sec, len + (size_t)(o - out) + 1, 1);
+	/* coded anew (offsets that go back wrap, as the reader unwraps them), put at the section's end */
+	memset(&fo, 0, sizeof fo);
+	flat_table_add(&fo, off, ts, (unsigned)cnt, le64(d + IDX3T_RUNMAX));
+	sec = xreallocarray(sec, len + fo.tablen + 1, 1);
 	d = sec + (size_t)blk * IDX3_TDIR_LEN;
-	memcpy(sec + len, out, (size_t)(o - out));
+	memcpy(sec + len, fo.tab, fo.tablen);
 	put64(d + IDX3T_POS, len);
-	put32(d + IDX3T_LEN, (uint32_t)(o - out));
-	put32(d + IDX3T_CRC, flat_block_crc(flat_salt(m), blk, out, (size_t)(o - out)));
-	len += (uint64_t)(o - out);
+	put32(d + IDX3T_LEN, (uint32_t)fo.tablen);
+	put32(d + IDX3T_CRC, flat_block_crc(flat_salt(m), blk, fo.tab, fo.tablen));
+	put64(d + IDX3T_OFFSET, off[0]);
+	len += fo.tablen;
+	flat_out_free(&fo);
 	put64(m + IDXM_FLATLEN, len);
 	put32(m + IDXM_DIRCRC, crc32c_update(0, sec, (size_t)ntab * IDX3_TDIR_LEN + (size_t)nflb * IDX3_FDIR_LEN));
 	put32(m + IDXM_CRC3, crc32_update(0, m, IDXM_CRC3));
