@@ -348,7 +348,8 @@ flatpos() {
 	flip "${i[1]}" $((pos + len - 1))
 	# the file cut inside the section (at a whole page: only the section's length tells)
 	read -r start len < <("$PK_TOOLS/idxflat" "${i[2]}" | awk '$1 == "section" { print $2, $3 }')
-	truncate -s "$start" "${i[2]}"
+	[ "$len" -gt 1024 ]
+	truncate -s $((start + 1024)) "${i[2]}"
 	# a block copied from another index, in place of this one's
 	read -r pos len < <(flatpos "${i[3]}" table 0)
 	read -r opos olen < <(flatpos "${i[4]}" table 0)
