@@ -148,14 +148,8 @@ crc32c_hw(uint32_t crc, const uint8_t *p, size_t len)
 static int
 have_sse42(void)
 {
-	/* asked once; threads that race here all store the same answer */
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-	}
-	return have;
+	/* a load and a test of what libgcc's constructor found: no state of our own for threads to race on */
+	return __builtin_cpu_supports("sse4.2");
 }
 #endif
 
