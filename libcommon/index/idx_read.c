@@ -8,7 +8,7 @@
  *
  * Version 3 keeps the packet table and the flow lists in the flat section
  * after the pages (idx_flat.c); version 2 keeps them in the B-tree and is
- * still read, until pkindex --repair rebuilds it.  x->fl.sec tells which.
+ * still read, until pkindex --repair rebuilds it.  x->v3 tells which.
  */
 #include <arpa/inet.h>
 #include <db.h>
@@ -129,6 +129,10 @@ open_flat(struct idx *x, const uint8_t *m, uint64_t dbsize, uint64_t filesize, c
 		static const uint8_t none[1];
 		x->fl.sec = none;
 	} else {
+		/*
+		 * A second open of the path: an index renamed over it meanwhile
+		 * has other metadata, so its directory fails the check below.
+		 */
 		if ((fd = open(x->path, O_RDONLY | O_CLOEXEC)) < 0) {
 			snprintf(errbuf, errlen, "%s: %s", x->path, strerror(errno));
 			return -1;
