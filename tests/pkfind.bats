@@ -320,6 +320,98 @@ teardown() {
 	assert_success
 }
 
+# flip FILE POS: change one byte of FILE at POS (its bits inverted)
+flip() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# flatpos IDX KIND N: file position and length of flat block N (table or flows) of a version 3 index
+flatpos() {
+	"$PK_TOOLS/idxflat" "$1" | awk -v k="$2" -v n="$3" '$1 == k && $2 == n { print $3, $4 }'
+}
+
+@test "index v3: damaged flat blocks never hide a packet, and the coverage line counts them" {
+	local a=$BATS_TEST_TMPDIR/v3bad i pos len opos olen start
+	[ -x "$PK_TOOLS/idxflat" ] || fail "idxflat not built (make)"
+	pf_archive "$a" 500 "$PF/gen.pcap" 2>/dev/null
+	mapfile -t i < <(find "$a" -name '*.idx' | LC_ALL=C sort)
+	[ "${#i[@]}" -ge 6 ]
+	run pkindex --dump "${i[0]}"
+	assert_line "version 3"
+	# a flipped byte in a packet-table block
+	read -r pos len < <(flatpos "${i[0]}" table 1)
+	flip "${i[0]}" $((pos + len / 2))
+	# a flipped byte in a flow-list block
+	read -r pos len < <(flatpos "${i[1]}" flows 0)
+	flip "${i[1]}" $((pos + len - 1))
+	# the file cut inside the section (at a whole page: only the section's length tells)
+	read -r start len < <("$PK_TOOLS/idxflat" "${i[2]}" | awk '$1 == "section" { print $2, $3 }')
+	[ "$len" -gt 1024 ]
+	truncate -s $((start + 1024)) "${i[2]}"
+	# a block copied from another index, in place of this one's
+	read -r pos len < <(flatpos "${i[3]}" table 0)
+	read -r opos olen < <(flatpos "${i[4]}" table 0)
+	[ "$olen" -ge "$len" ] || len=$olen
+	dd if="${i[4]}" of="${i[3]}" bs=1 skip="$opos" seek="$pos" count="$len" conv=notrunc status=none
+	run pkindex --dump "${i[3]}"
+	assert_failure
+	for e in 'udp' 'port 53' 'tcp or icmp' ''; do
+		run pf_same "$a" "$e"
+		assert_success
+	done
+	run pkfind -c -d "$a" 'udp'
+	assert_success
+	assert_line --partial "2 indexed, 4 scanned, 4 damaged indexes)"
+	[ "$(printf '%s\n' "$output" | grep -c 'index unusable')" -eq 4 ]
+	assert_output --partial "check (CRC-32C) failed"
+	assert_output --partial "flat section cut short"
+	# the time window reads the table's directory and blocks: the same answer, the same count
+	run pkfind -c -d "$a" -s @1700000001.2 -e @1700000002.5 'tcp'
+	assert_success
+	assert_line "$(tcpdump -r "$PF/gen.pcap" -tt -nn 'tcp' 2>/dev/null |
+	    awk '$1 >= 1700000001.2 && $1 < 1700000002.5' | wc -l)"
+	assert_line --partial "damaged ind"
+	# --repair rebuilds the four, and then nothing is scanned
+	run pkindex --repair -d "$a"
+	assert_output --partial "rebuilt 4, failed 0"
+	run pkfind -c -d "$a" 'udp'
+	assert_line --partial ", 0 scanned)"
+	run pf_same "$a" 'udp'
+	assert_success
+}
+
+@test "index v2: an archive indexed before is answered exactly, before and after --repair rebuilds it" {
+	local a=$BATS_TEST_TMPDIR/v2 f e
+	PK_INDEX_VERSION=2 pf_archive "$a" 500 "$PF/gen.pcap" 2>/dev/null
+	f=$(find "$a" -name '*.idx' | LC_ALL=C sort | head -1)
+	run pkindex --dump "$f"
+	assert_line "version 2"
+	for e in 'udp' 'host 10.0.0.1' 'port 53' 'vlan 10' 'not tcp'; do
+		run pf_same "$a" "$e"
+		assert_success
+	done
+	run pkfind -c -d "$a" -s @1700000001.2 -e @1700000002.5 'udp'
+	assert_success
+	assert_line "$(tcpdump -r "$PF/gen.pcap" -tt -nn 'udp' 2>/dev/null |
+	    awk '$1 >= 1700000001.2 && $1 < 1700000002.5' | wc -l)"
+	assert_line --partial ", 0 scanned)"
+	run pkindex --repair -d "$a"
+	assert_success
+	assert_output --partial "of an older index version rebuilt as version 3"
+	assert_output --partial "index version 2: rebuilt as version 3"
+	run pkindex --dump "$f"
+	assert_line "version 3"
+	for e in 'udp' 'host 10.0.0.1' 'port 53' 'vlan 10' 'not tcp'; do
+		run pf_same "$a" "$e"
+		assert_success
+	done
+	# and once rebuilt, nothing more to do
+	run pkindex --repair -d "$a"
+	refute_output --partial "older index version"
+}
+
 @test "an index that does not match its pcap is not trusted" {
 	local a=$BATS_TEST_TMPDIR/stale f
 	pf_archive "$a" 1000 "$PF/gen.pcap" 2>/dev/null

@@ -342,8 +342,12 @@ cov_line(struct coverage *c, const struct cov_counts *n)
 		time_fmt_iso(now, 0, t, sizeof t);
 		fprintf(fp, " (in the future from %s on)", t);
 	}
-	fprintf(fp, ": %zu file%s (%zu from catalogs, %zu indexed, %zu scanned)", nfiles, nfiles == 1 ? "" : "s",
+	fprintf(fp, ": %zu file%s (%zu from catalogs, %zu indexed, %zu scanned", nfiles, nfiles == 1 ? "" : "s",
 	    n->n_catalog, n->n_indexed, n->n_scanned);
+	/* a damaged index costs a scan and wants pkindex --repair: said where the operator looks */
+	if (n->n_damaged)
+		fprintf(fp, ", %zu damaged ind%s", n->n_damaged, n->n_damaged == 1 ? "ex" : "exes");
+	fputc(')', fp);
 	if (future != 2) {
 		fputs(", ", fp);
 		gaps(c, wlo, whi, fp);

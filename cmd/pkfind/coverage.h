@@ -23,6 +23,7 @@ struct cov_counts {
 	size_t n_catalog;       /* ruled out by a catalog, unopened */
 	size_t n_indexed;       /* answered by their index */
 	size_t n_scanned;       /* read record by record */
+	size_t n_damaged;       /* of those, files whose index was there but damaged (or unreadable) */
 	uint64_t found;         /* packets written or counted */
 	int inexact;            /* some were written unchecked: "candidates" */
 };

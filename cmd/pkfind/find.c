@@ -63,6 +63,7 @@ struct fctx {
 	uint64_t found;         /* packets written (or counted) */
 	int inexact;            /* some written candidates were not checked with BPF */
 	size_t ncatalog, nindexed, nscanned;   /* files answered by a catalog, an index, a scan */
+	size_t ndamaged;        /* scanned because their index was damaged */
 	int stop;               /* -n reached or the reader went away */
 	struct coverage *cov;   /* the time spans of the archive's files, for the coverage line */
 	struct bpfc bpf[MAXLT];
@@ -411,6 +412,7 @@ corrupt:
 	/* nothing of this file was written yet: fall back to reading it */
 	warnx("%s%s: index unusable, scanning the pcap: %s", af->path, IDX_SUFFIX, c->err);
 	c->nindexed--;
+	c->ndamaged++;
 	c->nm = 0;
 	c->have_head = 0;
 	scan_file(c, af);
@@ -433,6 +435,7 @@ search_file(struct fctx *c, struct pool *p, size_t k)
 			return;
 		case JO_NOIDX:
 			warnx("index unusable, scanning the pcap: %s", j->err);
+			c->ndamaged++;
 			break;
 		case JO_MISMATCH:
 			/* aged out since the listing: nothing to say */
@@ -562,6 +565,7 @@ find_run(const struct find_opts *o)
 	n.n_catalog = c.ncatalog;
 	n.n_indexed = c.nindexed;
 	n.n_scanned = c.nscanned;
+	n.n_damaged = c.ndamaged;
 	n.found = c.found;
 	n.inexact = c.inexact;
 	line = cov_line(c.cov, &n);

@@ -532,16 +532,29 @@ indexer_files(char **dirs, size_t ndirs, char **files, int nfiles)
 	return status;
 }
 
-/* 1 if the index of pcap is usable as it is; deep: its records are the pcap's, one by one */
+/*
+ * 1 if the index of pcap is usable as it is; deep: its records are the
+ * pcap's, one by one.  An index of an older version that is still read
+ * (version 2: pkfind uses it until now) is rebuilt in the current one:
+ * 0 and *old set.
+ */
 static int
-index_ok(const char *pcap, const char *ipath, int deep)
+index_ok(const char *pcap, const char *ipath, int deep, int *old)
 {
 	char e[1024];
 	struct idx *x = idx_open(ipath, e, sizeof e);
 	int ok;
 
+	*old = 0;
 	if (x == NULL) {
 		warnx("%s", e);
+		return 0;
+	}
+	if (idx_get_meta(x)->version < idx_write_version()) {
+		warnx("%s: index version %u: rebuilt as version %u", ipath, idx_get_meta(x)->version,
+		    idx_write_version());
+		idx_close(x);
+		*old = 1;
 		return 0;
 	}
 	ok = idx_matches_pcap(x, pcap);
@@ -610,7 +623,7 @@ repair_dir(const char *dir)
 	struct arch_list l;
 	struct timespec began, stamp;
 	char ipath[PATH_MAX], rp[PATH_MAX];
-	uint64_t checked = 0, built = 0, rebuilt = 0, failed = 0, removed = 0;
+	uint64_t checked = 0, built = 0, rebuilt = 0, failed = 0, removed = 0, upgraded = 0;
 	int status = EX_OK, tty = isatty(2), have_stamp;
 
 	memset(&l, 0, sizeof l);
@@ -622,7 +635,7 @@ repair_dir(const char *dir)
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct arch_file *a = &l.v[i];
-		int had;
+		int had, old = 0;
 		if (a->partial)
 			continue;
 		checked++;
@@ -632,14 +645,16 @@ repair_dir(const char *dir)
 			continue;
 		had = access(ipath, F_OK) == 0;
 		/* an index the last repair checked record by record needs only the cheap checks */
-		if (had && index_ok(a->path, ipath, !have_stamp || !stamp_older(&stamp, ipath)))
+		if (had && index_ok(a->path, ipath, !have_stamp || !stamp_older(&stamp, ipath), &old))
 			continue;
 		if (tty)
 			fputc('\n', stderr);
 		if (build_disk(a->path, NULL, &status, 1) < 0)
 			failed++;
-		else if (had)
+		else if (had) {
 			rebuilt++;
+			upgraded += old;
+		}
 		else
 			built++;
 	}
@@ -649,8 +664,12 @@ repair_dir(const char *dir)
 	remove_orphans(dir, 0, &removed);
 	if (removed)
 		warnx("removed %llu index file(s) without a pcap or left by a dead builder", (unsigned long long)removed);
-	printf("checked %llu, built %llu, rebuilt %llu, failed %llu\n", (unsigned long long)checked,
+	printf("checked %llu, built %llu, rebuilt %llu, failed %llu", (unsigned long long)checked,
 	    (unsigned long long)built, (unsigned long long)rebuilt, (unsigned long long)failed);
+	if (upgraded)
+		printf("; %llu of an older index version rebuilt as version %u", (unsigned long long)upgraded,
+		    idx_write_version());
+	putchar('\n');
 	if (realpath(dir, rp) != NULL) {
 		struct catm_counts cn = { 0, 0, 0, 0 };
 		catm_repair(rp, &cn);

@@ -38,12 +38,13 @@ bdb_lasterr(void)
  * size at 20, encryption at 24, metaflags at 26 (0x1: checksums), last
  * page at 32; native byte order, as pk writes it.
  */
-int
-bdb_plausible(const char *path)
+static int
+plausible(const char *path, int tail, uint64_t *dbsize, uint64_t *filesize)
 {
 	uint8_t h[64];
 	struct stat st;
 	uint32_t pgsz, last;
+	uint64_t fsz, dsz;
 	int fd, ok;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -54,9 +55,22 @@ bdb_plausible(const char *path)
 		return 0;
 	pgsz = le32(h + 20);
 	last = le32(h + 32);
+	fsz = (uint64_t)st.st_size;
+	dsz = ((uint64_t)last + 1) * pgsz;
+	*dbsize = dsz;
+	*filesize = fsz;
+	/* a tail: whole pages after the last (libdb refuses a file of part of a page) */
 	return le32(h + 12) == 0x053162u && le32(h + 16) == 9 && pgsz >= 512 && pgsz <= 65536 &&
 	    (pgsz & (pgsz - 1)) == 0 && h[24] == 0 && (h[26] & 0x1) &&
-	    (uint64_t)st.st_size == ((uint64_t)last + 1) * pgsz;
+	    (tail ? fsz >= dsz && fsz % pgsz == 0 : fsz == dsz);
+}
+
+int
+bdb_plausible(const char *path)
+{
+	uint64_t d, f;
+
+	return plausible(path, 0, &d, &f);
 }
 
 /*
@@ -89,8 +103,8 @@ reader_env(void)
 	return read_env = env;
 }
 
-int
-bdb_open_ro(const char *path, DB **dbp, char *errbuf, size_t errlen)
+static int
+open_ro(const char *path, DB **dbp, int tail, uint64_t *dbsize, uint64_t *filesize, char *errbuf, size_t errlen)
 {
 	uint32_t flags = 0;
 	DB *db;
@@ -98,7 +112,7 @@ bdb_open_ro(const char *path, DB **dbp, char *errbuf, size_t errlen)
 
 	*dbp = NULL;
 	lasterr[0] = '\0';
-	if ((rc = bdb_plausible(path)) <= 0) {
+	if ((rc = plausible(path, tail, dbsize, filesize)) <= 0) {
 		if (rc < 0)
 			snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
 		else
@@ -155,6 +169,53 @@ bdb_open_ro(const char *path, DB **dbp, char *errbuf, size_t errlen)
 	return 0;
 }
 
+int
+bdb_open_ro(const char *path, DB **dbp, char *errbuf, size_t errlen)
+{
+	uint64_t d, f;
+
+	return open_ro(path, dbp, 0, &d, &f, errbuf, errlen);
+}
+
+int
+bdb_open_tail(const char *path, DB **dbp, uint64_t *dbsize, uint64_t *filesize, char *errbuf, size_t errlen)
+{
+	return open_ro(path, dbp, 1, dbsize, filesize, errbuf, errlen);
+}
+
+/* append o->tail and zeros to a whole page at the end of the closed temporary file; 0, or -1 with errno */
+static int
+append_tail(struct bdb_out *o)
+{
+	static const uint8_t zero[4096];
+	struct stat st;
+	uint64_t done = 0, pad;
+	int fd, rc = 0;
+
+	if ((fd = open(o->tmp, O_WRONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || o->pagesize == 0 || (uint64_t)st.st_size % o->pagesize != 0) {
+		close(fd);
+		errno = EIO;
+		return -1;
+	}
+	pad = (o->pagesize - o->taillen % o->pagesize) % o->pagesize;
+	while (rc == 0 && done < o->taillen + pad) {
+		const uint8_t *p = done < o->taillen ? o->tail + done : zero;
+		size_t n = done < o->taillen ? (size_t)(o->taillen - done) : (size_t)(o->taillen + pad - done);
+		ssize_t w;
+		if (n > sizeof zero && p == zero)
+			n = sizeof zero;
+		if ((w = pwrite(fd, p, n, st.st_size + (off_t)done)) <= 0)
+			rc = -1;
+		else
+			done += (uint64_t)w;
+	}
+	if (close(fd) < 0)
+		rc = -1;
+	return rc;
+}
+
 /*
  * An index or a catalog is read by whoever may read the archive: the
  * archive group (pkrotate -g) that its pcap or folder has, mode 0640
@@ -203,6 +264,9 @@ bdb_create(struct bdb_out *o, const char *dst, unsigned pagesize, char *errbuf, 
 
 	o->db = NULL;
 	o->group_of = NULL;
+	o->tail = NULL;
+	o->taillen = 0;
+	o->pagesize = pagesize;
 	if (strlcpy(o->dst, dst, sizeof o->dst) >= sizeof o->dst ||
 	    (size_t)snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", dst, (long)getpid()) >= sizeof o->tmp) {
 		snprintf(errbuf, errlen, "%s: path too long", dst);
@@ -244,6 +308,10 @@ bdb_commit(struct bdb_out *o, int ok, char *errbuf, size_t errlen)
 		e = EIO;
 	}
 	o->db = NULL;
+	if (rc == 0 && o->tail != NULL && append_tail(o) < 0) {
+		rc = -1;
+		e = errno ? errno : EIO;
+	}
 	if (rc == 0 && o->group_of != NULL)
 		give_group(o->tmp, o->group_of);
 	if (rc == 0 && rename(o->tmp, o->dst) < 0) {

@@ -9,6 +9,7 @@
 
 #include <db.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * bdb_plausible: 1 if path starts with a Berkeley DB B-tree meta page pk
@@ -23,17 +24,28 @@ int bdb_plausible(const char *path);
  * ENOENT when the file does not exist.
  */
 int bdb_open_ro(const char *path, DB **dbp, char *err, size_t errlen);
+/*
+ * bdb_open_tail: bdb_open_ro for a file that may go on after the
+ * database's last page with whole pages of other data (a version 3
+ * index's flat section, pk-index(5)); Berkeley DB never reads them.
+ * *dbsize: the bytes of the database's pages, *filesize: of the file.
+ */
+int bdb_open_tail(const char *path, DB **dbp, uint64_t *dbsize, uint64_t *filesize, char *err, size_t errlen);
 
 /* a database being written: dst is the target, tmp = dst.tmp.PID */
 struct bdb_out {
 	DB *db;
 	char dst[4096], tmp[4096 + 32];
 	const char *group_of;      /* NULL, or a file whose group the new one gets (mode 0640) */
+	const uint8_t *tail;       /* NULL, or taillen bytes bdb_commit appends after the last page */
+	uint64_t taillen;
+	unsigned pagesize;
 };
 /* bdb_create: a new B-tree with page checksums and pagesize pages at dst.tmp.PID. 0, or -1 + message. */
 int bdb_create(struct bdb_out *o, const char *dst, unsigned pagesize, char *err, size_t errlen);
 /*
- * bdb_commit: ok != 0: write out, close, rename into place (no fsync:
+ * bdb_commit: ok != 0: write out, close, append the tail (zeros to a
+ * whole page after it: Berkeley DB refuses a file of part of a page), rename into place (no fsync:
  * these files are caches, bdb.c); ok == 0 (or any failure): close and
  * remove the temporary file.  0, or -1 with errno and a message.
  */

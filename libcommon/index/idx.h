@@ -1,5 +1,6 @@
 /*
- * idx.h - the per-pcap index (Berkeley DB B-tree), pk-index(5)/pkindex(1).
+ * idx.h - the per-pcap index (a Berkeley DB B-tree, then the flat section
+ * of packet table and flow lists), pk-index(5)/pkindex(1).
  *
  * One index per archived pcap, at "<pcap path>.idx", built in a temporary
  * file beside it and renamed into place; never edited in place.  The pcap
@@ -22,7 +23,7 @@
 #include "ordset.h"
 
 #define IDX_SUFFIX ".idx"
-#define IDX_VERSION 2
+#define IDX_VERSION 3
 
 /* Field tags (first key byte).  Value lengths are fixed per tag. */
 enum idx_tag {
@@ -59,6 +60,12 @@ struct idx_meta {
 };
 
 /* ---- building ---- */
+/*
+ * idx_write_version: the version idxb_write writes: IDX_VERSION, or 2 when
+ * the environment has PK_INDEX_VERSION=2 (the tests make indexes of before
+ * with it; pkindex --repair rebuilds only what is older than this).
+ */
+uint32_t idx_write_version(void);
 struct idx_builder;
 struct idx_builder *idxb_new(uint32_t linktype, uint32_t snaplen, int nsec);
 /* idxb_add: the next packet in file order (its ordinal is the count so far). */

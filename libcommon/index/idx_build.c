@@ -11,7 +11,9 @@
  * The packet table is encoded as packets arrive; flow numbers (4 bytes a
  * packet) and flow tuples wait in memory for idxb_write, which emits
  * every record in key order (so B-tree pages fill completely) into a
- * temporary Berkeley DB file that is synced and renamed into place.
+ * temporary Berkeley DB file, appends the flat section (version 3: the
+ * packet table and the flow lists, idx_flat.c) after its last page and
+ * renames it into place.
  */
 #include <db.h>
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "crc32.h"
 #include "decode.h"
 #include "idx.h"
+#include "idx_flat.h"
 #include "idx_format.h"
 #include "pcapfile.h"
 #include "pk.h"
@@ -54,7 +57,7 @@ enum {
 	TUPLE_LEN = 64
 };
 _Static_assert(TUP_VLAN + 2 * FLD_MAXVLAN <= TUP_ETHERTYPE, "the VLAN tags fit the tuple");
-#define TABLE_BLOCK 64           /* packets per packet-table record */
+#define TABLE_BLOCK 64           /* packets per packet-table record (version 2) */
 #define IDX_SMALL_FILE 4096      /* packets: below this, 1 KiB pages */
 
 
@@ -69,8 +72,11 @@ struct idx_builder {
 	uint64_t runmax;         /* largest time so far (first..last in file order) */
 	uint64_t disorder;       /* largest amount a time fell below runmax */
 	uint64_t lastoff;
-	uint64_t poff[TABLE_BLOCK], pts[TABLE_BLOCK];
+	uint64_t poff[IDX_BLOCK_MAX], pts[IDX_BLOCK_MAX];
 	unsigned pn;             /* packets pending in poff/pts */
+	unsigned bpk;            /* packets per table block */
+	int v2;                  /* write version 2 (PK_INDEX_VERSION=2: tests make indexes of before) */
+	struct flat_out fo;      /* version 3: the flat section's blocks */
 	uint8_t *tab;            /* encoded blocks, back to back */
 	size_t tablen, tabcap;
 	size_t *blk;             /* start of each block in tab */
@@ -197,6 +203,14 @@ tuple_hash(const uint8_t *t)
 	return (uint32_t)mum(h ^ s[0], s[1]);
 }
 
+uint32_t
+idx_write_version(void)
+{
+	const char *v = getenv("PK_INDEX_VERSION");
+
+	return v != NULL && strcmp(v, "2") == 0 ? 2 : IDX_VERSION;
+}
+
 struct idx_builder *
 idxb_new(uint32_t linktype, uint32_t snaplen, int nsec)
 {
@@ -208,6 +222,8 @@ idxb_new(uint32_t linktype, uint32_t snaplen, int nsec)
 	b->first = UINT64_MAX;
 	b->htcap = 1024;
 	b->ht = xcalloc(b->htcap, sizeof *b->ht);
+	b->v2 = idx_write_version() == 2;
+	b->bpk = b->v2 ? TABLE_BLOCK : IDX3_BPK;
 	return b;
 }
 
@@ -280,6 +296,11 @@ table_flush(struct idx_builder *b)
 
 	if (b->pn == 0)
 		return;
+	if (!b->v2) {
+		flat_table_add(&b->fo, b->poff, b->pts, b->pn, b->runmax);
+		b->pn = 0;
+		return;
+	}
 	if (b->tablen + (size_t)(b->pn + 1) * 2 * VARINT_MAX + 3 * VARINT_MAX > b->tabcap) {
 		size_t nc = b->tabcap ? b->tabcap * 2 : 65536;
 		uint8_t *nt = xreallocarray(b->tab, nc, 1);
@@ -354,7 +375,7 @@ idxb_add(struct idx_builder *b, uint64_t offset, uint64_t ts_ns, uint32_t caplen
 		b->base = ts_ns - ts_ns % 1000;
 	b->first = ts_ns < b->first ? ts_ns : b->first;
 	b->last = ts_ns > b->last ? ts_ns : b->last;
-	if (b->pn == TABLE_BLOCK)
+	if (b->pn == b->bpk)
 		table_flush(b);
 	if (b->n > 0 && ts_ns < b->runmax && b->runmax - ts_ns > b->disorder)
 		b->disorder = b->runmax - ts_ns;
@@ -384,6 +405,7 @@ idxb_free(struct idx_builder *b)
 	free(b->flow);
 	free(b->tuple);
 	free(b->ht);
+	flat_out_free(&b->fo);
 	free(b);
 }
 
@@ -508,15 +530,23 @@ write_table(struct idx_builder *b, struct pl_out *w)
 	return 0;
 }
 
+/*
+ * write_all: every record in key order; version 3 leaves the flow lists
+ * and the packet table to the flat section, made here (*sec, *seclen) and
+ * appended by bdb_commit after the last page.
+ */
 static int
-write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t pcap_mtime)
+write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t pcap_mtime, uint8_t **sec,
+    uint64_t *seclen)
 {
-	uint8_t meta[IDX_META_LEN], tr[IDX_TRAILER_LEN], mkey[2] = { IDXK_META, 'M' }, tkey[1] = { IDXK_TRAILER };
+	uint8_t meta[IDX3_META_LEN], tr[IDX_TRAILER_LEN], mkey[2] = { IDXK_META, 'M' }, tkey[1] = { IDXK_TRAILER };
 	uint64_t first = b->n ? b->first : 0, last = b->last;
+	size_t mlen = b->v2 ? IDX_META_LEN : IDX3_META_LEN;
+	uint32_t dircrc;
 
 	memset(meta, 0, sizeof meta);
 	memcpy(meta, IDX_MAGIC, 8);
-	put32(meta + IDXM_VERSION, IDX_VERSION);
+	put32(meta + IDXM_VERSION, b->v2 ? 2 : IDX_VERSION);
 	put32(meta + IDXM_LINKTYPE, b->linktype);
 	put32(meta + IDXM_NSEC, b->nsec ? 1 : 0);
 	put32(meta + IDXM_SNAPLEN, b->snaplen);
@@ -525,17 +555,27 @@ write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t 
 	put64(meta + IDXM_FIRST, first);
 	put64(meta + IDXM_LAST, last);
 	put32(meta + IDXM_FLOWS, b->nflows);
-	put32(meta + IDXM_BPK, TABLE_BLOCK);
+	put32(meta + IDXM_BPK, b->bpk);
 	put32(meta + IDXM_LISTFLAGS, (IDX_RLE_KEYS ? IDX_LIST_RLE_KEYS : 0) | (IDX_RLE_FLOWS ? IDX_LIST_RLE_FLOWS : 0));
 	put64(meta + IDXM_BASE, b->base);
 	put64(meta + IDXM_MTIME, pcap_mtime);
 	put64(meta + IDXM_DISORDER, b->disorder);
 	put32(meta + IDXM_CRC, crc32_update(0, meta, IDXM_CRC));
-	if (pl_put(w, mkey, 2, meta, sizeof meta) < 0 || write_keys(b, w) < 0 || write_flows(b, w) < 0 ||
-	    write_table(b, w) < 0)
+	if (!b->v2) {
+		table_flush(b);
+		flat_flows(&b->fo, b->flow, b->n, b->nflows);
+		*sec = flat_finish(&b->fo, flat_salt(meta), seclen, &dircrc);
+		put64(meta + IDXM_FLATLEN, *seclen);
+		put32(meta + IDXM_NTAB, (uint32_t)b->fo.ntab);
+		put32(meta + IDXM_NFLB, (uint32_t)b->fo.nflb);
+		put32(meta + IDXM_DIRCRC, dircrc);
+		put32(meta + IDXM_CRC3, crc32_update(0, meta, IDXM_CRC3));
+	}
+	if (pl_put(w, mkey, 2, meta, mlen) < 0 || write_keys(b, w) < 0 ||
+	    (b->v2 && (write_flows(b, w) < 0 || write_table(b, w) < 0)))
 		return -1;
 	put64(tr + IDXT_RECORDS, w->records);
-	put32(tr + IDXT_METACRC, crc32_update(0, meta, sizeof meta));
+	put32(tr + IDXT_METACRC, crc32_update(0, meta, mlen));
 	put32(tr + IDXT_CRC, crc32_update(0, tr, IDXT_CRC));
 	return pl_put(w, tkey, 1, tr, sizeof tr);
 }
@@ -548,6 +588,8 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 	struct stat st;
 	char dst[4096];
 	unsigned pgsize;
+	uint8_t *sec = NULL;
+	uint64_t seclen = 0;
 	int rc;
 
 	if (b->bad) {
@@ -580,9 +622,13 @@ idxb_write(struct idx_builder *b, const char *pcap_path, uint64_t pcap_size, cha
 	errbuf[0] = '\0';
 	/* the pcap's modification time: a pcap replaced by another of the same size is told apart */
 	rc = stat(pcap_path, &st) < 0 ? -1 : write_all(b, &w, pcap_size,
-	    (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
+	    (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec, &sec, &seclen);
 	pl_free(&w);
-	return bdb_commit(&o, rc == 0, errbuf, errlen);
+	o.tail = sec;
+	o.taillen = seclen;
+	rc = bdb_commit(&o, rc == 0, errbuf, errlen);
+	free(sec);
+	return rc;
 }
 
 int

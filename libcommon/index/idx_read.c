@@ -5,6 +5,10 @@
  * trailer records carry CRC-32s of their own; every varint and ordinal
  * is bounds-checked while decoding.  Any inconsistency makes the call
  * return -1 with a message, and the caller treats the index as absent.
+ *
+ * Version 3 keeps the packet table and the flow lists in the flat section
+ * after the pages (idx_flat.c); version 2 keeps them in the B-tree and is
+ * still read, until pkindex --repair rebuilds it.  x->v3 tells which.
  */
 #include <arpa/inet.h>
 #include <db.h>
@@ -15,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "bdb.h"
 #include "crc32.h"
 #include "idx.h"
+#include "idx_flat.h"
 #include "idx_format.h"
 #include "ordset.h"
 #include "pcapfile.h"
@@ -40,7 +46,16 @@ struct idx {
 	uint32_t cblock;         /* cached block, UINT32_MAX: none */
 	uint32_t ccount;
 	uint64_t coff[IDX_BLOCK_MAX], cts[IDX_BLOCK_MAX];
+	/* version 3: the flat section, read whole (small) or mapped */
+	int v3;
+	struct flat fl;
+	uint8_t *secbuf;
+	void *map;
+	size_t maplen;
 };
+
+/* a section up to this size is read with one pread, a bigger one mapped (only what is touched is read) */
+#define SECTION_READ_MAX (1u << 20)
 
 size_t
 idx_tag_len(int tag)
@@ -81,19 +96,88 @@ get(struct idx *x, const uint8_t *key, size_t klen, DBT *d)
 	return x->db->get(x->db, NULL, &k, d, 0);
 }
 
+/*
+ * open_flat: the flat section of a version 3 index: the file holds the
+ * database's pages, then the section and zeros to a whole page (a file
+ * cut short, or grown, is damaged); its directory is checked here, each
+ * block when it is first read.  0, or -1 with a message.
+ */
+static int
+open_flat(struct idx *x, const uint8_t *m, uint64_t dbsize, uint64_t filesize, char *errbuf, size_t errlen)
+{
+	uint64_t len = le64(m + IDXM_FLATLEN), pad;
+	uint32_t pg = 0;
+	const char *why;
+	int fd;
+
+	x->v3 = 1;
+	if (x->db->get_pagesize(x->db, &pg) != 0 || pg == 0)
+		return fail(x, errbuf, errlen, "page size", 0);
+	pad = (pg - len % pg) % pg;
+	if (len > filesize || filesize - dbsize != len + pad)
+		return fail(x, errbuf, errlen, "flat section cut short or grown", 0);
+	x->fl.len = len;
+	x->fl.ntab = le32(m + IDXM_NTAB);
+	x->fl.nflb = le32(m + IDXM_NFLB);
+	x->fl.dircrc = le32(m + IDXM_DIRCRC);
+	x->fl.bpk = x->bpk;
+	x->fl.nflows = x->nflows;
+	x->fl.packets = x->meta.packets;
+	x->fl.pcap_size = x->meta.pcap_size;
+	x->fl.salt = flat_salt(m);
+	if (len == 0) {
+		static const uint8_t none[1];
+		x->fl.sec = none;
+	} else {
+		/*
+		 * A second open of the path: an index renamed over it meanwhile
+		 * has other metadata, so its directory fails the check below.
+		 */
+		if ((fd = open(x->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			snprintf(errbuf, errlen, "%s: %s", x->path, strerror(errno));
+			return -1;
+		}
+		if (len <= SECTION_READ_MAX) {
+			x->secbuf = xmalloc((size_t)len);
+			if (pread(fd, x->secbuf, (size_t)len, (off_t)dbsize) != (ssize_t)len) {
+				close(fd);
+				return fail(x, errbuf, errlen, "flat section unreadable", 0);
+			}
+			x->fl.sec = x->secbuf;
+		} else {
+			/* dbsize is a multiple of the database's page size, not always of the system's */
+			uint64_t at = dbsize - dbsize % (uint64_t)sysconf(_SC_PAGESIZE);
+			x->maplen = (size_t)(dbsize - at + len);
+			x->map = mmap(NULL, x->maplen, PROT_READ, MAP_PRIVATE, fd, (off_t)at);
+			if (x->map == MAP_FAILED) {
+				x->map = NULL;
+				close(fd);
+				return fail(x, errbuf, errlen, "flat section unreadable", 0);
+			}
+			x->fl.sec = (const uint8_t *)x->map + (dbsize - at);
+		}
+		close(fd);
+	}
+	if (flat_open(&x->fl, &why) < 0)
+		return fail(x, errbuf, errlen, why, 0);
+	return 0;
+}
+
 struct idx *
 idx_open(const char *idx_path, char *errbuf, size_t errlen)
 {
 	struct idx *x;
 	uint8_t mkey[2] = { IDXK_META, 'M' };
 	const uint8_t *m;
+	uint64_t dbsize, filesize;
+	uint32_t version;
 	DBT d;
 	int rc;
 
 	x = xcalloc(1, sizeof *x);
 	x->path = xstrdup(idx_path);
 	x->cblock = UINT32_MAX;
-	if (bdb_open_ro(idx_path, &x->db, errbuf, errlen) < 0) {
+	if (bdb_open_tail(idx_path, &x->db, &dbsize, &filesize, errbuf, errlen) < 0) {
 		if (errno != ENOENT)
 			snprintf(errbuf + strlen(errbuf), errlen - strlen(errbuf), " (corrupt index)");
 		goto bad;
@@ -103,18 +187,16 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 		goto bad;
 	}
 	m = d.data;
-	if (d.size != IDX_META_LEN || memcmp(m, IDX_MAGIC, 8) != 0 ||
-	    le32(m + IDXM_CRC) != crc32_update(0, m, IDXM_CRC)) {
+	version = d.size >= 12 ? le32(m + IDXM_VERSION) : 0;
+	if (d.size >= 12 && memcmp(m, IDX_MAGIC, 8) == 0 && version != 2 && version != IDX_VERSION) {
 		/* an index of the first version says so: it is rebuilt like any other that does not fit */
-		if (d.size >= 12 && memcmp(m, IDX_MAGIC, 8) == 0 && le32(m + IDXM_VERSION) != IDX_VERSION)
-			snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + IDXM_VERSION),
-			    IDX_VERSION);
-		else
-			fail(x, errbuf, errlen, "bad metadata", 0);
+		snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, version, IDX_VERSION);
 		goto bad;
 	}
-	if (le32(m + IDXM_VERSION) != IDX_VERSION) {
-		snprintf(errbuf, errlen, "%s: index version %u, not %u", idx_path, le32(m + IDXM_VERSION), IDX_VERSION);
+	if (d.size != (version == 2 ? IDX_META_LEN : IDX3_META_LEN) || memcmp(m, IDX_MAGIC, 8) != 0 ||
+	    le32(m + IDXM_CRC) != crc32_update(0, m, IDXM_CRC) ||
+	    (version == 3 && le32(m + IDXM_CRC3) != crc32_update(0, m, IDXM_CRC3))) {
+		fail(x, errbuf, errlen, "bad metadata", 0);
 		goto bad;
 	}
 	x->meta.version = le32(m + IDXM_VERSION);
@@ -137,13 +219,18 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 		goto bad;
 	}
 	x->nblocks = (uint32_t)((x->meta.packets + x->bpk - 1) / x->bpk);
+	x->metacrc = crc32_update(0, m, d.size);
+	if (version == 2 ? filesize != dbsize : open_flat(x, m, dbsize, filesize, errbuf, errlen) < 0) {
+		if (version == 2)
+			fail(x, errbuf, errlen, "data after the last page", 0);
+		goto bad;
+	}
 	/*
 	 * The trailer (the last key) is read by idx_verify, not here: a file
 	 * cut short fails bdb_plausible (its size is not its page count) and a
 	 * damaged page fails its checksum when it is read, so a search need not
 	 * read the last page of every index it opens.
 	 */
-	x->metacrc = crc32_update(0, m, IDX_META_LEN);
 	return x;
 bad:
 	idx_close(x);
@@ -185,6 +272,10 @@ idx_close(struct idx *x)
 		return;
 	if (x->db)
 		x->db->close(x->db, 0);
+	flat_close(&x->fl);
+	free(x->secbuf);
+	if (x->map)
+		munmap(x->map, x->maplen);
 	free(x->path);
 	free(x);
 }
@@ -235,6 +326,20 @@ load_block_upto(struct idx *x, uint32_t blk, char *errbuf, size_t errlen, uint64
 	DBT d;
 	int rc;
 
+	if (x->v3) {
+		const char *why;
+		x->cblock = UINT32_MAX;
+		if (flat_block(&x->fl, blk, 0, upto, x->coff, x->cts, &x->ccount, &why) < 0)
+			return fail(x, errbuf, errlen, why, 0);
+		if (mn) {
+			*mn = flat_min(&x->fl, blk);
+			*mx = flat_max(&x->fl, blk);
+		}
+		x->crunmax = flat_runmax(&x->fl, blk);
+		if (upto == UINT32_MAX)
+			x->cblock = blk;       /* decoded whole: idx_packet may use it again */
+		return 0;
+	}
 	if (have) {
 		d = *have;
 	} else {
@@ -307,6 +412,32 @@ idx_packets(struct idx *x, const struct ordset *cand, int (*fn)(void *arg, uint6
 
 	if (i == UINT32_MAX)
 		return 0;
+	if (x->v3) {
+		/*
+		 * No cursor, and only the segments with a candidate decoded, each
+		 * as far as its last one: a selective search decodes a few dozen
+		 * packets per match, not a whole block.
+		 */
+		const char *why;
+		while (i != UINT32_MAX && rc == 0) {
+			uint32_t blk = i / x->bpk, lo = blk * x->bpk, send = lo + (i - lo) / IDX3_SEG * IDX3_SEG + IDX3_SEG;
+			uint32_t last = i, j, n;
+
+			if (i >= x->meta.packets)
+				return fail(x, errbuf, errlen, "candidate beyond the packet table", 0);
+			if (send > lo + x->bpk)
+				send = lo + x->bpk;
+			for (j = i; j != UINT32_MAX && j < send; j = ordset_next(cand, j + 1))
+				last = j;
+			if (flat_block(&x->fl, blk, i - lo, last - lo, x->coff, x->cts, &n, &why) < 0)
+				return fail(x, errbuf, errlen, why, 0);
+			for (j = i; j != UINT32_MAX && j <= last && rc == 0; j = ordset_next(cand, j + 1))
+				rc = fn(arg, x->coff[j - lo], x->cts[j - lo]);
+			i = j;
+		}
+		x->cblock = UINT32_MAX;
+		return rc;
+	}
 	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)
 		return fail(x, errbuf, errlen, "cursor", rc);
 	memset(&k, 0, sizeof k);
@@ -382,7 +513,9 @@ time_blocks(struct idx *x, uint64_t start, uint64_t end, uint32_t *b0, uint32_t 
 		return 0;
 	for (lo = 0, hi = x->nblocks; lo < hi;) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (load_block(x, mid, errbuf, errlen, NULL, NULL, NULL) < 0)
+		if (x->v3)
+			x->crunmax = flat_runmax(&x->fl, mid);   /* the directory has it: nothing to decode */
+		else if (load_block(x, mid, errbuf, errlen, NULL, NULL, NULL) < 0)
 			return -1;
 		if (x->crunmax >= start)
 			hi = mid;
@@ -392,7 +525,9 @@ time_blocks(struct idx *x, uint64_t start, uint64_t end, uint32_t *b0, uint32_t 
 	*b0 = lo;
 	for (lo = *b0, hi = x->nblocks; lo < hi;) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (load_block(x, mid, errbuf, errlen, NULL, NULL, NULL) < 0)
+		if (x->v3)
+			x->crunmax = flat_runmax(&x->fl, mid);
+		else if (load_block(x, mid, errbuf, errlen, NULL, NULL, NULL) < 0)
 			return -1;
 		if (x->crunmax >= stop)
 			hi = mid;
@@ -414,6 +549,12 @@ idx_time_span(struct idx *x, uint64_t start_ns, uint64_t end_ns, uint64_t *from,
 		return -1;
 	if (b0 > b1)
 		return 0;
+	if (x->v3) {
+		/* the directory has each block's first offset; its blocks are checked when read */
+		*from = flat_first_off(&x->fl, b0);
+		*to = b1 + 1 >= x->nblocks ? x->meta.pcap_size : flat_first_off(&x->fl, b1 + 1);
+		return *from <= *to ? 0 : fail(x, errbuf, errlen, "packet table out of order", 0);
+	}
 	if (load_block(x, b0, errbuf, errlen, NULL, NULL, NULL) < 0)
 		return -1;
 	*from = x->coff[0];
@@ -441,6 +582,20 @@ idx_time_range(struct idx *x, uint64_t start_ns, uint64_t end_ns, struct ordset 
 		return -1;
 	if (b0 > b1)
 		return 0;
+	if (x->v3) {
+		for (blk = b0; blk <= b1; blk++) {
+			uint64_t base = (uint64_t)blk * x->bpk;
+			/* blocks wholly inside or outside the window by their directory entries */
+			if (flat_max(&x->fl, blk) < start_ns || flat_min(&x->fl, blk) >= end_ns)
+				continue;
+			if (load_block(x, blk, errbuf, errlen, NULL, NULL, NULL) < 0)
+				return -1;
+			for (uint32_t i = 0; i < x->ccount; i++)
+				if (x->cts[i] >= start_ns && x->cts[i] < end_ns && base + i < out->n)
+					ordset_add(out, (uint32_t)(base + i));
+		}
+		return 0;
+	}
 	if ((rc = x->db->cursor(x->db, NULL, &c, 0)) != 0)
 		return fail(x, errbuf, errlen, "cursor", rc);
 	memset(&k, 0, sizeof k);
@@ -488,6 +643,10 @@ flows_to_packets(struct idx *x, const struct ordset *fs, struct ordset *out, cha
 		return 0;
 	if (out->n < x->meta.packets)
 		return fail(x, errbuf, errlen, "ordinal set smaller than the index", 0);
+	if (x->v3) {
+		const char *why;
+		return flat_flows_packets(&x->fl, fs, out, &why) < 0 ? fail(x, errbuf, errlen, why, 0) : 0;
+	}
 	if ((rc = gscan(x, IDXK_FLOW, 4, lo, hi, fs, (uint32_t)x->meta.packets, pl_seg_or, out)) != 0)
 		return fail(x, errbuf, errlen, "flow lists", rc > 0 || rc < -1 ? rc : 0);
 	return 0;
