@@ -27,7 +27,8 @@
 #define IDXM_BASE      68    /* u64: the first time rounded down to a microsecond, ns */
 #define IDXM_MTIME     76    /* u64: the pcap's modification time, ns */
 #define IDXM_DISORDER  84    /* u64: how far, at most, a time lies below an earlier one, ns */
-#define IDXM_CRC       100   /* u32: CRC-32 of bytes 0..99 (92..99 zero) */
+#define IDXM_FIELDS    92    /* u32: bit 1 << tag for every field tag keyed (0: older, FF_BASE fields) */
+#define IDXM_CRC       100   /* u32: CRC-32 of bytes 0..99 (96..99 zero) */
 /* varints of a table block's header after the count: offset, first time, first - min, max - min, runmax - max */
 #define IDX_BLOCK_HDR 5
 #define IDX_TRAILER_LEN 16

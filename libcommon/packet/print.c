@@ -233,7 +233,7 @@ print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint32_t c
 	if (f->nvlan > FLD_MAXVLAN)
 		fprintf(out, "(%d more vlan tags), ", f->nvlan - FLD_MAXVLAN);
 	if (f->present & FLD_MPLS)
-		fprintf(out, "MPLS (label %u%s), ", f->mpls_label, f->nmpls > 1 ? ", stacked" : "");
+		fprintf(out, "MPLS (label %u%s), ", f->mpls[0], f->nmpls > 1 ? ", stacked" : "");
 	if (f->present & FLD_ARP) {
 		print_ip(s, sizeof s, f->ipver, f->src);
 		print_ip(d, sizeof d, f->ipver, f->dst);
@@ -376,7 +376,7 @@ g_mpls(const struct ctx *c, char *b, size_t n)
 {
 	if (!(c->f->present & FLD_MPLS))
 		return K_NONE;
-	fmt_u64(b, c->f->mpls_label);
+	fmt_u64(b, c->f->mpls[0]);
 	return K_NUM;
 }
 
