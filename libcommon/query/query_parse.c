@@ -15,7 +15,23 @@
  * VLAN tags, IPv6 extension headers and LLC/SNAP where BPF does not), so
  * "not X" is every packet; only the empty expression is exact.  With "vlan"
  * in the expression BPF shifts the offsets of what follows, so only the
- * vlan leaves are judged; with mpls/pppoes/geneve/vxlan nothing is.
+ * vlan leaves are judged; with pppoes/geneve/vxlan nothing is.
+ *
+ * "mpls [N]" (libpcap's gen_mpls) checks the outermost label and moves
+ * the offsets of everything after it past that label, the next "mpls"
+ * checks the next label, and an "ip" or "host" after them wants the last
+ * label stepped over to be the bottom of the stack.  The shift applies
+ * whether or not the label check held: in "mpls or host X" the host test
+ * reads four bytes further into packets that have no MPLS at all, bytes
+ * no key describes.  So mpls is judged only when every "mpls" primitive
+ * is a conjunct of the whole expression (the root's AND chain): then a
+ * match has the labels BPF stepped over, the decoder walked the same
+ * stack, and the keys it took below it (field_table.h FF_MPLS: addresses,
+ * protocol, ports) are what BPF reads there.  A leaf after an "mpls" of
+ * any other field (ethertype: "ip" tests the version nibble under MPLS;
+ * MACs, VLANs) is MAYBE.  An "mpls N" leaf is "some label of the packet
+ * is N", a superset of "the label at that depth is N"; with "vlan" too,
+ * or an "mpls" under or/not, nothing is judged.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -43,6 +59,7 @@ struct parser {
 	struct ptok *v;
 	size_t n, i;
 	struct query *q;
+	int mdepth;      /* "mpls" primitives read so far: BPF's offsets are past that many labels */
 	/* the last explicit qualifiers, for bare ids */
 	int have_last;
 	int lp, ld, la;
@@ -223,6 +240,51 @@ query_free_node(struct qnode *n)
 	query_free_node(n->a);
 	query_free_node(n->b);
 	free(n);
+}
+
+/* labels lo..hi: three bytes each (field_table.h) */
+static struct qnode *
+mpls_leaf(uint32_t lo, uint32_t hi)
+{
+	uint8_t l[4], h[4];
+
+	putbe32(l, lo);
+	putbe32(h, hi);
+	return keys(QC_MPLS, IDX_MPLS, l + 4 - idx_tag_len(IDX_MPLS), h + 4 - idx_tag_len(IDX_MPLS));
+}
+
+/*
+ * A primitive read after an "mpls": leaves of fields the decoder does not
+ * take below the label stack become MAYBE (see the top of this file).
+ */
+static struct qnode *
+past_mpls(struct qnode *n)
+{
+	if (n == NULL)
+		return n;
+	if (n->kind == Q_KEYS) {
+		for (int i = 0; i < n->nk; i++) {
+			const struct field_desc *d = field_by_tag(n->k[i].tag);
+
+			if (d == NULL || !(d->flags & FF_MPLS)) {
+				query_free_node(n);
+				return maybe();
+			}
+		}
+		return n;
+	}
+	n->a = past_mpls(n->a);
+	n->b = past_mpls(n->b);
+	return n;
+}
+
+/* the "mpls" leaves among the conjuncts of the whole expression */
+static int
+mpls_conjuncts(const struct qnode *n)
+{
+	if (n->kind == Q_AND)
+		return mpls_conjuncts(n->a) + mpls_conjuncts(n->b);
+	return n->kind == Q_KEYS && n->cls == QC_MPLS;
 }
 
 /* ---- qualifiers ---- */
@@ -670,7 +732,7 @@ finish(struct parser *p, struct qnode *n)
 }
 
 static struct qnode *
-parse_prim(struct parser *p)
+parse_prim1(struct parser *p)
 {
 	int pq = P_NONE, d = D_NONE, a = A_NONE, any = 0, x;
 	const char *w;
@@ -702,7 +764,20 @@ parse_prim(struct parser *p)
 		}
 		return finish(p, key16(IDX_VLAN, 0, 0xffff));
 	}
-	if (strcmp(w, "mpls") == 0 || strcmp(w, "pppoes") == 0 || strcmp(w, "pppoed") == 0 ||
+	if (strcmp(w, "mpls") == 0) {
+		unsigned long v;
+		uint32_t lo = 0, hi = 0xfffff;
+
+		p->q->nmpls++;
+		p->mdepth++;
+		p->i++;
+		if (peek(p, 0) == T_WORD && parse_uint(peekw(p, 0), 0xfffff, &v) == 0) {
+			p->i++;
+			lo = hi = (uint32_t)v;
+		}
+		return finish(p, mpls_leaf(lo, hi));
+	}
+	if (strcmp(w, "pppoes") == 0 || strcmp(w, "pppoed") == 0 ||
 	    strcmp(w, "geneve") == 0 || strcmp(w, "vxlan") == 0) {
 		p->q->blind = 1;
 		skip_primitive(p);
@@ -784,6 +859,16 @@ parse_prim(struct parser *p)
 	return finish(p, id_leaf(p, pq, d, a, w));
 }
 
+/* a primitive; after an "mpls", read as past the labels */
+static struct qnode *
+parse_prim(struct parser *p)
+{
+	int depth = p->mdepth;
+	struct qnode *n = parse_prim1(p);
+
+	return depth > 0 ? past_mpls(n) : n;
+}
+
 static struct qnode *
 parse_term(struct parser *p)
 {
@@ -842,6 +927,9 @@ query_parse(const char *expr)
 			q->root = maybe();
 		}
 	}
+	/* mpls is judged only as conjuncts of the whole, and not with vlan's offsets (top of file) */
+	if (q->nmpls > 0 && (q->vlan_mode || mpls_conjuncts(q->root) != q->nmpls))
+		q->blind = 1;
 	for (i = 0; i < p.n; i++)
 		free(p.v[i].s);
 	free(p.v);
