@@ -247,6 +247,10 @@ ETH="020000000002 020000000001"
 	[ "$(sed -n 2p "$T/out")" = 'ipv6,2001:db8::1,53,,,,,' ]
 	[ "$(sed -n 3p "$T/out")" = 'ipv6,2001:db8::1,53,100,2,,,' ]
 	[ "$(sed -n 4p "$T/out")" = 'ipv4,10.0.0.1,51000,,,"100,200,300,400",5,SA' ]
+	# every label of the stack, outermost first
+	[ "$(pk_stream "$T/c.pcap" | pkextract -T csv -f mpls.labels,mpls.count | sed -n 3p | tr -d '\r')" = '"100,200",2' ]
+	[ "$(pk_stream "$T/c.pcap" | pkextract -T json -f mpls.labels | sed -n 2p | jq -c '.["mpls.labels"]')" = '[100,200]' ]
+	[ "$(pk_stream "$T/c.pcap" | pkextract -T json -f mpls.labels | sed -n 1p | jq -c '.["mpls.labels"]')" = 'null' ]
 	# BSD NULL, IPv6 (AF 24, host order) and LOOP, IPv4 (AF 2, network order)
 	hexpcap "$T/n.pcap" 0 "18000000 $IP6UDP"
 	hexpcap "$T/l.pcap" 108 "00000002 $IP4TCP"

@@ -381,6 +381,21 @@ g_mpls(const struct ctx *c, char *b, size_t n)
 }
 
 static enum kind
+g_mplslabels(const struct ctx *c, char *b, size_t n)
+{
+	size_t o = 0;
+
+	if (!(c->f->present & FLD_MPLS) || c->f->nmpls == 0)
+		return K_NONE;
+	for (int i = 0; i < c->f->nmpls && i < FLD_MAXMPLS; i++) {
+		if (i)
+			b[o++] = ',';
+		o += fmt_u64(b + o, c->f->mpls[i]);
+	}
+	return K_ARR;
+}
+
+static enum kind
 g_mplscount(const struct ctx *c, char *b, size_t n)
 {
 	if (!(c->f->present & FLD_MPLS))
@@ -580,6 +595,7 @@ static const struct field {
 	{ "vlan.ids", g_vlans, "Array(UInt16)" },
 	{ "vlan.count", g_vlancount, "Nullable(UInt8)" },
 	{ "mpls.label", g_mpls, "Nullable(UInt32)" },
+	{ "mpls.labels", g_mplslabels, "Array(UInt32)" },
 	{ "mpls.count", g_mplscount, "Nullable(UInt8)" },
 	{ "network.ethertype", g_ethertype, "Nullable(UInt16)" },
 	{ "network.type", g_ntype, "Nullable(String)" },

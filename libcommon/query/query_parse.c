@@ -216,20 +216,26 @@ keys(enum qclass cls, int tag, const uint8_t *lo, const uint8_t *hi)
 	return n;
 }
 
-static struct qnode *
-key16(int tag, uint16_t lo, uint16_t hi)
+/* v big-endian in the width of a numeric tag (field_table.h): the key's own bytes */
+static void
+numkey(int tag, uint32_t v, uint8_t out[16])
 {
-	uint8_t l[2], h[2];
+	size_t w = idx_tag_len(tag);
 
-	putbe16(l, lo);
-	putbe16(h, hi);
-	return keys(tag == IDX_VLAN ? QC_VLAN : QC_PLAIN, tag, l, h);
+	memset(out, 0, 16);
+	for (size_t i = 0; i < w && i < 4; i++)
+		out[w - 1 - i] = (uint8_t)(v >> (8 * i));
 }
 
+/* a leaf of the numbers lo..hi of a numeric tag */
 static struct qnode *
-key8(int tag, uint8_t v)
+keynum(int tag, uint32_t lo, uint32_t hi)
 {
-	return keys(QC_PLAIN, tag, &v, &v);
+	uint8_t l[16], h[16];
+
+	numkey(tag, lo, l);
+	numkey(tag, hi, h);
+	return keys(tag == IDX_VLAN ? QC_VLAN : tag == IDX_MPLS ? QC_MPLS : QC_PLAIN, tag, l, h);
 }
 
 static void
@@ -240,17 +246,6 @@ query_free_node(struct qnode *n)
 	query_free_node(n->a);
 	query_free_node(n->b);
 	free(n);
-}
-
-/* labels lo..hi: three bytes each (field_table.h) */
-static struct qnode *
-mpls_leaf(uint32_t lo, uint32_t hi)
-{
-	uint8_t l[4], h[4];
-
-	putbe32(l, lo);
-	putbe32(h, hi);
-	return keys(QC_MPLS, IDX_MPLS, l + 4 - idx_tag_len(IDX_MPLS), h + 4 - idx_tag_len(IDX_MPLS));
 }
 
 /*
@@ -504,22 +499,22 @@ dir_leaf(enum qclass cls, int d, int tsrc, int tdst, const uint8_t *lo, const ui
 static struct qnode *
 ethertype_leaf(uint16_t et)
 {
-	return key16(IDX_ETHERTYPE, et, et);
+	return keynum(IDX_ETHERTYPE, et, et);
 }
 
 /* port leaf, narrowed by a protocol qualifier */
 static struct qnode *
 port_leaf(int pq, int d, uint16_t lo, uint16_t hi)
 {
-	uint8_t l[2], h[2];
+	uint8_t l[16], h[16];
 	struct qnode *n;
 
-	putbe16(l, lo);
-	putbe16(h, hi);
+	numkey(IDX_PORT_SRC, lo, l);
+	numkey(IDX_PORT_SRC, hi, h);
 	n = dir_leaf(QC_PLAIN, d, IDX_PORT_SRC, IDX_PORT_DST, l, h);
 	switch (pq) {
 	case P_TCP: case P_UDP: case P_SCTP:
-		return node2(Q_AND, key8(IDX_PROTO, (uint8_t)pname_proto(pq)), n);
+		return node2(Q_AND, keynum(IDX_PROTO, (uint32_t)pname_proto(pq), (uint32_t)pname_proto(pq)), n);
 	case P_IP:
 		return node2(Q_AND, ethertype_leaf(0x0800), n);
 	case P_IP6:
@@ -609,7 +604,7 @@ id_leaf(struct parser *p, int pq, int d, int a, const char *s)
 			return maybe();
 		if (pq != P_IP && ip6_ext((unsigned)x))
 			return maybe();
-		return key8(IDX_PROTO, (uint8_t)x);
+		return keynum(IDX_PROTO, (uint32_t)x, (uint32_t)x);
 	}
 	if (a == A_PORT || a == A_PORTRANGE) {
 		if (a == A_PORTRANGE) {
@@ -760,9 +755,9 @@ parse_prim1(struct parser *p)
 		p->i++;
 		if (peek(p, 0) == T_WORD && parse_uint(peekw(p, 0), 4095, &v) == 0) {
 			p->i++;
-			return finish(p, key16(IDX_VLAN, (uint16_t)v, (uint16_t)v));
+			return finish(p, keynum(IDX_VLAN, (uint16_t)v, (uint16_t)v));
 		}
-		return finish(p, key16(IDX_VLAN, 0, 0xffff));
+		return finish(p, keynum(IDX_VLAN, 0, 0xffff));
 	}
 	if (strcmp(w, "mpls") == 0) {
 		unsigned long v;
@@ -775,7 +770,7 @@ parse_prim1(struct parser *p)
 			p->i++;
 			lo = hi = (uint32_t)v;
 		}
-		return finish(p, mpls_leaf(lo, hi));
+		return finish(p, keynum(IDX_MPLS, lo, hi));
 	}
 	if (strcmp(w, "pppoes") == 0 || strcmp(w, "pppoed") == 0 ||
 	    strcmp(w, "geneve") == 0 || strcmp(w, "vxlan") == 0) {
@@ -801,7 +796,7 @@ parse_prim1(struct parser *p)
 			case P_ARP: return ethertype_leaf(0x0806);
 			case P_RARP: return ethertype_leaf(0x8035);
 			}
-			return ip ? key8(IDX_PROTO, (uint8_t)ip) : maybe();
+			return ip ? keynum(IDX_PROTO, (uint32_t)ip, (uint32_t)ip) : maybe();
 		}
 		if (peek(p, 0) != T_WORD) { /* tcp[13] & 2 != 0 and the like */
 			skip_primitive(p);
