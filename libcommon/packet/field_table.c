@@ -4,8 +4,8 @@
 #include "field_table.h"
 
 static const struct field_desc fields[] = {
-#define X(id, tag, w, maxn, take, fmt, flags, name, qname, sql, man) \
-	{ tag, w, maxn, flags, fmt, name, qname, sql, man },
+#define X(id, tag, w, maxn, take, fmt, flags, name, qname, json, sql, man) \
+	{ tag, w, maxn, flags, fmt, name, qname, json, sql, man },
 	FIELD_TABLE(X)
 #undef X
 };

@@ -11,7 +11,7 @@
  * decoder filling struct pk_fields, the primitive in query_parse.c, and
  * the man page line the test prints.
  *
- * X(ID, TAG, WIDTH, MAXN, TAKE, FMT, FLAGS, NAME, QNAME, SQL, MAN)
+ * X(ID, TAG, WIDTH, MAXN, TAKE, FMT, FLAGS, NAME, QNAME, JSON, SQL, MAN)
  *   ID     IDX_<ID> in enum idx_tag
  *   TAG    the key's first byte (1..254; never reuse a number)
  *   WIDTH  value bytes, big-endian in keys
@@ -27,6 +27,8 @@
  *          FF_SESS: pk-sessions(5) carries it (SQL names the column)
  *   NAME   the name in pkindex --dump, catalogs and pk-index(5)
  *   QNAME  the name in pkfind -E
+ *   JSON   the pkextract(1) field (JSON, CSV, ClickHouse) that shows the
+ *          value, or NULL (pkextract.bats checks each is one)
  *   SQL    the pk-sessions(5) column of a scalar field, or NULL
  *   MAN    pk-index(5)'s description, and the pcap-filter primitives it
  *          judges (always up to a superset: BPF decides)
@@ -47,31 +49,31 @@ enum field_fmt { FV_MAC, FV_IP4, FV_IP6, FV_HEX, FV_DEC };
 #define FF_SESS 0x4
 
 #define FIELD_TABLE(X) \
-	X(MAC_SRC,    1,  6, 1, fx_mac_src, FV_MAC, FF_BASE | FF_SESS, "ether.src", "mac_src", NULL, \
+	X(MAC_SRC,    1,  6, 1, fx_mac_src, FV_MAC, FF_BASE | FF_SESS, "ether.src", "mac_src", "source.mac", NULL, \
 	    "Ethernet source (ether src, ether host)") \
-	X(MAC_DST,    2,  6, 1, fx_mac_dst, FV_MAC, FF_BASE | FF_SESS, "ether.dst", "mac_dst", NULL, \
+	X(MAC_DST,    2,  6, 1, fx_mac_dst, FV_MAC, FF_BASE | FF_SESS, "ether.dst", "mac_dst", "destination.mac", NULL, \
 	    "Ethernet destination (ether dst, ether host)") \
-	X(VLAN,       3,  2, FLD_MAXVLAN, fx_vlan, FV_DEC, FF_BASE | FF_SESS, "vlan", "vlan", NULL, \
+	X(VLAN,       3,  2, FLD_MAXVLAN, fx_vlan, FV_DEC, FF_BASE | FF_SESS, "vlan", "vlan", "vlan.ids", NULL, \
 	    "every VLAN id of the packet (vlan); up to 4, a packet with more is unsure") \
-	X(ETHERTYPE,  4,  2, 1, fx_ethertype, FV_HEX, FF_BASE | FF_SESS, "ether.type", "ethertype", "ethertype", \
+	X(ETHERTYPE,  4,  2, 1, fx_ethertype, FV_HEX, FF_BASE | FF_SESS, "ether.type", "ethertype", "network.ethertype", "ethertype", \
 	    "innermost ethertype (ip, ip6, arp, rarp, ether proto); 0x8847 or 0x8848 under MPLS") \
-	X(IP4_SRC,    5,  4, 1, fx_ip4_src, FV_IP4, FF_BASE | FF_MPLS | FF_SESS, "ip.src", "ip4_src", NULL, \
+	X(IP4_SRC,    5,  4, 1, fx_ip4_src, FV_IP4, FF_BASE | FF_MPLS | FF_SESS, "ip.src", "ip4_src", "source.ip", NULL, \
 	    "IPv4 source; ARP sender address (src host, src net)") \
-	X(IP4_DST,    6,  4, 1, fx_ip4_dst, FV_IP4, FF_BASE | FF_MPLS | FF_SESS, "ip.dst", "ip4_dst", NULL, \
+	X(IP4_DST,    6,  4, 1, fx_ip4_dst, FV_IP4, FF_BASE | FF_MPLS | FF_SESS, "ip.dst", "ip4_dst", "destination.ip", NULL, \
 	    "IPv4 destination; ARP target address (dst host, dst net)") \
-	X(IP6_SRC,    7, 16, 1, fx_ip6_src, FV_IP6, FF_BASE | FF_MPLS | FF_SESS, "ip6.src", "ip6_src", NULL, \
+	X(IP6_SRC,    7, 16, 1, fx_ip6_src, FV_IP6, FF_BASE | FF_MPLS | FF_SESS, "ip6.src", "ip6_src", "source.ip", NULL, \
 	    "IPv6 source (src host, src net)") \
-	X(IP6_DST,    8, 16, 1, fx_ip6_dst, FV_IP6, FF_BASE | FF_MPLS | FF_SESS, "ip6.dst", "ip6_dst", NULL, \
+	X(IP6_DST,    8, 16, 1, fx_ip6_dst, FV_IP6, FF_BASE | FF_MPLS | FF_SESS, "ip6.dst", "ip6_dst", "destination.ip", NULL, \
 	    "IPv6 destination (dst host, dst net)") \
-	X(PROTO,      9,  1, 1, fx_proto, FV_DEC, FF_BASE | FF_MPLS | FF_SESS, "ip.proto", "proto", "proto", \
+	X(PROTO,      9,  1, 1, fx_proto, FV_DEC, FF_BASE | FF_MPLS | FF_SESS, "ip.proto", "proto", "network.iana_number", "proto", \
 	    "IP protocol, IPv6: after extension headers (tcp, udp, icmp, proto)") \
-	X(PORT_SRC,  10,  2, 1, fx_port_src, FV_DEC, FF_BASE | FF_MPLS | FF_SESS, "port.src", "port_src", NULL, \
+	X(PORT_SRC,  10,  2, 1, fx_port_src, FV_DEC, FF_BASE | FF_MPLS | FF_SESS, "port.src", "port_src", "source.port", NULL, \
 	    "TCP, UDP, SCTP source port, not in later fragments (src port, portrange)") \
-	X(PORT_DST,  11,  2, 1, fx_port_dst, FV_DEC, FF_BASE | FF_MPLS | FF_SESS, "port.dst", "port_dst", NULL, \
+	X(PORT_DST,  11,  2, 1, fx_port_dst, FV_DEC, FF_BASE | FF_MPLS | FF_SESS, "port.dst", "port_dst", "destination.port", NULL, \
 	    "destination port (dst port, portrange)") \
-	X(UNSURE,    12,  1, 1, fx_unsure, FV_DEC, FF_BASE, "unsure", "unsure", NULL, \
+	X(UNSURE,    12,  1, 1, fx_unsure, FV_DEC, FF_BASE, "unsure", "unsure", NULL, NULL, \
 	    "value 1: packets the decoder could not judge (a header cut short or malformed, a link type it does not decode): every search takes them as candidates") \
-	X(MPLS,      13,  3, FLD_MAXMPLS, fx_mpls, FV_DEC, FF_MPLS, "mpls", "mpls", NULL, \
+	X(MPLS,      13,  3, FLD_MAXMPLS, fx_mpls, FV_DEC, FF_MPLS, "mpls", "mpls", "mpls.labels", NULL, \
 	    "every MPLS label of the packet, ethertype 0x8847 or 0x8848, also under VLAN tags (mpls); up to 4, a packet with more is unsure")
 
 /* ---- TAKE: a packet's values of each field (f is never NULL) ---- */
@@ -206,7 +208,7 @@ struct field_desc {
 	int tag;
 	unsigned width, maxn, flags;
 	enum field_fmt fmt;
-	const char *name, *qname, *sql, *man;
+	const char *name, *qname, *json, *sql, *man;
 };
 
 /* field_by_tag: the row of a tag, NULL if none */

@@ -2,8 +2,9 @@
  * fieldtab - print FIELD_TABLE (field_table.h), for the tests: the man
  * page's field list is checked against it (mdoc is not generated).
  *
- * usage: fieldtab [-c]
+ * usage: fieldtab [-c | -j]
  *   prints pk-index(5)'s ".It TAG Ta NAME Ta BYTES Ta DESCRIPTION" lines;
+ *   -j the pkextract(1) field of each (those that have one), one a line;
  *   -c checks the table instead: tags increasing and unique, the last the
  *   largest (IDX_TAG_MAX), idx_tag_len agreeing; exit 0 or 1 with a message.
  */
@@ -19,12 +20,15 @@
 int
 main(int argc, char **argv)
 {
-	int c, check = 0, prev = 0;
+	int c, check = 0, json = 0, prev = 0;
 
-	while ((c = getopt(argc, argv, "c")) != -1) {
-		if (c != 'c')
-			errx(EX_USAGE, "usage: fieldtab [-c]");
-		check = 1;
+	while ((c = getopt(argc, argv, "cj")) != -1) {
+		if (c == 'c')
+			check = 1;
+		else if (c == 'j')
+			json = 1;
+		else
+			errx(EX_USAGE, "usage: fieldtab [-c | -j]");
 	}
 	for (int i = 0; i < field_count(); i++) {
 		const struct field_desc *d = field_at(i);
@@ -35,6 +39,11 @@ main(int argc, char **argv)
 			if (idx_tag_len(d->tag) != d->width)
 				errx(1, "tag %d: idx_tag_len %zu, width %u", d->tag, idx_tag_len(d->tag), d->width);
 			prev = d->tag;
+			continue;
+		}
+		if (json) {
+			if (d->json != NULL)
+				printf("%s\n", d->json);
 			continue;
 		}
 		printf(".It %d Ta %s Ta %u Ta %s\n", d->tag, d->name, d->width, d->man);
