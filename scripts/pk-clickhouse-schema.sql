@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS pk.packets
     vlan_ids            Array(UInt16),
     vlan_count          Nullable(UInt8),
     mpls_label          Nullable(UInt32),
+    mpls_labels         Array(UInt32),
     mpls_count          Nullable(UInt8),
     network_ethertype   Nullable(UInt16),
     network_type        Nullable(String),
@@ -120,6 +121,10 @@ CREATE TABLE IF NOT EXISTS pk.packets
 ENGINE = MergeTree()
 PARTITION BY toDate(toDateTime(intDiv(timestamp, 1000000000), 'UTC'))
 ORDER BY timestamp;
+
+-- A packets table made before pkextract printed every MPLS label needs the
+-- column once (18.16 has no ADD COLUMN IF NOT EXISTS, so -I cannot do it):
+--   ALTER TABLE pk.packets ADD COLUMN mpls_labels Array(UInt32) AFTER mpls_label
 
 -- TTL (ClickHouse 19.6 and later only; 18.16 refuses it: drop partitions
 -- instead).  pk-ship-clickhouse -T DAYS applies, for each table,

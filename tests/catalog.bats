@@ -293,3 +293,30 @@ sealed_count() {
 	[ "$(sealed_count)" -eq 2 ]
 	exact
 }
+
+@test "mpls: catalogs rule files out by label; a catalog older than the field rules none out for it" {
+	local K=$BATS_TEST_TMPDIR/k c n i s
+	"$PK_TOOLS/pkgen" -n 600 -t "$START" -i 30000000 -m mplsx,udp,tcp6,arp "$CB/k.pcap"
+	mkdir -p "$K"
+	pkread -r "$CB/k.pcap" | pkrotate -d "$K" -G 60 | pkindex -d "$K" 2>>"$CB/ingest.log"
+	A=$K
+	[ "$(sealed_count)" -eq 2 ]
+	run pf_same "$K" 'mpls 100'
+	assert_success
+	read -r n c i s <<<"$(coverage 'mpls 100')"
+	[ "$n" -eq 300 ] && [ "$c" -gt 100 ]
+	for c in "$K"/.catalog/*.cat; do
+		run "$PK_TOOLS/idxold" "$c"
+		assert_success
+		[ "$output" -gt 0 ]          # it had mpls lists to lose
+	done
+	# still believed (the host lists narrow), but not for mpls: every file is opened, answers exact
+	read -r n c i s <<<"$(coverage 'host 10.0.0.1')"
+	[ "$c" -gt 100 ]
+	read -r n c i s <<<"$(coverage 'mpls 100')"
+	[ "$n" -eq 300 ] && [ "$c" -eq 0 ] && [ "$i" -eq 300 ]
+	run pf_same "$K" 'mpls 100'
+	assert_success
+	run pf_same "$K" 'mpls 100 and mpls 200'
+	assert_success
+}

@@ -43,3 +43,24 @@ layers() {
 	done
 	[ -z "$bad" ] || fail "includes against the arrows:$bad"
 }
+
+@test "fields: a field's tag, width and names are written in field_table.h only" {
+	local ids names
+	ids=$(sed -n 's/^[[:space:]]*X(\([A-Z0-9_]*\),.*/\1/p' "$PK_ROOT/libcommon/packet/field_table.h" | paste -sd'|')
+	[ -n "$ids" ]
+	[[ $ids == *MPLS* ]]
+	# its dump and query names as string literals (the tables idx_read, catalog and query_print
+	# once had); names without a dot or underscore ("vlan", "proto") are words of the grammar too
+	names=$(sed -n 's/^[[:space:]]*X([A-Z0-9_]*, *[0-9]*, *[0-9]*, *[A-Z0-9_]*, *[a-z0-9_]*, *[A-Z0-9_]*, *[A-Z_ |]*, *"\([^"]*\)", *"\([^"]*\)".*/\1|\2/p' \
+	    "$PK_ROOT/libcommon/packet/field_table.h" | tr '|' '\n' | grep '[._]' | paste -sd'|' | sed 's/\./\\./g')
+	[ -n "$names" ]
+	grep -rnE "IDX_($ids)[[:space:]]*=[[:space:]]*[0-9]|\"($names)\"" "$PK_ROOT/libcommon" "$PK_ROOT/cmd" \
+	    --include='*.c' --include='*.h' >"$BATS_TEST_TMPDIR/hits" || true
+	# the table itself has them all
+	[ "$(grep -c 'libcommon/packet/field_table\.h:' "$BATS_TEST_TMPDIR/hits")" -ge 10 ]
+	run grep -v 'libcommon/packet/field_table\.h:' "$BATS_TEST_TMPDIR/hits"
+	assert_output ""
+	# and no table of widths indexed by tag
+	run grep -rnE '\[IDX_TAG_MAX *\+ *1\]' "$PK_ROOT/libcommon" "$PK_ROOT/cmd"
+	assert_output ""
+}

@@ -247,6 +247,10 @@ ETH="020000000002 020000000001"
 	[ "$(sed -n 2p "$T/out")" = 'ipv6,2001:db8::1,53,,,,,' ]
 	[ "$(sed -n 3p "$T/out")" = 'ipv6,2001:db8::1,53,100,2,,,' ]
 	[ "$(sed -n 4p "$T/out")" = 'ipv4,10.0.0.1,51000,,,"100,200,300,400",5,SA' ]
+	# every label of the stack, outermost first
+	[ "$(pk_stream "$T/c.pcap" | pkextract -T csv -f mpls.labels,mpls.count | sed -n 3p | tr -d '\r')" = '"100,200",2' ]
+	[ "$(pk_stream "$T/c.pcap" | pkextract -T json -f mpls.labels | sed -n 2p | jq -c '.["mpls.labels"]')" = '[100,200]' ]
+	[ "$(pk_stream "$T/c.pcap" | pkextract -T json -f mpls.labels | sed -n 1p | jq -c '.["mpls.labels"]')" = 'null' ]
 	# BSD NULL, IPv6 (AF 24, host order) and LOOP, IPv4 (AF 2, network order)
 	hexpcap "$T/n.pcap" 0 "18000000 $IP6UDP"
 	hexpcap "$T/l.pcap" 108 "00000002 $IP4TCP"
@@ -415,4 +419,31 @@ ETH="020000000002 020000000001"
 	done
 	# most of them hold packets pkread can read
 	[ "$n" -gt 50 ] && [ "$j" -gt 30 ]
+}
+
+@test "the field table's pkextract names are pkextract fields, and show the indexed values" {
+	local n f
+	[ -x "$PK_TOOLS/fieldtab" ] || fail "build/tools/fieldtab is not built (make)"
+	run "$PK_TOOLS/fieldtab" -j
+	assert_success
+	[ "${#lines[@]}" -ge 10 ]
+	for n in "${lines[@]}"; do
+		run pkextract -T csv -f "$n" </dev/null
+		[ "$status" -eq 0 ] || { echo "$n: $output"; return 1; }
+	done
+	run pkextract -T csv -f no.such.field </dev/null
+	assert_failure 64
+	# the labels pkextract shows are the index's mpls keys
+	gen m -n 200 -m mplsx
+	pk_stream "$T/m.pcap" | pkextract -T csv -f mpls.labels | tail -n +2 | tr -d '"\r' | tr ',' '\n' | grep . |
+	    sort -u >"$T/labels"
+	assert_equal "$(cat "$T/labels")" "$(printf '100\n200\n300')"
+	rm -f "$T/m.pcap.idx"
+	pkindex -d "$T" "$T/m.pcap"
+	# packets having label f anywhere in the stack, against the index's list of f
+	for f in 100 200 300; do
+		assert_equal "$(pk_stream "$T/m.pcap" | pkextract -T csv -f mpls.labels | tail -n +2 | tr -d '"\r' |
+		    grep -cE "(^|,)$f(,|\$)")" \
+		    "$(pkindex --dump "$T/m.pcap.idx" | awk -v v="$f" '$1 == "key" && $2 == "mpls" && $3 == v { sub(":", "", $7); print $7 }')"
+	done
 }

@@ -23,6 +23,19 @@ setup_file() {
 	pf_archive "$d/null" 200 "$d/null.pcap" 2>>"$d/gen.log"
 	"$g" -n 600 -E "$d/be.pcap"
 	pf_archive "$d/be" 200 "$d/be.pcap" 2>>"$d/gen.log"
+	# MPLS stacks of 1-3 labels (100, 200, 300) over IPv4/IPv6, some under VLAN 10, among plain packets
+	"$g" -n 1200 -N -m mplsx,udp,tcp6,vlan,mplsx,mpls2 "$d/mpls.pcap"
+	pf_archive "$d/mpls" 300 "$d/mpls.pcap" 2>>"$d/gen.log"
+}
+
+# superset NAME EXPR: every packet tcpdump matches is among pkfind -x's candidates
+superset() {
+	local want got missing
+	want=$(pf_oracle "$PF/$1" "$2")
+	got=$(pkfind -q -x -d "$PF/$1" "$2" | pkslice | tcpdump -r - -S -nn -tt --nano -xx 2>/dev/null | pf_pktlines)
+	[ -n "$want" ] || { echo "$2: tcpdump finds nothing"; return 1; }
+	missing=$(LC_ALL=C comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$got") | grep -c . || true)
+	[ "$missing" = 0 ] || { echo "$2: $missing packets of tcpdump's are not candidates"; return 1; }
 }
 
 # same [-e] NAME EXPR: pkfind | pkslice = tcpdump over archive NAME, and not
@@ -129,6 +142,102 @@ shared() {
 @test "gen: ip proto 021 (octal 17)"            { same gen 'ip proto 021'; }
 @test "gen: net 012 (octal 10, a lone number)"  { same gen 'net 012'; }
 @test "gen: prefix length 030 (octal 24)"       { same gen 'net 192.168.1.0/030'; }
+@test "mpls: mpls 100 (the outermost label)"    { same mpls 'mpls 100'; }
+@test "mpls: mpls 100 and mpls 200 (the next)"  { same mpls 'mpls 100 and mpls 200'; }
+@test "mpls: three labels"                      { same mpls 'mpls 300 and mpls 200 and mpls 100'; }
+@test "mpls: bare mpls"                         { same mpls 'mpls'; }
+@test "mpls: mpls and host (below one label)"   { same mpls 'mpls and host 10.0.0.1'; }
+@test "mpls: two mpls and host (below two)"     { same mpls 'mpls and mpls and host 10.0.0.1'; }
+@test "mpls: host alone"                        { same mpls 'host 10.0.0.1'; }
+@test "mpls: mpls and udp port 53"              { same mpls 'mpls and udp port 53'; }
+@test "mpls: mpls and mpls and udp port 53"     { same mpls 'mpls and mpls and udp port 53'; }
+@test "mpls: not mpls"                          { same mpls 'not mpls'; }
+@test "mpls: not mpls 100"                      { same mpls 'not mpls 100'; }
+@test "mpls: mpls and ip (version nibble)"      { same mpls 'mpls and ip'; }
+@test "mpls: mpls and ip6 and tcp"              { same mpls 'mpls and ip6 and tcp'; }
+@test "mpls: vlan and mpls 200 (under a tag)"   { same mpls 'vlan and mpls 200'; }
+@test "mpls: mpls or host (shifted host)"       { same mpls 'mpls 300 or host 10.0.0.2'; }
+@test "mpls: mpls 100 and (host or port)"       { same mpls 'mpls 100 and (host 10.0.0.3 or port 53)'; }
+@test "mpls: mpls 0x64 and mpls 0310 (hex, octal)" { same mpls 'mpls 0x64 and mpls 0310'; }
+@test "mpls: host alone never answers MPLS packets" {
+	run pf_answer "$PF/mpls" 'host 10.0.0.1'
+	refute_output --partial MPLS
+	run pf_answer "$PF/mpls" 'mpls and host 10.0.0.1'
+	assert_output --partial MPLS
+}
+@test "mpls: -x candidates are a superset, and the index narrows" {
+	local e all
+	for e in 'mpls 100' 'mpls 100 and mpls 200' 'mpls and host 10.0.0.1' 'host 10.0.0.1' \
+	    'mpls and udp port 53' 'not mpls' 'vlan and mpls 200' 'mpls and mpls and mpls 300'; do
+		run superset mpls "$e"
+		[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	done
+	all=$(pkfind -q -c -d "$PF/mpls" '')
+	[ "$(pkfind -q -c -x -d "$PF/mpls" 'mpls 100')" -lt "$all" ]
+	[ "$(pkfind -q -c -x -d "$PF/mpls" 'mpls and host 10.0.0.1')" -lt "$(pkfind -q -c -x -d "$PF/mpls" 'mpls')" ]
+}
+@test "mpls: an index older than the mpls field is not trusted to say no MPLS packet" {
+	local d=$BATS_TEST_TMPDIR/old i all
+	cp -a "$PF/mpls" "$d"
+	for i in $(find "$d" -name '*.pcap.idx'); do
+		run "$PK_TOOLS/idxold" "$i"
+		assert_success
+		[ "$output" -gt 0 ]          # it had MPLS keys to lose
+	done
+	pkindex --repair -d "$d" >/dev/null 2>&1
+	all=$(pkfind -q -c -d "$d" '')
+	# every packet is a candidate for mpls, the other fields still narrow; answers stay exact
+	assert_equal "$(pkfind -q -c -x -d "$d" 'mpls 100')" "$all"
+	[ "$(pkfind -q -c -x -d "$d" 'mpls and host 10.0.0.1')" -lt "$all" ]
+	run pf_same "$d" 'mpls 100 and mpls 200'
+	assert_success
+	run pf_same "$d" 'mpls and host 10.0.0.1'
+	assert_success
+}
+@test "mpls: pkfind -E, judged as conjuncts only" {
+	run pkfind -E 'mpls 100 and ip and host 10.0.0.1'
+	assert_output "(and (and {mpls=000064} maybe) {ip4_src=0a000001 ip4_dst=0a000001}) [mpls: keys below the labels judged]"
+	run pkfind -E 'mpls 100 or host 10.0.0.1'
+	assert_output --partial "[mpls/pppoe/tunnel: nothing judged]"
+	run pkfind -E 'not mpls'
+	assert_output --partial "[mpls/pppoe/tunnel: nothing judged]"
+}
+# Crafted: (1) plain IPv4 whose bytes, read four further on as BPF does after
+# an "mpls", look like an IPv4 header to 10.9.9.9 (its TCP ports 0a09 0909);
+# (2) five labels, more than the index keeps (100 x4, then 500); (3) one label 200
+# over IPv4 with a real MPLS packet for comparison.
+crafted_mpls() {
+	local eth=020000000002020000000001
+	[ -d "$PF/cm" ] && return 0
+	hexpcap "$PF/cm.pcap" \
+	    "${eth}08004500012f4000000040060000""0a0000010a000002""0a09090900000001000000005002020000000000" \
+	    "${eth}8847""00064040000640400006404000064040001f4140""4500001c00010000401100000a0000010a000002""0035003500080000" \
+	    "${eth}8847""000c8140""4500001c00010000401100000a0000010a000002""0035003500080000"
+	pf_archive "$PF/cm" 10 "$PF/cm.pcap" 2>>"$PF/gen.log"
+}
+@test "mpls: or with an mpls shifts the host test into plain packets" {
+	crafted_mpls
+	# tcpdump matches packet 1 by its shifted bytes; no key says 10.9.9.9
+	same cm 'mpls 300 or host 10.9.9.9'
+	same -e cm 'host 10.9.9.9'
+}
+@test "mpls: a stack deeper than the index keeps is unsure" {
+	crafted_mpls
+	same cm 'mpls and mpls and mpls and mpls and mpls 500'
+	same cm 'mpls 200 and host 10.0.0.2'
+}
+@test "shared: arkime mpls-basic, mpls 29"          { shared ark odd/encapsulation/arkime__mpls-basic.pcap 20; same ark 'mpls 29'; }
+@test "shared: arkime mpls-basic, mpls and host"    { shared ark odd/encapsulation/arkime__mpls-basic.pcap 20; same ark 'mpls and host 10.1.2.1'; }
+@test "shared: arkime mpls-basic, host alone"       { shared ark odd/encapsulation/arkime__mpls-basic.pcap 20; same ark 'host 10.1.2.1'; }
+@test "shared: arkime mpls-basic, mpls and tcp port 23" { shared ark odd/encapsulation/arkime__mpls-basic.pcap 20; same ark 'mpls and tcp port 23'; }
+@test "shared: arkime mpls-basic, not mpls"         { shared ark odd/encapsulation/arkime__mpls-basic.pcap 20; same ark 'not mpls'; }
+@test "shared: arkime mpls-basic, -x superset"      {
+	shared ark odd/encapsulation/arkime__mpls-basic.pcap 20
+	run superset ark 'mpls 29 and host 10.1.2.1'
+	assert_success
+	[ "$(pkfind -q -c -x -d "$PF/ark" 'mpls 29')" -lt "$(pkfind -q -c -d "$PF/ark" '')" ]
+}
+@test "shared: zeek mpls-in-vlan, vlan and mpls"   { shared zmv odd/encapsulation/zeek__mpls-in-vlan.pcap 2; same zmv 'vlan and mpls'; }
 @test "sll: host"                               { same sll 'host 10.0.0.1'; }
 @test "sll: port 53"                            { same sll 'port 53'; }
 @test "sll: ip6 and udp"                        { same sll 'ip6 and udp'; }

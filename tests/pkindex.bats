@@ -413,3 +413,47 @@ hook_script() {
 	[ -d "$SHARED_PCAPS/real" ] || return 0
 	if [ -n "${SANITIZE:-}" ]; then [ "$n" -ge 50 ]; else [ "$n" -ge 250 ]; fi
 }
+
+@test "the field table: pk-index(5)'s field list is the table in the source" {
+	[ -x "$PK_TOOLS/fieldtab" ] || fail "build/tools/fieldtab is not built (make)"
+	run "$PK_TOOLS/fieldtab" -c
+	assert_success
+	"$PK_TOOLS/fieldtab" >"$BATS_TEST_TMPDIR/table"
+	sed -n '/^Field tags and value lengths/,/^\.El/p' "$PK_ROOT/man/pk-index.5" | grep '^\.It [0-9]' >"$BATS_TEST_TMPDIR/man"
+	[ -s "$BATS_TEST_TMPDIR/man" ]
+	diff "$BATS_TEST_TMPDIR/table" "$BATS_TEST_TMPDIR/man"
+}
+
+@test "mpls keys: every label of a stack, as tcpdump's mpls N at any depth, under VLAN too" {
+	local l want got pre e
+	"$PK_TOOLS/pkgen" -n 600 -m mplsx,udp,mpls2 "$D/m.pcap"
+	run pkindex -d "$D" "$D/m.pcap"
+	assert_success
+	for l in 100 200 300; do
+		want=$(for pre in '' 'vlan and '; do
+			for e in "mpls $l" "mpls and mpls $l" "mpls and mpls and mpls $l"; do
+				tcpdump -nn -tt --nano -r "$D/m.pcap" "$pre$e" 2>/dev/null | awk '{print $1}'
+			done
+		done | sort -u | wc -l)
+		got=$(dump_count "$D/m.pcap.idx" mpls "$l")
+		[ "$want" -gt 0 ]
+		[ "$got" = "$want" ] || { echo "mpls $l: index $got tcpdump $want"; return 1; }
+	done
+}
+
+@test "mpls keys from the stream: a stack below the first label is read from the packet" {
+	# the stream's fields carry the outermost label only (pk-stream(5)); pkindex must not lose the rest
+	"$PK_TOOLS/pkgen" -n 300 -m mplsx "$D/s.pcap"
+	mkdir -p "$D/a"
+	pkread -r "$D/s.pcap" 2>/dev/null | pkextract 2>/dev/null | pkrotate -d "$D/a" -c 1000 2>/dev/null | pkindex -d "$D/a"
+	pkindex --repair -d "$D/a" >/dev/null 2>&1
+	local f
+	f=$(find "$D/a" -name '*.pcap.idx' | head -1)
+	[ -n "$f" ]
+	cp "$D/s.pcap" "$D/t.pcap"
+	pkindex -d "$D" "$D/t.pcap"
+	pkindex --dump "$f" | grep '^key mpls' >"$BATS_TEST_TMPDIR/stream"
+	pkindex --dump "$D/t.pcap.idx" | grep '^key mpls' >"$BATS_TEST_TMPDIR/disk"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/disk")" = 3 ]
+	diff "$BATS_TEST_TMPDIR/disk" "$BATS_TEST_TMPDIR/stream"
+}

@@ -205,11 +205,14 @@ archive_inplace() {
 	assert_line --index 0 "start 0"
 	assert_line --index 1 "end 18446744073709551615"
 	assert_line --index 2 "where ((unsure = 1 OR judged = 0) OR proto = 6)"
-	# NOT of an inexact leaf, opaque primitives, vlan mode and tunnels: every session
-	for q in 'not tcp' 'tcp[13] & 2 != 0' 'vlan 10 or host 10.0.0.1' 'mpls and udp' ''; do
+	# NOT of an inexact leaf, opaque primitives, vlan mode, tunnels, mpls under or: every session
+	for q in 'not tcp' 'tcp[13] & 2 != 0' 'vlan 10 or host 10.0.0.1' 'pppoes and udp' 'mpls or udp' ''; do
 		run pkfind -E -T sql "$q"
 		assert_line --index 2 "where 1"
 	done
+	# mpls as a conjunct: the sessions carry no labels, but the protocol below them narrows
+	run pkfind -E -T sql 'mpls 100 and udp'
+	assert_line --index 2 "where ((unsure = 1 OR judged = 0) OR proto = 17)"
 	# vlan mode: only the vlan leaves narrow
 	run pkfind -E -T sql 'vlan and host 10.0.0.1'
 	assert_line --index 2 "where ((unsure = 1 OR judged = 0) OR notEmpty(vlans))"

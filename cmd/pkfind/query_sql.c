@@ -12,7 +12,10 @@
  * matching packet always satisfies the condition.  As in query_eval, a
  * NOT of anything inexact is every session, a leaf the index would not
  * judge (vlan mode, MACs off Ethernet) is every session, and so is a
- * session of a file the index does not judge or of unsure packets.
+ * session of a file the index does not judge or of unsure packets.  A
+ * field the sessions do not carry (MPLS labels: field_table.h without
+ * FF_SESS) is every session; its packets' addresses and ports, below the
+ * labels, are the sessions' own.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -230,10 +233,13 @@ key_sql(const struct qkey *k)
 		if (lo == hi)
 			return ctext("has(vlans, %u)", lo);
 		return ctext("arrayExists(v -> v >= %u AND v <= %u, vlans)", lo, hi);
-	case IDX_ETHERTYPE:
-		return num_range("ethertype", be16(k->lo), be16(k->hi));
-	case IDX_PROTO:
-		return num_range("proto", knum(k->lo, 1), knum(k->hi, 1));
+	}
+	/* a scalar field the sessions carry: its column (field_table.h); any other is every session */
+	{
+		const struct field_desc *d = field_by_tag(k->tag);
+
+		if (d != NULL && d->sql != NULL && (d->flags & FF_SESS))
+			return num_range(d->sql, knum(k->lo, d->width), knum(k->hi, d->width));
 	}
 	return cconst(1);
 }

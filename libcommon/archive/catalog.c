@@ -4,7 +4,7 @@
  * Records in key order:
  *
  *   00 'M'              metadata (CAT_META_LEN bytes, CRC-32 at the end)
- *   tag value part      file lists, tags 1-12 as in the per-file index
+ *   tag value part      file lists, the field tags of the per-file index (field_table.h)
  *   e0 01 part          files whose keys cannot be trusted (link type or snaplen)
  *   e1 01 part          files that are not Ethernet (MAC keys cannot judge them)
  *   e2 01 part          files catalogued to be scanned (no usable index)
@@ -76,7 +76,34 @@ struct catalog {
 	struct cat_head h;
 	uint32_t ntimes, nivalrec;
 	uint32_t metacrc;
+	uint32_t fields;         /* CATM_FIELDS: bit 1 << tag for each field listed, 0 in older catalogs */
 };
+
+/* every field tag this code lists (CATM_FIELDS of what it writes) */
+static uint32_t
+cat_fields_all(void)
+{
+	uint32_t m = 0;
+
+	for (int i = 0; i < field_count(); i++)
+		m |= 1u << field_at(i)->tag;
+	return m;
+}
+
+/*
+ * cat_judges: 1 if the catalog's lists of a field tag are complete.  A
+ * catalog written before a field was added has no list of it, which must
+ * not read as "no file has it" (as idx_judges).
+ */
+static int
+cat_judges(const struct catalog *c, int tag)
+{
+	const struct field_desc *d = field_by_tag(tag);
+
+	if (d == NULL)
+		return 1;        /* not a field: the catalog's own flags */
+	return c->fields ? (c->fields >> tag & 1) != 0 : (d->flags & FF_BASE) != 0;
+}
 
 static int
 cfail(const char *path, char *errbuf, size_t errlen, const char *what, int rc)
@@ -138,6 +165,7 @@ cat_open(const char *path, char *errbuf, size_t errlen)
 	c->nivalrec = le32(m + CATM_NIVALREC);
 	c->ntimes = le32(m + CATM_NTIMES);
 	c->h.untimed = (le32(m + CATM_FLAGS) & 1) != 0;
+	c->fields = le32(m + CATM_FIELDS);
 	if ((c->h.hour != CAT_WHOLE && (c->h.hour < 0 || c->h.hour > 23)) || c->h.min_ns > c->h.max_ns ||
 	    c->ntimes != (c->h.nfiles + CAT_TIMES_BLOCK - 1) / CAT_TIMES_BLOCK || c->h.nfiles > UINT32_MAX - 64) {
 		cfail(path, errbuf, errlen, "bad metadata values", 0);
@@ -295,6 +323,10 @@ cat_lookup(void *arg, int tag, const uint8_t *lo, const uint8_t *hi, struct ords
 
 	if (vlen == 0)
 		return cfail(c->path, errbuf, errlen, "unknown tag", 0);
+	if (!cat_judges(c, tag)) {
+		ordset_fill(out);
+		return 0;
+	}
 	if (memcmp(lo, hi, vlen) > 0 || c->h.nfiles == 0)
 		return 0;
 	if ((rc = pl_scan(c->db, tag, vlen, lo, hi, NULL, c->h.nfiles, cat_rle(tag), pl_seg_or, out)) != 0)
@@ -479,11 +511,10 @@ dump_ival(void *arg, uint64_t lo, uint64_t hi)
 static const char *
 cat_tagname(int tag)
 {
-	static const char *names[IDX_TAG_MAX + 1] = { "?", "ether.src", "ether.dst", "vlan", "ether.type",
-		"ip.src", "ip.dst", "ip6.src", "ip6.dst", "ip.proto", "port.src", "port.dst", "unsure" };
+	const struct field_desc *d = field_by_tag(tag);
 
-	if (tag >= 1 && tag <= IDX_TAG_MAX)
-		return names[tag];
+	if (d != NULL)
+		return d->name;
 	return tag == CATK_UNJUDGED ? "unjudged" : tag == CATK_NOTETHER ? "not-ethernet" : tag == CATK_SCAN ? "scan" : "?";
 }
 
@@ -655,7 +686,7 @@ catb_add_file(struct cat_builder *b, const char *folder, const char *name, char 
 	struct idx *x = NULL;
 	static const uint8_t one = 1;
 	uint32_t lt = 0, snap = 0;
-	int nsec = 0, ok = 0;
+	int nsec = 0, ok = 0, lacks = 0;
 	size_t mark = b->np;
 
 	if (strlen(name) >= sizeof f->name || strchr(name, '/') != NULL ||
@@ -680,9 +711,13 @@ catb_add_file(struct cat_builder *b, const char *folder, const char *name, char 
 		struct keyctx kc = { b, 0 };
 
 		ok = 1;
-		for (int tag = 1; tag <= IDX_TAG_MAX && ok; tag++) {
-			kc.tag = tag;
-			ok = idx_each_key(x, tag, key_add, &kc, e, sizeof e) == 0;
+		for (int i = 0; i < field_count() && ok; i++) {
+			kc.tag = field_at(i)->tag;
+			/* an index without a field's keys (older than the field): the file is judged by nothing */
+			if (!idx_judges(x, kc.tag))
+				lacks = 1;
+			else
+				ok = idx_each_key(x, kc.tag, key_add, &kc, e, sizeof e) == 0;
 		}
 		if (ok) {
 			f->idx_ino = (uint64_t)is.st_ino;
@@ -709,7 +744,7 @@ catb_add_file(struct cat_builder *b, const char *folder, const char *name, char 
 		add_pair(b, CATK_SCAN, &one, 1);
 		return 0;
 	}
-	if (!query_judged(f->linktype, f->snaplen))
+	if (!query_judged(f->linktype, f->snaplen) || lacks)
 		add_pair(b, CATK_UNJUDGED, &one, 1);
 	if (f->linktype != LINKTYPE_MAC)
 		add_pair(b, CATK_NOTETHER, &one, 1);
@@ -738,6 +773,13 @@ catb_add_catalog(struct cat_builder *b, struct catalog *c, int (*keep)(void *, c
 			continue;
 		s->map[i] = b->n;
 		*new_file(b) = f;
+		/* a catalog older than a field lists no file for it: what it held is judged by nothing */
+		if ((c->fields & cat_fields_all()) != cat_fields_all()) {
+			static const uint8_t one = 1;
+
+			b->cur = b->n - 1;
+			add_pair(b, CATK_UNJUDGED, &one, 1);
+		}
 	}
 	b->nsrc++;
 	return 0;
@@ -1016,6 +1058,7 @@ catb_write(struct cat_builder *b, const char *path, int hour, uint64_t dir_ino, 
 	put64(meta + CATM_BYTES, bytes);
 	put32(meta + CATM_NIVALREC, (uint32_t)((niv + CAT_IVAL_CHUNK - 1) / CAT_IVAL_CHUNK));
 	put32(meta + CATM_NTIMES, (b->n + CAT_TIMES_BLOCK - 1) / CAT_TIMES_BLOCK);
+	put32(meta + CATM_FIELDS, cat_fields_all());
 	put32(meta + CATM_CRC, crc32_update(0, meta, CATM_CRC));
 	if (bdb_create(&o, path, CAT_PAGESIZE, errbuf, errlen) < 0) {
 		free(iv);

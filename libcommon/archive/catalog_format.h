@@ -33,7 +33,8 @@
 #define CATM_BYTES     64    /* u64: pcap bytes */
 #define CATM_NIVALREC  72    /* u32: interval records */
 #define CATM_NTIMES    76    /* u32: time blocks */
-#define CATM_CRC       92    /* u32: CRC-32 of bytes 0..91 (80..91 zero) */
+#define CATM_FIELDS    80    /* u32: bit 1 << tag for every field tag listed (0: older, FF_BASE fields) */
+#define CATM_CRC       92    /* u32: CRC-32 of bytes 0..91 (84..91 zero) */
 
 /* file entry offsets: the fixed part, then the name, then a CRC-32 of all before it */
 #define CATE_PCAPSIZE  0     /* u64 */

@@ -19,28 +19,31 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "field_table.h"
 #include "fields.h"
 #include "ordset.h"
 
 #define IDX_SUFFIX ".idx"
 #define IDX_VERSION 3
 
-/* Field tags (first key byte).  Value lengths are fixed per tag. */
+/*
+ * Field tags (first key byte), one per row of FIELD_TABLE (field_table.h),
+ * which also gives each value's fixed length.
+ */
 enum idx_tag {
-	IDX_MAC_SRC = 1,   /* 6 */
-	IDX_MAC_DST = 2,   /* 6 */
-	IDX_VLAN = 3,      /* 2: every VLAN id of the packet */
-	IDX_ETHERTYPE = 4, /* 2: innermost ethertype */
-	IDX_IP4_SRC = 5,   /* 4 (ARP sender counts) */
-	IDX_IP4_DST = 6,   /* 4 (ARP target counts) */
-	IDX_IP6_SRC = 7,   /* 16 */
-	IDX_IP6_DST = 8,   /* 16 */
-	IDX_PROTO = 9,     /* 1: IP protocol */
-	IDX_PORT_SRC = 10, /* 2: first fragments and unfragmented only */
-	IDX_PORT_DST = 11, /* 2 */
-	IDX_UNSURE = 12,   /* 1 (value 1): packets the decoder could not judge (fields_unsure());
-	                      a search adds them to every file's candidates */
-	IDX_TAG_MAX = 12
+#define X(id, tag, ...) IDX_##id = tag,
+	FIELD_TABLE(X)
+#undef X
+};
+/*
+ * IDX_TAG_MAX: the last row's tag, the largest (rows are in increasing tag
+ * order; tests/tools/fieldtab -c checks).  Each row adds "* 0 + tag", so
+ * every tag but the last is multiplied by zero.
+ */
+enum {
+#define X(id, tag, ...) * 0 + (tag)
+	IDX_TAG_MAX = 0 FIELD_TABLE(X)
+#undef X
 };
 
 /* idx_tag_len: value length of a tag, 0 if unknown. */
@@ -105,6 +108,13 @@ int idx_check_pcap(const struct idx *x, const char *pcap_path, uint32_t *linktyp
  */
 int idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, struct ordset *out,
     char *err, size_t errlen);
+/*
+ * idx_judges: 1 if the index holds the keys of tag.  An index written
+ * before a field was added (FIELD_TABLE without FF_BASE, IDXM_FIELDS)
+ * has none of its keys, which must not read as "no packet has it":
+ * idx_lookup_range and idx_lookup_flows then answer every packet.
+ */
+int idx_judges(const struct idx *x, int tag);
 /* idx_identity: the CRC-32 of the index's metadata, recorded by catalogs (pk-index(5)) */
 uint32_t idx_identity(const struct idx *x);
 /*

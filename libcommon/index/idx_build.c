@@ -36,27 +36,25 @@
 #include "varint.h"
 
 /*
- * A flow tuple: the indexed fields of a packet in a fixed byte layout,
- * unused bytes zero, so that equal flows are equal bytes (in memory only:
- * the file holds the keys tuple_keys makes of it).
+ * A flow tuple: the indexed fields of a packet in a fixed byte layout
+ * derived from FIELD_TABLE (field_table.h), unused bytes zero, so that
+ * equal flows are equal bytes (in memory only: the file holds the keys
+ * tuple_keys makes of it).  Each field has a count byte at TUP_<ID> and
+ * room for MAXN values of WIDTH bytes after it.
  */
 enum {
-	TUP_PRESENT = 0,     /* be16: the FLD_ bits the tuple holds */
-	TUP_MAC_SRC = 2,     /* 6 */
-	TUP_MAC_DST = 8,     /* 6 */
-	TUP_NVLAN = 14,      /* 1: VLAN tags held */
-	TUP_PROTO = 15,      /* 1 */
-	TUP_VLAN = 16,       /* be16 each, FLD_MAXVLAN of them */
-	TUP_ETHERTYPE = 24,  /* be16 */
-	TUP_SPORT = 26,      /* be16 */
-	TUP_DPORT = 28,      /* be16 */
-	TUP_IPVER = 30,      /* 1: 4 (also ARP) or 6, 0 none */
-	TUP_UNSURE = 31,     /* 1: fields_unsure, or 1 if nothing was decoded */
-	TUP_SRC = 32,        /* 4 or 16 */
-	TUP_DST = 48,        /* 4 or 16 */
-	TUPLE_LEN = 64
+#define X(id, tag, w, maxn, ...) TUP_##id, TUP_##id##_LAST = TUP_##id + (maxn) * (w),
+	FIELD_TABLE(X)
+#undef X
+	TUP_USED,
+	TUPLE_LEN = (TUP_USED + 15) / 16 * 16   /* whole pairs of words for tuple_hash */
 };
-_Static_assert(TUP_VLAN + 2 * FLD_MAXVLAN <= TUP_ETHERTYPE, "the VLAN tags fit the tuple");
+/* the most keys one tuple makes (every value of every field) */
+enum {
+#define X(id, tag, w, maxn, ...) + (maxn)
+	MAXKEYS = 0 FIELD_TABLE(X)
+#undef X
+};
 #define TABLE_BLOCK 64           /* packets per packet-table record (version 2) */
 #define IDX_SMALL_FILE 4096      /* packets: below this, 1 KiB pages */
 
@@ -97,38 +95,12 @@ tuple_make(const struct pk_fields *f, uint8_t t[TUPLE_LEN])
 	memset(t, 0, TUPLE_LEN);
 	if (f == NULL) {
 		t[TUP_UNSURE] = 1;       /* nothing decoded: unsure */
+		t[TUP_UNSURE + 1] = 1;
 		return;
 	}
-	putbe16(t + TUP_PRESENT, (uint16_t)(f->present & (FLD_ETH | FLD_VLAN | FLD_ETHERTYPE | FLD_IP4 | FLD_IP6 |
-	    FLD_ARP | FLD_PROTO | FLD_PORTS)));
-	if (f->present & FLD_ETH) {
-		memcpy(t + TUP_MAC_SRC, f->mac_src, 6);
-		memcpy(t + TUP_MAC_DST, f->mac_dst, 6);
-	}
-	if (f->present & FLD_VLAN) {
-		int nv = f->nvlan < FLD_MAXVLAN ? f->nvlan : FLD_MAXVLAN;
-		t[TUP_NVLAN] = (uint8_t)nv;
-		for (int i = 0; i < nv; i++)
-			putbe16(t + TUP_VLAN + 2 * i, f->vlan[i]);
-	}
-	if (f->present & FLD_PROTO)
-		t[TUP_PROTO] = f->proto;
-	if (f->present & FLD_ETHERTYPE)
-		putbe16(t + TUP_ETHERTYPE, f->ethertype);
-	if (f->present & FLD_PORTS) {
-		putbe16(t + TUP_SPORT, f->sport);
-		putbe16(t + TUP_DPORT, f->dport);
-	}
-	t[TUP_UNSURE] = (uint8_t)fields_unsure(f);
-	if (f->present & (FLD_IP4 | FLD_ARP)) {
-		t[TUP_IPVER] = 4;
-		memcpy(t + TUP_SRC, f->src, 4);
-		memcpy(t + TUP_DST, f->dst, 4);
-	} else if (f->present & FLD_IP6) {
-		t[TUP_IPVER] = 6;
-		memcpy(t + TUP_SRC, f->src, 16);
-		memcpy(t + TUP_DST, f->dst, 16);
-	}
+#define X(id, tag, w, maxn, take, ...) t[TUP_##id] = (uint8_t)take(f, t + TUP_##id + 1);
+	FIELD_TABLE(X)
+#undef X
 }
 
 /* the keys of a tuple with tag want (0: every tag): tag byte + value; returns how many */
@@ -140,39 +112,43 @@ struct key {
 static int
 tuple_keys(const uint8_t t[TUPLE_LEN], uint32_t flow, int want, struct key *out)
 {
-	uint16_t pres = be16(t + TUP_PRESENT);
 	int n = 0;
 
-#define KEY(tag, src, len) do { if (want && want != (tag)) break; \
-	memset(&out[n], 0, sizeof out[n]); out[n].k[0] = (tag); \
-	memcpy(out[n].k + 1, (src), (len)); out[n].flow = flow; n++; } while (0)
-	if (pres & FLD_ETH) {
-		KEY(IDX_MAC_SRC, t + TUP_MAC_SRC, 6);
-		KEY(IDX_MAC_DST, t + TUP_MAC_DST, 6);
-	}
-	for (int i = 0; i < t[TUP_NVLAN]; i++)
-		KEY(IDX_VLAN, t + TUP_VLAN + 2 * i, 2);
-	if (pres & FLD_ETHERTYPE)
-		KEY(IDX_ETHERTYPE, t + TUP_ETHERTYPE, 2);
-	if (t[TUP_IPVER] == 4) {
-		KEY(IDX_IP4_SRC, t + TUP_SRC, 4);
-		KEY(IDX_IP4_DST, t + TUP_DST, 4);
-	} else if (t[TUP_IPVER] == 6) {
-		KEY(IDX_IP6_SRC, t + TUP_SRC, 16);
-		KEY(IDX_IP6_DST, t + TUP_DST, 16);
-	}
-	if (pres & FLD_PROTO)
-		KEY(IDX_PROTO, t + TUP_PROTO, 1);
-	if (pres & FLD_PORTS) {
-		KEY(IDX_PORT_SRC, t + TUP_SPORT, 2);
-		KEY(IDX_PORT_DST, t + TUP_DPORT, 2);
-	}
-	if (t[TUP_UNSURE])
-		KEY(IDX_UNSURE, t + TUP_UNSURE, 1);
-#undef KEY
+#define X(id, tag, w, ...) \
+	if (want == 0 || want == (tag)) \
+		for (int i = 0; i < t[TUP_##id]; i++, n++) { \
+			memset(&out[n], 0, sizeof out[n]); \
+			out[n].k[0] = (tag); \
+			memcpy(out[n].k + 1, t + TUP_##id + 1 + i * (w), (w)); \
+			out[n].flow = flow; \
+		}
+	FIELD_TABLE(X)
+#undef X
 	return n;
 }
-#define MAXKEYS (2 + FLD_MAXVLAN + 1 + 2 + 1 + 2 + 1)
+
+/* the most values of one field a packet has: the keys of one tag per flow */
+static size_t
+field_maxn(void)
+{
+	size_t m = 1;
+
+	for (int i = 0; i < field_count(); i++)
+		if (field_at(i)->maxn > m)
+			m = field_at(i)->maxn;
+	return m;
+}
+
+/* bit 1 << tag for every field this builder keys (IDXM_FIELDS) */
+static uint32_t
+fields_keyed(void)
+{
+	uint32_t m = 0;
+
+	for (int i = 0; i < field_count(); i++)
+		m |= 1u << field_at(i)->tag;
+	return m;
+}
 
 /*
  * The flow table's hash: four independent 64x64->128 multiplies over the
@@ -190,10 +166,12 @@ mum(uint64_t a, uint64_t b)
 static uint32_t
 tuple_hash(const uint8_t *t)
 {
-	static const uint64_t s[TUPLE_LEN / 8] = {
+	static const uint64_t s[] = {
 		0xa0761d6478bd642fu, 0xe7037ed1a0b428dbu, 0x8ebc6af09c88c6e3u, 0x589965cc75374cc3u,
 		0x1d8e4e27c47d124fu, 0x9e3779b97f4a7c15u, 0xff51afd7ed558ccdu, 0xc4ceb9fe1a85ec53u,
+		0x2127599bf4325c37u, 0x880355f21e6d1965u, 0xd6e8feb86659fd93u, 0xcbf29ce484222325u,
 	};
+	_Static_assert(sizeof s == TUPLE_LEN, "a seed for every word of the tuple");
 	uint64_t w[TUPLE_LEN / 8], h = 0;
 
 	memcpy(w, t, sizeof w);
@@ -454,9 +432,9 @@ write_keys(struct idx_builder *b, struct pl_out *w)
 	size_t nk = 0, i, j;
 	int rc = 0;
 
-	/* one tag at a time: memory for the pairs of one tag only (VLAN: up to 4 per flow) */
-	keys = xreallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *keys);
-	tmp = xreallocarray(NULL, (size_t)b->nflows * FLD_MAXVLAN + 1, sizeof *tmp);
+	/* one tag at a time: memory for the pairs of one tag only (VLAN, MPLS: up to 4 per flow) */
+	keys = xreallocarray(NULL, (size_t)b->nflows * field_maxn() + 1, sizeof *keys);
+	tmp = xreallocarray(NULL, (size_t)b->nflows * field_maxn() + 1, sizeof *tmp);
 	flows = xreallocarray(NULL, (size_t)b->nflows + 1, sizeof *flows);
 	for (int tag = 1; tag <= IDX_TAG_MAX && rc == 0; tag++) {
 		nk = 0;
@@ -560,6 +538,7 @@ write_all(struct idx_builder *b, struct pl_out *w, uint64_t pcap_size, uint64_t 
 	put64(meta + IDXM_BASE, b->base);
 	put64(meta + IDXM_MTIME, pcap_mtime);
 	put64(meta + IDXM_DISORDER, b->disorder);
+	put32(meta + IDXM_FIELDS, fields_keyed());
 	put32(meta + IDXM_CRC, crc32_update(0, meta, IDXM_CRC));
 	if (!b->v2) {
 		table_flush(b);

@@ -27,7 +27,8 @@
 #define IDXM_BASE      68    /* u64: the first time rounded down to a microsecond, ns */
 #define IDXM_MTIME     76    /* u64: the pcap's modification time, ns */
 #define IDXM_DISORDER  84    /* u64: how far, at most, a time lies below an earlier one, ns */
-#define IDXM_CRC       100   /* u32: CRC-32 of bytes 0..99 (92..99 zero) */
+#define IDXM_FIELDS    92    /* u32: bit 1 << tag for every field tag keyed (0: older, FF_BASE fields) */
+#define IDXM_CRC       100   /* u32: CRC-32 of bytes 0..99 (96..99 zero) */
 /* version 3: the metadata is IDX3_META_LEN bytes, 0..103 as above, then the flat section's */
 #define IDX3_META_LEN  128
 #define IDXM_FLATLEN   104   /* u64: flat section bytes (before the padding to a whole page) */

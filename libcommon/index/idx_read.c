@@ -39,6 +39,7 @@ struct idx {
 	char *path;
 	struct idx_meta meta;
 	uint32_t nflows, bpk, nblocks, listflags;
+	uint32_t fields;         /* IDXM_FIELDS: bit 1 << tag for each tag keyed, 0 in older indexes */
 	uint64_t base;           /* first packet's time in units: table times are relative to it */
 	uint64_t records;
 	uint64_t crunmax;        /* the cached block's largest time so far (its own and earlier blocks') */
@@ -60,18 +61,17 @@ struct idx {
 size_t
 idx_tag_len(int tag)
 {
-	static const uint8_t len[IDX_TAG_MAX + 1] = { 0, 6, 6, 2, 2, 4, 4, 16, 16, 1, 2, 2, 1 };
+	const struct field_desc *d = field_by_tag(tag);
 
-	return tag >= 1 && tag <= IDX_TAG_MAX ? len[tag] : 0;
+	return d ? d->width : 0;
 }
 
 static const char *
 tag_name(int tag)
 {
-	static const char *names[IDX_TAG_MAX + 1] = { "?", "ether.src", "ether.dst", "vlan", "ether.type",
-		"ip.src", "ip.dst", "ip6.src", "ip6.dst", "ip.proto", "port.src", "port.dst", "unsure" };
+	const struct field_desc *d = field_by_tag(tag);
 
-	return tag >= 1 && tag <= IDX_TAG_MAX ? names[tag] : "?";
+	return d ? d->name : "?";
 }
 
 static int
@@ -210,6 +210,7 @@ idx_open(const char *idx_path, char *errbuf, size_t errlen)
 	x->nflows = le32(m + IDXM_FLOWS);
 	x->bpk = le32(m + IDXM_BPK);
 	x->listflags = le32(m + IDXM_LISTFLAGS);
+	x->fields = le32(m + IDXM_FIELDS);
 	x->base = le64(m + IDXM_BASE);
 	x->meta.pcap_mtime = le64(m + IDXM_MTIME);
 	x->meta.disorder = le64(m + IDXM_DISORDER);
@@ -712,6 +713,16 @@ idx_each_key(struct idx *x, int tag, int (*fn)(void *arg, const uint8_t *val), v
 	return 0;
 }
 
+int
+idx_judges(const struct idx *x, int tag)
+{
+	const struct field_desc *d = field_by_tag(tag);
+
+	if (d == NULL)
+		return 0;
+	return x->fields ? (x->fields >> tag & 1) != 0 : (d->flags & FF_BASE) != 0;
+}
+
 uint32_t
 idx_flows(const struct idx *x)
 {
@@ -725,6 +736,10 @@ idx_lookup_flows(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, s
 	if (idx_tag_len(tag) == 0) {
 		snprintf(errbuf, errlen, "%s: unknown index tag %d", x->path, tag);
 		return -1;
+	}
+	if (!idx_judges(x, tag)) {
+		ordset_fill(out);
+		return 0;
 	}
 	if (memcmp(lo, hi, idx_tag_len(tag)) > 0)
 		return 0;
@@ -748,6 +763,10 @@ idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, s
 		snprintf(errbuf, errlen, "%s: unknown index tag %d", x->path, tag);
 		return -1;
 	}
+	if (!idx_judges(x, tag)) {
+		ordset_fill(out);
+		return 0;
+	}
 	if (memcmp(lo, hi, idx_tag_len(tag)) > 0)
 		return 0;
 	ordset_init(&fs, x->nflows);
@@ -761,29 +780,28 @@ idx_lookup_range(struct idx *x, int tag, const uint8_t *lo, const uint8_t *hi, s
 static void
 print_value(FILE *out, int tag, const uint8_t *v)
 {
+	const struct field_desc *d = field_by_tag(tag);
 	char s[INET6_ADDRSTRLEN];
+	uint32_t n = 0;
 
-	switch (tag) {
-	case IDX_MAC_SRC:
-	case IDX_MAC_DST:
+	switch (d ? d->fmt : FV_DEC) {
+	case FV_MAC:
 		fprintf(out, "%02x:%02x:%02x:%02x:%02x:%02x", v[0], v[1], v[2], v[3], v[4], v[5]);
 		break;
-	case IDX_IP4_SRC:
-	case IDX_IP4_DST:
+	case FV_IP4:
 		fputs(inet_ntop(AF_INET, v, s, sizeof s), out);
 		break;
-	case IDX_IP6_SRC:
-	case IDX_IP6_DST:
+	case FV_IP6:
 		fputs(inet_ntop(AF_INET6, v, s, sizeof s), out);
 		break;
-	case IDX_ETHERTYPE:
+	case FV_HEX:
 		fprintf(out, "0x%04x", be16(v));
 		break;
-	case IDX_PROTO:
-		fprintf(out, "%u", v[0]);
+	case FV_DEC:
+		for (unsigned i = 0; d && i < d->width && i < 4; i++)
+			n = n << 8 | v[i];
+		fprintf(out, "%u", n);
 		break;
-	default:
-		fprintf(out, "%u", be16(v));
 	}
 }
 

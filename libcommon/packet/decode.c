@@ -25,7 +25,9 @@
  *    destination options, AH); BPF only looks at the first next-header
  *    (and behind one fragment header), so its matches are a subset.
  *  - VLAN and MPLS payloads are decoded too; tcpdump needs "vlan"/"mpls"
- *    in the expression to look inside them (a superset again).
+ *    in the expression to look inside them (a superset again).  MPLS:
+ *    ethertypes 0x8847 and 0x8848 (BPF's "mpls" only 0x8847), also
+ *    under VLAN tags; every label is kept (FLD_MAXMPLS, more: unsure).
  *  - XXX a header cut short yields no field at all, while BPF may still
  *    match the bytes that were captured (e.g. "src host" needs only the
  *    first 16 bytes of an IPv4 header); only a snap length shorter than
@@ -222,7 +224,13 @@ decode_arp(const uint8_t *base, uint32_t off, uint32_t caplen, struct pk_fields 
 	f->present |= FLD_ARP;
 }
 
-/* MPLS label stack, then IPv4 or IPv6 guessed from the first nibble. */
+/*
+ * MPLS label stack: every label, outermost first (FLD_MAXVLAN-like: more
+ * than FLD_MAXMPLS makes the packet unsure), up to the bottom-of-stack
+ * bit; then IPv4 or IPv6 guessed from the first nibble, as BPF's "mpls
+ * and ip" does (BPF also wants the last label it stepped over to be the
+ * bottom one: the decoder stops only there, so it reads the same bytes).
+ */
 static void
 decode_mpls(const uint8_t *base, uint32_t off, uint32_t caplen, struct pk_fields *f)
 {
@@ -234,8 +242,8 @@ decode_mpls(const uint8_t *base, uint32_t off, uint32_t caplen, struct pk_fields
 			return;
 		}
 		e = be32(base + off);
-		if (f->nmpls == 0)
-			f->mpls_label = e >> 12;
+		if (f->nmpls < FLD_MAXMPLS)
+			f->mpls[f->nmpls] = e >> 12;
 		if (f->nmpls < 255)
 			f->nmpls++;
 		f->present |= FLD_MPLS;

@@ -15,7 +15,7 @@
 /* present bits */
 #define FLD_ETH       0x0001u  /* mac_src, mac_dst */
 #define FLD_VLAN      0x0002u  /* nvlan >= 1, vlan[] (outermost first) */
-#define FLD_MPLS      0x0004u  /* nmpls >= 1, mpls_label = top label */
+#define FLD_MPLS      0x0004u  /* nmpls >= 1, mpls[] (outermost first) */
 #define FLD_ETHERTYPE 0x0008u  /* ethertype of the payload after tags */
 #define FLD_IP4       0x0010u  /* ipver 4, src/dst first 4 bytes */
 #define FLD_IP6       0x0020u  /* ipver 6, src/dst */
@@ -28,6 +28,7 @@
 #define FLD_TRUNC     0x1000u  /* decoding stopped at a truncated or malformed header */
 
 #define FLD_MAXVLAN 4
+#define FLD_MAXMPLS 4
 
 struct pk_fields {
 	uint32_t present;
@@ -39,7 +40,7 @@ struct pk_fields {
 	uint8_t nmpls;
 	uint16_t l3off;         /* offset of the IP/ARP header in the packet */
 	uint16_t vlan[FLD_MAXVLAN];
-	uint32_t mpls_label;
+	uint32_t mpls[FLD_MAXMPLS];  /* labels (20 bits), outermost first; nmpls may exceed FLD_MAXMPLS */
 	uint16_t sport, dport;
 	uint8_t src[16], dst[16];
 	uint8_t icmp_type, icmp_code, tcp_flags;
@@ -53,19 +54,20 @@ struct pk_fields {
  * fields_unsure: 1 if the fields cannot stand for what BPF would see in
  * the packet — decoding stopped at a cut or malformed header, never
  * reached a network layer (a link type the decoder does not know, 802.3
- * without SNAP), or met more VLAN tags than are kept (a "vlan N" for the
- * fifth would find no key).  The index lists such packets apart, and a
+ * without SNAP), or met more VLAN tags or MPLS labels than are kept (a
+ * "vlan N" for the fifth would find no key).  The index lists such packets apart, and a
  * search always keeps them as candidates, so that BPF decides (exactness
  * over speed).
  */
 static inline int
 fields_unsure(const struct pk_fields *f)
 {
-	return (f->present & FLD_TRUNC) || !(f->present & FLD_ETHERTYPE) || f->nvlan > FLD_MAXVLAN;
+	return (f->present & FLD_TRUNC) || !(f->present & FLD_ETHERTYPE) || f->nvlan > FLD_MAXVLAN ||
+	    f->nmpls > FLD_MAXMPLS;
 }
 
 void fields_encode(const struct pk_fields *f, uint8_t out[FIELDS_WIRELEN]);
-/* fields_decode: 0, or -1 if len is too short. */
+/* fields_decode: 0, or -1 if len is too short or the packet has more than one MPLS label (decode it). */
 int fields_decode(const uint8_t *in, size_t len, struct pk_fields *f);
 
 #endif

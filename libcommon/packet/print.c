@@ -233,7 +233,7 @@ print_summary(FILE *out, const struct pk_fields *f, uint32_t wirelen, uint32_t c
 	if (f->nvlan > FLD_MAXVLAN)
 		fprintf(out, "(%d more vlan tags), ", f->nvlan - FLD_MAXVLAN);
 	if (f->present & FLD_MPLS)
-		fprintf(out, "MPLS (label %u%s), ", f->mpls_label, f->nmpls > 1 ? ", stacked" : "");
+		fprintf(out, "MPLS (label %u%s), ", f->mpls[0], f->nmpls > 1 ? ", stacked" : "");
 	if (f->present & FLD_ARP) {
 		print_ip(s, sizeof s, f->ipver, f->src);
 		print_ip(d, sizeof d, f->ipver, f->dst);
@@ -376,8 +376,23 @@ g_mpls(const struct ctx *c, char *b, size_t n)
 {
 	if (!(c->f->present & FLD_MPLS))
 		return K_NONE;
-	fmt_u64(b, c->f->mpls_label);
+	fmt_u64(b, c->f->mpls[0]);
 	return K_NUM;
+}
+
+static enum kind
+g_mplslabels(const struct ctx *c, char *b, size_t n)
+{
+	size_t o = 0;
+
+	if (!(c->f->present & FLD_MPLS) || c->f->nmpls == 0)
+		return K_NONE;
+	for (int i = 0; i < c->f->nmpls && i < FLD_MAXMPLS; i++) {
+		if (i)
+			b[o++] = ',';
+		o += fmt_u64(b + o, c->f->mpls[i]);
+	}
+	return K_ARR;
 }
 
 static enum kind
@@ -580,6 +595,7 @@ static const struct field {
 	{ "vlan.ids", g_vlans, "Array(UInt16)" },
 	{ "vlan.count", g_vlancount, "Nullable(UInt8)" },
 	{ "mpls.label", g_mpls, "Nullable(UInt32)" },
+	{ "mpls.labels", g_mplslabels, "Array(UInt32)" },
 	{ "mpls.count", g_mplscount, "Nullable(UInt8)" },
 	{ "network.ethertype", g_ethertype, "Nullable(UInt16)" },
 	{ "network.type", g_ntype, "Nullable(String)" },

@@ -15,7 +15,23 @@
  * VLAN tags, IPv6 extension headers and LLC/SNAP where BPF does not), so
  * "not X" is every packet; only the empty expression is exact.  With "vlan"
  * in the expression BPF shifts the offsets of what follows, so only the
- * vlan leaves are judged; with mpls/pppoes/geneve/vxlan nothing is.
+ * vlan leaves are judged; with pppoes/geneve/vxlan nothing is.
+ *
+ * "mpls [N]" (libpcap's gen_mpls) checks the outermost label and moves
+ * the offsets of everything after it past that label, the next "mpls"
+ * checks the next label, and an "ip" or "host" after them wants the last
+ * label stepped over to be the bottom of the stack.  The shift applies
+ * whether or not the label check held: in "mpls or host X" the host test
+ * reads four bytes further into packets that have no MPLS at all, bytes
+ * no key describes.  So mpls is judged only when every "mpls" primitive
+ * is a conjunct of the whole expression (the root's AND chain): then a
+ * match has the labels BPF stepped over, the decoder walked the same
+ * stack, and the keys it took below it (field_table.h FF_MPLS: addresses,
+ * protocol, ports) are what BPF reads there.  A leaf after an "mpls" of
+ * any other field (ethertype: "ip" tests the version nibble under MPLS;
+ * MACs, VLANs) is MAYBE.  An "mpls N" leaf is "some label of the packet
+ * is N", a superset of "the label at that depth is N"; with "vlan" too,
+ * or an "mpls" under or/not, nothing is judged.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -43,6 +59,7 @@ struct parser {
 	struct ptok *v;
 	size_t n, i;
 	struct query *q;
+	int mdepth;      /* "mpls" primitives read so far: BPF's offsets are past that many labels */
 	/* the last explicit qualifiers, for bare ids */
 	int have_last;
 	int lp, ld, la;
@@ -199,20 +216,26 @@ keys(enum qclass cls, int tag, const uint8_t *lo, const uint8_t *hi)
 	return n;
 }
 
-static struct qnode *
-key16(int tag, uint16_t lo, uint16_t hi)
+/* v big-endian in the width of a numeric tag (field_table.h): the key's own bytes */
+static void
+numkey(int tag, uint32_t v, uint8_t out[16])
 {
-	uint8_t l[2], h[2];
+	size_t w = idx_tag_len(tag);
 
-	putbe16(l, lo);
-	putbe16(h, hi);
-	return keys(tag == IDX_VLAN ? QC_VLAN : QC_PLAIN, tag, l, h);
+	memset(out, 0, 16);
+	for (size_t i = 0; i < w && i < 4; i++)
+		out[w - 1 - i] = (uint8_t)(v >> (8 * i));
 }
 
+/* a leaf of the numbers lo..hi of a numeric tag */
 static struct qnode *
-key8(int tag, uint8_t v)
+keynum(int tag, uint32_t lo, uint32_t hi)
 {
-	return keys(QC_PLAIN, tag, &v, &v);
+	uint8_t l[16], h[16];
+
+	numkey(tag, lo, l);
+	numkey(tag, hi, h);
+	return keys(tag == IDX_VLAN ? QC_VLAN : tag == IDX_MPLS ? QC_MPLS : QC_PLAIN, tag, l, h);
 }
 
 static void
@@ -223,6 +246,40 @@ query_free_node(struct qnode *n)
 	query_free_node(n->a);
 	query_free_node(n->b);
 	free(n);
+}
+
+/*
+ * A primitive read after an "mpls": leaves of fields the decoder does not
+ * take below the label stack become MAYBE (see the top of this file).
+ */
+static struct qnode *
+past_mpls(struct qnode *n)
+{
+	if (n == NULL)
+		return n;
+	if (n->kind == Q_KEYS) {
+		for (int i = 0; i < n->nk; i++) {
+			const struct field_desc *d = field_by_tag(n->k[i].tag);
+
+			if (d == NULL || !(d->flags & FF_MPLS)) {
+				query_free_node(n);
+				return maybe();
+			}
+		}
+		return n;
+	}
+	n->a = past_mpls(n->a);
+	n->b = past_mpls(n->b);
+	return n;
+}
+
+/* the "mpls" leaves among the conjuncts of the whole expression */
+static int
+mpls_conjuncts(const struct qnode *n)
+{
+	if (n->kind == Q_AND)
+		return mpls_conjuncts(n->a) + mpls_conjuncts(n->b);
+	return n->kind == Q_KEYS && n->cls == QC_MPLS;
 }
 
 /* ---- qualifiers ---- */
@@ -442,22 +499,22 @@ dir_leaf(enum qclass cls, int d, int tsrc, int tdst, const uint8_t *lo, const ui
 static struct qnode *
 ethertype_leaf(uint16_t et)
 {
-	return key16(IDX_ETHERTYPE, et, et);
+	return keynum(IDX_ETHERTYPE, et, et);
 }
 
 /* port leaf, narrowed by a protocol qualifier */
 static struct qnode *
 port_leaf(int pq, int d, uint16_t lo, uint16_t hi)
 {
-	uint8_t l[2], h[2];
+	uint8_t l[16], h[16];
 	struct qnode *n;
 
-	putbe16(l, lo);
-	putbe16(h, hi);
+	numkey(IDX_PORT_SRC, lo, l);
+	numkey(IDX_PORT_SRC, hi, h);
 	n = dir_leaf(QC_PLAIN, d, IDX_PORT_SRC, IDX_PORT_DST, l, h);
 	switch (pq) {
 	case P_TCP: case P_UDP: case P_SCTP:
-		return node2(Q_AND, key8(IDX_PROTO, (uint8_t)pname_proto(pq)), n);
+		return node2(Q_AND, keynum(IDX_PROTO, (uint32_t)pname_proto(pq), (uint32_t)pname_proto(pq)), n);
 	case P_IP:
 		return node2(Q_AND, ethertype_leaf(0x0800), n);
 	case P_IP6:
@@ -547,7 +604,7 @@ id_leaf(struct parser *p, int pq, int d, int a, const char *s)
 			return maybe();
 		if (pq != P_IP && ip6_ext((unsigned)x))
 			return maybe();
-		return key8(IDX_PROTO, (uint8_t)x);
+		return keynum(IDX_PROTO, (uint32_t)x, (uint32_t)x);
 	}
 	if (a == A_PORT || a == A_PORTRANGE) {
 		if (a == A_PORTRANGE) {
@@ -670,7 +727,7 @@ finish(struct parser *p, struct qnode *n)
 }
 
 static struct qnode *
-parse_prim(struct parser *p)
+parse_prim1(struct parser *p)
 {
 	int pq = P_NONE, d = D_NONE, a = A_NONE, any = 0, x;
 	const char *w;
@@ -698,11 +755,24 @@ parse_prim(struct parser *p)
 		p->i++;
 		if (peek(p, 0) == T_WORD && parse_uint(peekw(p, 0), 4095, &v) == 0) {
 			p->i++;
-			return finish(p, key16(IDX_VLAN, (uint16_t)v, (uint16_t)v));
+			return finish(p, keynum(IDX_VLAN, (uint16_t)v, (uint16_t)v));
 		}
-		return finish(p, key16(IDX_VLAN, 0, 0xffff));
+		return finish(p, keynum(IDX_VLAN, 0, 0xffff));
 	}
-	if (strcmp(w, "mpls") == 0 || strcmp(w, "pppoes") == 0 || strcmp(w, "pppoed") == 0 ||
+	if (strcmp(w, "mpls") == 0) {
+		unsigned long v;
+		uint32_t lo = 0, hi = 0xfffff;
+
+		p->q->nmpls++;
+		p->mdepth++;
+		p->i++;
+		if (peek(p, 0) == T_WORD && parse_uint(peekw(p, 0), 0xfffff, &v) == 0) {
+			p->i++;
+			lo = hi = (uint32_t)v;
+		}
+		return finish(p, keynum(IDX_MPLS, lo, hi));
+	}
+	if (strcmp(w, "pppoes") == 0 || strcmp(w, "pppoed") == 0 ||
 	    strcmp(w, "geneve") == 0 || strcmp(w, "vxlan") == 0) {
 		p->q->blind = 1;
 		skip_primitive(p);
@@ -726,7 +796,7 @@ parse_prim(struct parser *p)
 			case P_ARP: return ethertype_leaf(0x0806);
 			case P_RARP: return ethertype_leaf(0x8035);
 			}
-			return ip ? key8(IDX_PROTO, (uint8_t)ip) : maybe();
+			return ip ? keynum(IDX_PROTO, (uint32_t)ip, (uint32_t)ip) : maybe();
 		}
 		if (peek(p, 0) != T_WORD) { /* tcp[13] & 2 != 0 and the like */
 			skip_primitive(p);
@@ -782,6 +852,16 @@ parse_prim(struct parser *p)
 	w = peekw(p, 0);
 	p->i++;
 	return finish(p, id_leaf(p, pq, d, a, w));
+}
+
+/* a primitive; after an "mpls", read as past the labels */
+static struct qnode *
+parse_prim(struct parser *p)
+{
+	int depth = p->mdepth;
+	struct qnode *n = parse_prim1(p);
+
+	return depth > 0 ? past_mpls(n) : n;
 }
 
 static struct qnode *
@@ -842,6 +922,9 @@ query_parse(const char *expr)
 			q->root = maybe();
 		}
 	}
+	/* mpls is judged only as conjuncts of the whole, and not with vlan's offsets (top of file) */
+	if (q->nmpls > 0 && (q->vlan_mode || mpls_conjuncts(q->root) != q->nmpls))
+		q->blind = 1;
 	for (i = 0; i < p.n; i++)
 		free(p.v[i].s);
 	free(p.v);

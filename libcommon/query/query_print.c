@@ -9,11 +9,10 @@
 static void
 print_key(const struct qkey *k, FILE *out)
 {
-	static const char *const names[] = { "?", "mac_src", "mac_dst", "vlan", "ethertype", "ip4_src",
-		"ip4_dst", "ip6_src", "ip6_dst", "proto", "port_src", "port_dst", "unsure" };
+	const struct field_desc *d = field_by_tag(k->tag);
 	size_t i, len = idx_tag_len(k->tag);
 
-	fprintf(out, "%s=", k->tag <= IDX_TAG_MAX ? names[k->tag] : "?");
+	fprintf(out, "%s=", d ? d->qname : "?");
 	for (i = 0; i < len; i++)
 		fprintf(out, "%02x", k->lo[i]);
 	if (memcmp(k->lo, k->hi, len) != 0) {
@@ -59,5 +58,7 @@ query_print(const struct query *q, FILE *out)
 		fputs(" [vlan: only vlan keys judged]", out);
 	if (q->blind)
 		fputs(" [mpls/pppoe/tunnel: nothing judged]", out);
+	else if (q->nmpls)
+		fputs(" [mpls: keys below the labels judged]", out);
 	fputc('\n', out);
 }

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 enum qkind { Q_ALL, Q_MAYBE, Q_AND, Q_OR, Q_NOT, Q_KEYS };
-enum qclass { QC_PLAIN, QC_MAC, QC_VLAN };
+enum qclass { QC_PLAIN, QC_MAC, QC_VLAN, QC_MPLS };
 
 #define QMAXKEYS 4
 
@@ -35,7 +35,8 @@ struct qnode {
 struct query {
 	struct qnode *root;
 	int vlan_mode;   /* "vlan" appears: only vlan leaves are judged */
-	int blind;       /* mpls & co appear: nothing is judged */
+	int blind;       /* pppoes & co appear, or mpls where the index cannot follow it: nothing is judged */
+	int nmpls;       /* "mpls" primitives in the expression */
 };
 
 #endif

@@ -56,7 +56,17 @@ packet(uint8_t *p, uint32_t *len, unsigned i)
 	static const uint8_t vlan[] = {
 		0x02, 0, 0, 0, 0, 5, 0x02, 0, 0, 0, 0, 6, 0x81, 0x00, 0, 10, 0x08, 0x06,
 		0, 1, 8, 0, 6, 4, 0, 1, 0x02, 0, 0, 0, 0, 5, 192, 168, 1, 1, 0, 0, 0, 0, 0, 0, 192, 168, 1, 2 };
+	/* two MPLS labels (100, then 200 at the bottom) over IPv4 UDP: the mpls keys */
+	static const uint8_t mpls[] = {
+		0x02, 0, 0, 0, 0, 7, 0x02, 0, 0, 0, 0, 8, 0x88, 0x47, 0x00, 0x06, 0x40, 0x40, 0x00, 0x0c, 0x81, 0x40,
+		0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 8, 0, 0 };
 
+	if (i % 4 == 3) {
+		memcpy(p, mpls, sizeof mpls);
+		p[16] = (uint8_t)(0x40 + (i & 0x30));   /* the outer label varies */
+		*len = sizeof mpls;
+		return;
+	}
 	switch (i % 3) {
 	case 0:
 		memcpy(p, eth4, sizeof eth4);

@@ -72,3 +72,18 @@ pf_same() {
 		return 1
 	fi
 }
+
+# hexpcap FILE HEX...: an Ethernet pcap of the given packets (hex bytes), one a millisecond
+hexpcap() {
+	perl -e '
+	my ($out, @p) = @ARGV;
+	open(my $f, ">:raw", $out) or die "$out: $!\n";
+	print $f pack("V v v l V V V", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1);
+	my $i = 0;
+	for my $h (@p) {
+		my $d = pack("H*", $h);
+		print $f pack("V V V V", 1700000000, 1000 * $i++, length $d, length $d), $d;
+	}
+	close $f or die;
+	' "$@"
+}

@@ -10,6 +10,7 @@
  * come from a seeded PRNG over small pools so that tests can query them:
  *   IPv4  10.0.0.1-20, 192.168.1.1-20     IPv6  2001:db8::1-20
  *   MAC   02:00:00:00:00:01-06            VLAN  10, 20 (QinQ outer 100)
+ *   MPLS  mplsx (by name only): 1-3 labels of 100, 200, 300, some under VLAN 10
  *   ports 80 443 445 22 / 53 123 5353 / ephemeral 32768-60999
  * -E writes a big-endian file, -N nanosecond timestamps, -S truncates
  * packets to SNAPLEN (recorded in the file header).
@@ -29,11 +30,13 @@
 
 enum kind {
 	K_TCP, K_UDP, K_ICMP, K_TCP6, K_UDP6, K_ICMP6, K_ARP, K_VLAN, K_QINQ,
-	K_MPLS, K_MPLS2, K_FRAG, K_FRAG2, K_IP6EXT, K_SCTP, K_NKINDS
+	K_MPLS, K_MPLS2, K_FRAG, K_FRAG2, K_IP6EXT, K_SCTP,
+	K_ALL,                  /* the kinds of "all"; those below only by name */
+	K_MPLSX = K_ALL, K_NKINDS
 };
 static const char *const kind_names[K_NKINDS] = {
 	"tcp", "udp", "icmp", "tcp6", "udp6", "icmp6", "arp", "vlan", "qinq",
-	"mpls", "mpls2", "frag", "frag2", "ip6ext", "sctp"
+	"mpls", "mpls2", "frag", "frag2", "ip6ext", "sctp", "mplsx"
 };
 
 #define PKT_MAX 1600
@@ -371,6 +374,31 @@ frame_build(struct frame *f, enum kind k)
 		f->outer = 0x8847;
 		f->l3len = ip4_build(f->l3, pick(2) ? 6 : 17);
 		break;
+	case K_MPLSX: {
+		/*
+		 * 1-3 labels from 100, 200, 300 (pkfind's "mpls N" rows), IPv4
+		 * or IPv6 (UDP or TCP) below, a third of them under VLAN 10
+		 */
+		static const uint32_t lab[3] = { 100, 200, 300 };
+		int depth = 1 + (int)pick(3), v6 = pick(2), vlan = pick(3) == 0, i;
+
+		if (vlan) {
+			putbe16(t, 10);
+			putbe16(t + 2, 0x8847);
+			t += 4;
+			f->taglen = 4;
+		}
+		for (i = 0; i < depth; i++)
+			putbe32(t + 4 * i, lab[pick(3)] << 12 | (i == depth - 1 ? 1u << 8 : 0) | 64);
+		f->taglen += 4 * (size_t)depth;
+		f->outer = vlan ? 0x8100 : 0x8847;
+		if (v6) {
+			f->l3len = ip6_build(f->l3, pick(2) ? 6 : 17, 0);
+			f->l3type = 0x86dd;
+		} else
+			f->l3len = ip4_build(f->l3, pick(2) ? 6 : 17);
+		break;
+	}
 	case K_FRAG: {
 		/* first fragment: UDP header + 64 bytes, more fragments follow */
 		uint8_t *u = f->l3 + 20;
@@ -468,7 +496,7 @@ mix_parse(const char *s, int *kinds)
 	int n = 0, k;
 
 	if (strcmp(s, "all") == 0) {
-		for (k = 0; k < K_NKINDS; k++)
+		for (k = 0; k < K_ALL; k++)
 			kinds[n++] = k;
 		return n;
 	}
@@ -499,7 +527,7 @@ usage(void)
 	    "             [-S SNAPLEN] [-m MIX] FILE|-\n"
 	    "  LINKTYPE 1 (EN10MB), 113 (SLL), 276 (SLL2), 101 (RAW), 0 (NULL)\n"
 	    "  MIX all, or a comma list of: tcp udp icmp tcp6 udp6 icmp6 arp vlan qinq\n"
-	    "      mpls mpls2 frag frag2 ip6ext sctp\n");
+	    "      mpls mpls2 frag frag2 ip6ext sctp mplsx (not in all: 1-3 labels of 100, 200, 300)\n");
 	exit(EX_USAGE);
 }
 
