@@ -174,6 +174,18 @@ filter_compile(struct slice *sl, uint32_t linktype)
 	return 0;
 }
 
+int
+slice_filter_prog(struct slice *sl, uint32_t linktype, const struct bpf_program **prog)
+{
+	*prog = NULL;
+	if (!sl->have_filter || !(sl->filter_flags & FILTER_APPLY))
+		return 0;
+	if (filter_compile(sl, linktype) < 0)
+		return -1;
+	*prog = &sl->bpf;
+	return 0;
+}
+
 static struct slice_ngif *
 ng_add(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec)
 {
@@ -382,16 +394,18 @@ slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns)
 	f->loc[f->n].off = offset;
 	f->loc[f->n].ts = ts_ns;
 	f->loc[f->n].end = 0;
+	f->loc[f->n].exact = 0;
 	f->n++;
 }
 
 void
-slice_range_add(struct slice_file *f, uint64_t start, uint64_t end)
+slice_range_add(struct slice_file *f, uint64_t start, uint64_t end, int exact)
 {
 	if (end <= start)
 		return;
 	slice_loc_add(f, start, 0);
 	f->loc[f->n - 1].end = end;
+	f->loc[f->n - 1].exact = exact;
 }
 
 void

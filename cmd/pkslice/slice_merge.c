@@ -36,6 +36,7 @@ struct cursor {
 	size_t next;           /* next location */
 	uint64_t range_end;    /* reading a range: records before this offset */
 	int in_range;
+	int range_exact;       /* every record of the range matches: no filter */
 	uint64_t hint_end;     /* where the locations of the last read from disk end */
 	struct pcapf pf;
 	struct pcapf_rec rec;
@@ -108,6 +109,8 @@ locs_sort(struct slice_file *f)
 			/* the same record twice: once, as the wider of the two */
 			if (f->loc[i].end > f->loc[j - 1].end)
 				f->loc[j - 1].end = f->loc[i].end;
+			/* exact only if both say so: a location is judged by the filter */
+			f->loc[j - 1].exact &= f->loc[i].exact;
 			continue;
 		}
 		f->loc[j++] = f->loc[i];
@@ -267,6 +270,7 @@ cur_next(struct slice *sl, struct cursor *c)
 			/* a range: every record from here on, read forward in big reads */
 			c->in_range = 1;
 			c->range_end = l->end;
+			c->range_exact = l->exact;
 			rc = 0;
 			if (pcapf_seek(&c->pf, l->off) == 0 && (rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 &&
 			    c->rec.offset < c->range_end)
@@ -311,6 +315,31 @@ done:
 	pcapf_close(&c->pf);
 	c->open = 0;
 	return 0;
+}
+
+/*
+ * After c's packet, the records that follow it in its file up to the
+ * next packet of another file go out in bulk (a range or a scan): the
+ * root's children hold the earliest of the other files.
+ */
+static void
+cur_bulk(struct slice *sl, struct heap *h, struct cursor *c)
+{
+	struct slice_bound b = { 1, 0, 0 };
+	const struct cursor *o = NULL;
+
+	if (!c->in_range && !c->scan)
+		return;
+	if (h->n > 1)
+		o = h->v[1];
+	if (h->n > 2 && cur_less(h->v[2], o))
+		o = h->v[2];
+	if (o != NULL) {
+		b.none = 0;
+		b.ts = o->key_ts;
+		b.ord = o->ord;
+	}
+	slice_bulk(sl, &c->pf, c->ord, c->scan ? UINT64_MAX : c->range_end, c->in_range && c->range_exact, &b);
 }
 
 static void
@@ -429,8 +458,10 @@ merge(struct slice *sl)
 	while (h.n > 0 && !sl->stop) {
 		struct cursor *c = h.v[0];
 
-		if (c->have)
+		if (c->have) {
 			cur_emit(sl, c);
+			cur_bulk(sl, &h, c);
+		}
 		if ((c->have = cur_next(sl, c)) != 0) {
 			c->key_ts = c->rec.ts_ns;
 			c->key_off = c->rec.offset;
@@ -493,7 +524,7 @@ slice_files(struct slice *sl, char **paths, int npaths)
 
 		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f)) {
 			if (slice_seek_span(sl, f, &from, &to))
-				slice_range_add(f, from, to);
+				slice_range_add(f, from, to, 0);
 			else
 				f->scan = 1;
 		} else {

@@ -591,6 +591,7 @@ rec_range_parse(const struct pk_rec *r, struct rec_range *g)
 	if (r->type != REC_RANGE || r->bodylen < 24)
 		return -1;
 	g->file = le32(r->body);
+	g->flags = le32(r->body + 4);
 	g->start = le64(r->body + 8);
 	g->end = le64(r->body + 16);
 	return g->start <= g->end ? 0 : -1;
@@ -869,7 +870,7 @@ sout_range(struct stream_out *s, const struct rec_range *g)
 	uint8_t b[24];
 
 	put32(b, g->file);
-	put32(b + 4, 0);
+	put32(b + 4, g->flags);
 	put64(b + 8, g->start);
 	put64(b + 16, g->end);
 	return sout_rec(s, REC_RANGE, b, sizeof b);

@@ -30,7 +30,7 @@ enum rec_type {
 	REC_FILTER = 8,  /* u32 flags u32 0 u64 start_ns u64 end_ns, expression */
 	REC_NOTE = 9,    /* u32 code u32 file id, text */
 	REC_SOURCE = 10, /* u32 source u32 linktype u32 snaplen u32 flags, interface name */
-	REC_RANGE = 11,  /* u32 file id u32 0 u64 start u64 end: every record whose header starts in [start, end) */
+	REC_RANGE = 11,  /* u32 file id u32 flags u64 start u64 end: every record whose header starts in [start, end) */
 	REC_TYPE_MAX_KNOWN = 11
 };
 
@@ -183,8 +183,15 @@ struct rec_loc {
 };
 struct rec_range {
 	uint32_t file;
+	uint32_t flags;         /* RANGE_EXACT */
 	uint64_t start, end;
 };
+/*
+ * every record of the range matches the query (the index judged each one
+ * exactly): the reader copies them without applying the filter record's
+ * expression (the time window still applies).  Old writers wrote 0 here.
+ */
+#define RANGE_EXACT 0x1u
 struct rec_filter {
 	uint32_t flags;
 	uint64_t start_ns, end_ns;

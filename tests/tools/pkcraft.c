@@ -13,6 +13,7 @@
  *   remove ID PATH                            REC_FILE_REMOVE
  *   loc ID OFFSET TS                          REC_LOCATION
  *   range ID START END                        REC_RANGE
+ *   erange ID START END                       REC_RANGE, RANGE_EXACT
  *   filter FLAGS START END EXPR...            REC_FILTER (END "max" = UINT64_MAX)
  *   note CODE ID TEXT...                      REC_NOTE (code 5 = NOTE_ROOT)
  *   stats TS RECV DROP IFDROP FLAGS NAME      REC_STATS
@@ -159,8 +160,10 @@ craft(char *s)
 		l.offset = num(&s);
 		l.ts_ns = num(&s);
 		out_check(sout_loc(&so, &l));
-	} else if (strcmp(cmd, "range") == 0) {
+	} else if (strcmp(cmd, "range") == 0 || strcmp(cmd, "erange") == 0) {
 		struct rec_range g;
+		/* erange: a range whose records all match (RANGE_EXACT) */
+		g.flags = strcmp(cmd, "erange") == 0 ? RANGE_EXACT : 0;
 		g.file = (uint32_t)num(&s);
 		g.start = num(&s);
 		g.end = num(&s);
