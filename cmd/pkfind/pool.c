@@ -17,6 +17,12 @@
 
 #define DENSE_MIN 64            /* candidates in a file before a range can pay */
 #define DENSE_SHARE 4           /* a range when at least 1 packet in DENSE_SHARE is a candidate */
+/*
+ * candidates as runs when at least 1 packet in RUN_SHARE is one: pkslice
+ * then reads the file forward in large reads and copies each run as it
+ * lies; sparser ones are located one by one (short reads)
+ */
+#define RUN_SHARE 16
 
 static void
 job_add(struct job *j, uint64_t offset, uint64_t ts)
@@ -34,6 +40,82 @@ static int
 job_add_cb(void *arg, uint64_t offset, uint64_t ts)
 {
 	job_add(arg, offset, ts);
+	return 0;
+}
+
+/* walking the ordinals of a run listing (job_runs): which packet the next callback is */
+struct runwalk {
+	struct job *j;
+	const struct ordset *cand, *want;
+	uint32_t next;          /* the ordinal after the last one called back */
+	int open;               /* a run is open: its end is the next non-match called back */
+	size_t rcap;            /* room in j->rend */
+};
+
+static int
+run_cb(void *arg, uint64_t offset, uint64_t ts)
+{
+	struct runwalk *w = arg;
+	struct job *j = w->j;
+	uint32_t i = ordset_next(w->want, w->next);
+
+	if (i == UINT32_MAX)
+		return 1;       /* more packets than members: the index lies */
+	w->next = i + 1;
+	if (!ordset_has(w->cand, i)) {
+		/* the first packet after a run: where the run ends */
+		if (w->open)
+			j->rend[j->nm - 1] = offset;
+		w->open = 0;
+		return 0;
+	}
+	if (w->open)
+		return 0;       /* inside a run */
+	job_add(j, offset, ts);
+	if (w->rcap < j->cm) {
+		/* grown as j->m is (doubling), not per run */
+		j->rend = xreallocarray(j->rend, j->cm, sizeof *j->rend);
+		w->rcap = j->cm;
+	}
+	j->rend[j->nm - 1] = 0;
+	w->open = 1;
+	return 0;
+}
+
+/*
+ * The runs of consecutive packets of cand (n packets in the file): their
+ * starts are the offsets of their first packets, their ends those of the
+ * packets just after them (the file's size after the last packet), all
+ * read from the packet table in one pass.  0, or -1 (j->err).
+ */
+static int
+job_runs(struct job *j, struct idx *x, const struct ordset *cand, uint32_t n)
+{
+	struct ordset want;
+	struct runwalk w = { j, cand, &want, 0, 0, 0 };
+	size_t nw = ((size_t)n + 63) / 64, k;
+	int rc;
+
+	/* want: cand and the packet after each of its members (cand shifted by one) */
+	ordset_init(&want, n);
+	for (k = 0; k < nw; k++)
+		want.w[k] = cand->w[k] | cand->w[k] << 1 | (k > 0 ? cand->w[k - 1] >> 63 : 0);
+	if (n % 64)
+		want.w[nw - 1] &= (1ull << (n % 64)) - 1;
+	rc = idx_packets(x, &want, run_cb, &w, j->err, sizeof j->err);
+	ordset_free(&want);
+	if (rc != 0) {
+		if (rc > 0)
+			snprintf(j->err, sizeof j->err, "the packet table lists more packets than it has");
+		return -1;
+	}
+	if (w.open)
+		j->rend[j->nm - 1] = j->mt.pcap_size;
+	for (k = 0; k < j->nm; k++)
+		if (j->rend[k] <= j->m[k].offset) {
+			snprintf(j->err, sizeof j->err, "the packet table's offsets do not increase");
+			return -1;
+		}
 	return 0;
 }
 
@@ -92,6 +174,26 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 	 * than being told every offset (the stream, with BPF and no -n).
 	 */
 	j->ncand = ordset_count(&cand);
+	/*
+	 * Many candidates, but not most of the file (or judged exactly, or
+	 * -x: no filter to decide): runs of consecutive candidates, which
+	 * pkslice reads forward in large reads and copies as they lie,
+	 * filtering only the candidates (exact ones not at all).  The
+	 * stream only, and no -n (a limit falls inside runs).
+	 */
+	if (o->mode == FIND_STREAM && !o->limit && j->ncand >= DENSE_MIN && j->ncand * RUN_SHARE >= n &&
+	    (j->exact || o->index_only || j->ncand * DENSE_SHARE < n)) {
+		if (job_runs(j, x, &cand, n) == 0) {
+			j->runs = 1;
+		} else {
+			/* what idx_packets would have found too: the index is unusable */
+			j->out = JO_CORRUPT;
+			j->nm = 0;
+		}
+		ordset_free(&cand);
+		idx_close(x);
+		return;
+	}
 	if (o->mode == FIND_STREAM && !o->limit && !o->index_only && j->ncand >= DENSE_MIN &&
 	    j->ncand * DENSE_SHARE >= n) {
 		uint32_t first = ordset_next(&cand, 0), last = first;
@@ -221,8 +323,10 @@ pool_end(struct pool *p)
 	pthread_mutex_unlock(&p->mu);
 	for (i = 0; i < p->nth; i++)
 		pthread_join(p->th[i], NULL);
-	for (k = 0; k < p->njobs; k++)
+	for (k = 0; k < p->njobs; k++) {
 		free(p->jobs[k].m);
+		free(p->jobs[k].rend);
+	}
 	free(p->jobs);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);

@@ -47,6 +47,13 @@ struct job {
 	size_t nm, cm;
 	int bad;                /* the packet table failed after the nm candidates (err says why) */
 	int dense;              /* candidates are most of the file: one range instead of m */
+	/*
+	 * runs: many candidates: m[k] is where run k of consecutive ones
+	 * starts (and its first time), rend[k] where it ends, one range
+	 * record each (RANGE_EXACT when the index judged them exactly)
+	 */
+	int runs;
+	uint64_t *rend;
 	uint64_t r_start, r_end, ncand;
 	char err[512];
 };

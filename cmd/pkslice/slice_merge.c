@@ -24,9 +24,9 @@
 #include "slice.h"
 
 #define WARN_MAX 5   /* per-location warnings before we only count */
-#define HINT_SPAN (192u * 1024u)   /* located records read from disk at once */
+#define HINT_SPAN (1024u * 1024u)  /* located records read from disk at once */
 #define HINT_TAIL 512u             /* bytes guessed for the last one's record */
-#define HINT_GAP 4096u             /* larger gaps between located records: another read */
+#define HINT_GAP 16384u            /* larger gaps between located records: another read */
 
 struct cursor {
 	struct slice_file *f;
@@ -252,7 +252,9 @@ cur_next(struct slice *sl, struct cursor *c)
 		goto done;
 	}
 	if (c->in_range) {
-		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 && c->rec.offset < c->range_end)
+		/* read up to its end (slice_bulk): the record there is not the range's to judge */
+		rc = c->pf.next < c->range_end ? pcapf_next(&c->pf, &c->rec, e, sizeof e) : 0;
+		if (rc == 1 && c->rec.offset < c->range_end)
 			return 1;
 		if (rc < 0) {
 			warnx("%s (the rest of the range is skipped)", e);
@@ -339,7 +341,30 @@ cur_bulk(struct slice *sl, struct heap *h, struct cursor *c)
 		b.ts = o->key_ts;
 		b.ord = o->ord;
 	}
-	slice_bulk(sl, &c->pf, c->ord, c->scan ? UINT64_MAX : c->range_end, c->in_range && c->range_exact, &b);
+	if (c->scan) {
+		slice_bulk(sl, &c->pf, c->ord, UINT64_MAX, 0, &b);
+		return;
+	}
+	/*
+	 * Range after range (pkfind's runs of exact matches lie close
+	 * together): the next one is entered here, without a packet of its
+	 * own through the merge, as long as each is read to its end.
+	 */
+	for (;;) {
+		const struct slice_loc *l;
+
+		slice_bulk(sl, &c->pf, c->ord, c->range_end, c->range_exact, &b);
+		if (sl->stop || c->pf.next < c->range_end)
+			return;
+		/* locations inside the range were read with it */
+		while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
+			c->next++;
+		if (c->next >= c->f->n || (l = &c->f->loc[c->next])->end == 0 || pcapf_seek(&c->pf, l->off) < 0)
+			return;
+		c->next++;
+		c->range_end = l->end;
+		c->range_exact = l->exact;
+	}
 }
 
 static void
