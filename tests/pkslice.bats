@@ -743,3 +743,34 @@ dense_archive() {
 		[ "$calls" -lt $((n / 20)) ]
 	done
 }
+
+@test "dense answers over mixed link types (pcapng) and mixed precisions: the packet-by-packet path's output" {
+	mkdir -p "$D/arc"
+	"$GEN" -n 2000 -t 1700000000 -i 100 -s 1 "$D/arc/a1.pcap"
+	"$GEN" -l 113 -n 2000 -t 1700000001 -i 100 -s 2 "$D/arc/a2.pcap"
+	"$GEN" -N -n 2000 -t 1700000002 -i 100 -s 3 "$D/arc/a3.pcap"
+	pkindex -d "$D/arc" "$D/arc/a1.pcap" "$D/arc/a2.pcap" "$D/arc/a3.pcap"
+	for q in tcp 'not arp' ''; do
+		pkfind -q -d "$D/arc" "$q" >"$D/s.pk"
+		pkslice <"$D/s.pk" >"$D/o.pcapng" 2>"$D/err"
+		grep -q 'writing pcapng' "$D/err"
+		pkfind -q -n 1000000 -d "$D/arc" "$q" | pkslice >"$D/n.pcapng" 2>/dev/null
+		cmp "$D/o.pcapng" "$D/n.pcapng"
+		# tcpdump reads one link type per pcapng: capinfos counts, the -n path vouches for the bytes
+		n=$(for f in a1 a2 a3; do tcpdump -r "$D/arc/$f.pcap" $q 2>/dev/null; done | wc -l)
+		[ "$n" -gt 600 ]
+		[ "$(capinfos -M -c "$D/o.pcapng" | awk -F': *' '/Number of packets/ { print $2 }')" = "$n" ]
+		# a classic pcap asked for: refused, as packet by packet
+		run pkslice -o pcap -w "$D/x.pcap" <"$D/s.pk"
+		assert_failure 65
+	done
+	# the microsecond file and the nanosecond one: a nanosecond pcap, the same bytes either way
+	rm "$D/arc/a2.pcap" "$D/arc/a2.pcap.idx"
+	for q in tcp ''; do
+		pkfind -q -d "$D/arc" "$q" | pkslice >"$D/o.pcap"
+		pkfind -q -n 1000000 -d "$D/arc" "$q" | pkslice >"$D/n.pcap"
+		[ "$(magic "$D/o.pcap")" = a1b23c4d ]
+		cmp "$D/o.pcap" "$D/n.pcap"
+		[ "$(pcap_text "$D/o.pcap")" = "$(for f in a1 a3; do pcap_text "$D/arc/$f.pcap" $q; done)" ]
+	done
+}
