@@ -346,7 +346,7 @@ cur_bulk(struct slice *sl, struct heap *h, struct cursor *c)
 		return;
 	}
 	/*
-	 * Range after range (pkfind's runs of exact matches lie close
+	 * Range after range (pkfind's runs of candidates lie close
 	 * together): the next one is entered here, without a packet of its
 	 * own through the merge, as long as each is read to its end.
 	 */
