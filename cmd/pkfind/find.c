@@ -320,7 +320,7 @@ scan_file(struct fctx *c, const struct arch_file *af)
 	pcapf_close(&pf);
 }
 
-/* a dense file's candidates as one range of the stream (job_run) */
+/* a dense file's candidates as one range of the stream, with their bitmap (job_run) */
 static void
 emit_range(struct fctx *c, const char *path, const struct job *j)
 {
@@ -333,40 +333,14 @@ emit_range(struct fctx *c, const char *path, const struct job *j)
 		return;
 	}
 	g.file = c->next_id;
-	g.flags = 0;            /* candidates: the filter decides */
+	/* the filter decides on the candidates, unless the index judged them exactly */
+	g.flags = (j->exact && (j->bits || j->ncand == j->nbits) ? RANGE_EXACT : 0) | (j->bits ? RANGE_BITS : 0);
 	g.start = j->r_start;
 	g.end = j->r_end;
+	g.nbits = j->nbits;
+	g.bits = j->bits;
 	if (sout_range(&c->so, &g) < 0)
 		out_fail(c);
-	c->found += j->ncand;
-	c->inexact = 1;
-}
-
-/*
- * a file's candidates as runs (job_run): one range record per run of
- * consecutive ones; RANGE_EXACT when the index judged them exactly:
- * pkslice copies those without the filter
- */
-static void
-emit_runs(struct fctx *c, const char *path, const struct job *j)
-{
-	struct rec_range g;
-	size_t k;
-
-	if (c->stop)
-		return;
-	if (sout_file_open(&c->so, ++c->next_id, j->lt, j->snap, j->nsec ? FOPEN_NSEC : 0, path) < 0) {
-		out_fail(c);
-		return;
-	}
-	g.file = c->next_id;
-	g.flags = j->exact ? RANGE_EXACT : 0;
-	for (k = 0; k < j->nm && !c->stop; k++) {
-		g.start = j->m[k].offset;
-		g.end = j->rend[k];
-		if (sout_range(&c->so, &g) < 0)
-			out_fail(c);
-	}
 	c->found += j->ncand;
 	if (!j->exact && !c->o->index_only)
 		c->inexact = 1;
@@ -399,10 +373,6 @@ index_file(struct fctx *c, const struct arch_file *af, struct job *j)
 	}
 	if (j->dense) {
 		emit_range(c, af->path, j);
-		return;
-	}
-	if (j->runs) {
-		emit_runs(c, af->path, j);
 		return;
 	}
 	/* -c, -l, -T and -n count exact matches; the stream leaves that to pkslice */
@@ -484,8 +454,8 @@ search_file(struct fctx *c, struct pool *p, size_t k)
 			c->have_head = 0;
 			free(j->m);
 			j->m = NULL;
-			free(j->rend);
-			j->rend = NULL;
+			free(j->bits);
+			j->bits = NULL;
 			return;
 		}
 	}

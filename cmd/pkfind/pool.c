@@ -14,15 +14,19 @@
 #include "pk.h"
 #include "pool.h"
 #include "query.h"
+#include "stream.h"
 
 #define DENSE_MIN 64            /* candidates in a file before a range can pay */
-#define DENSE_SHARE 4           /* a range when at least 1 packet in DENSE_SHARE is a candidate */
 /*
- * candidates as runs when at least 1 packet in RUN_SHARE is one: pkslice
- * then reads the file forward in large reads and copies each run as it
- * lies; sparser ones are located one by one (short reads)
+ * A range with the candidates' bitmap when at least 1 packet in
+ * BITS_SHARE is one: pkslice reads the span forward a megabyte at a
+ * time and judges the candidates only; pkfind lists no offsets (the
+ * packet table is most of the cost of a located answer).  Sparser ones
+ * are located one by one (short reads).  Without a bitmap (too long for
+ * a record) a range pays when 1 packet in DENSE_SHARE is a candidate.
  */
-#define RUN_SHARE 16
+#define BITS_SHARE 128
+#define DENSE_SHARE 4
 
 static void
 job_add(struct job *j, uint64_t offset, uint64_t ts)
@@ -43,80 +47,23 @@ job_add_cb(void *arg, uint64_t offset, uint64_t ts)
 	return 0;
 }
 
-/* walking the ordinals of a run listing (job_runs): which packet the next callback is */
-struct runwalk {
-	struct job *j;
-	const struct ordset *cand, *want;
-	uint32_t next;          /* the ordinal after the last one called back */
-	int open;               /* a run is open: its end is the next non-match called back */
-	size_t rcap;            /* room in j->rend */
-};
-
-static int
-run_cb(void *arg, uint64_t offset, uint64_t ts)
+/* j->bits: bits first .. first + nbits - 1 of cand, from bit 0 (little-endian bytes) */
+static void
+job_bits(struct job *j, const struct ordset *cand, uint32_t first, uint32_t nbits)
 {
-	struct runwalk *w = arg;
-	struct job *j = w->j;
-	uint32_t i = ordset_next(w->want, w->next);
+	size_t nw = ((size_t)nbits + 63) / 64, cw = ((size_t)cand->n + 63) / 64, w0 = first / 64, k;
+	unsigned sh = first % 64;
 
-	if (i == UINT32_MAX)
-		return 1;       /* more packets than members: the index lies */
-	w->next = i + 1;
-	if (!ordset_has(w->cand, i)) {
-		/* the first packet after a run: where the run ends */
-		if (w->open)
-			j->rend[j->nm - 1] = offset;
-		w->open = 0;
-		return 0;
-	}
-	if (w->open)
-		return 0;       /* inside a run */
-	job_add(j, offset, ts);
-	if (w->rcap < j->cm) {
-		/* grown as j->m is (doubling), not per run */
-		j->rend = xreallocarray(j->rend, j->cm, sizeof *j->rend);
-		w->rcap = j->cm;
-	}
-	j->rend[j->nm - 1] = 0;
-	w->open = 1;
-	return 0;
-}
+	j->nbits = nbits;
+	j->bits = xcalloc(nw, 8);
+	for (k = 0; k < nw; k++) {
+		uint64_t lo = w0 + k < cw ? cand->w[w0 + k] : 0, hi = w0 + k + 1 < cw ? cand->w[w0 + k + 1] : 0;
+		uint64_t v = sh ? lo >> sh | hi << (64 - sh) : lo;
 
-/*
- * The runs of consecutive packets of cand (n packets in the file): their
- * starts are the offsets of their first packets, their ends those of the
- * packets just after them (the file's size after the last packet), all
- * read from the packet table in one pass.  0, or -1 (j->err).
- */
-static int
-job_runs(struct job *j, struct idx *x, const struct ordset *cand, uint32_t n)
-{
-	struct ordset want;
-	struct runwalk w = { j, cand, &want, 0, 0, 0 };
-	size_t nw = ((size_t)n + 63) / 64, k;
-	int rc;
-
-	/* want: cand and the packet after each of its members (cand shifted by one) */
-	ordset_init(&want, n);
-	for (k = 0; k < nw; k++)
-		want.w[k] = cand->w[k] | cand->w[k] << 1 | (k > 0 ? cand->w[k - 1] >> 63 : 0);
-	if (n % 64)
-		want.w[nw - 1] &= (1ull << (n % 64)) - 1;
-	rc = idx_packets(x, &want, run_cb, &w, j->err, sizeof j->err);
-	ordset_free(&want);
-	if (rc != 0) {
-		if (rc > 0)
-			snprintf(j->err, sizeof j->err, "the packet table lists more packets than it has");
-		return -1;
+		if (k == nw - 1 && nbits % 64)
+			v &= (1ull << (nbits % 64)) - 1;    /* nothing past the span */
+		put64(j->bits + 8 * k, v);
 	}
-	if (w.open)
-		j->rend[j->nm - 1] = j->mt.pcap_size;
-	for (k = 0; k < j->nm; k++)
-		if (j->rend[k] <= j->m[k].offset) {
-			snprintf(j->err, sizeof j->err, "the packet table's offsets do not increase");
-			return -1;
-		}
-	return 0;
 }
 
 /* the index part of a search (any thread: touches only j) */
@@ -174,35 +121,24 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 	 * than being told every offset (the stream, with BPF and no -n).
 	 */
 	j->ncand = ordset_count(&cand);
-	/*
-	 * Many candidates, but not most of the file (or judged exactly, or
-	 * -x: no filter to decide): runs of consecutive candidates, which
-	 * pkslice reads forward in large reads and copies as they lie,
-	 * filtering only the candidates (exact ones not at all).  The
-	 * stream only, and no -n (a limit falls inside runs).
-	 */
-	if (o->mode == FIND_STREAM && !o->limit && j->ncand >= DENSE_MIN && j->ncand * RUN_SHARE >= n &&
-	    (j->exact || o->index_only || j->ncand * DENSE_SHARE < n)) {
-		if (job_runs(j, x, &cand, n) == 0) {
-			j->runs = 1;
-		} else {
-			/* what idx_packets would have found too: the index is unusable */
-			j->out = JO_CORRUPT;
-			j->nm = 0;
-		}
-		ordset_free(&cand);
-		idx_close(x);
-		return;
-	}
-	if (o->mode == FIND_STREAM && !o->limit && !o->index_only && j->ncand >= DENSE_MIN &&
-	    j->ncand * DENSE_SHARE >= n) {
-		uint32_t first = ordset_next(&cand, 0), last = first;
+	if (o->mode == FIND_STREAM && !o->limit && j->ncand >= DENSE_MIN && j->ncand * BITS_SHARE >= n) {
+		uint32_t first = ordset_next(&cand, 0), last = first, nbits;
 		uint64_t ts;
 
 		for (i = first; i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX)
 			last = i;
-		if (idx_packet(x, first, &j->r_start, &ts) == 0 &&
+		nbits = last - first + 1;
+		j->nbits = nbits;
+		/*
+		 * Without the bitmap every record of the span is a candidate:
+		 * only worth it when most are, and never with -x (the index's
+		 * answer is what is asked for).
+		 */
+		if ((nbits <= RANGE_BITS_MAX || (!o->index_only && j->ncand * DENSE_SHARE >= n)) &&
+		    idx_packet(x, first, &j->r_start, &ts) == 0 &&
 		    (last + 1 == n ? (j->r_end = j->mt.pcap_size, 1) : idx_packet(x, last + 1, &j->r_end, &ts) == 0)) {
+			if (nbits <= RANGE_BITS_MAX)
+				job_bits(j, &cand, first, nbits);
 			j->dense = 1;
 			ordset_free(&cand);
 			idx_close(x);
@@ -325,7 +261,7 @@ pool_end(struct pool *p)
 		pthread_join(p->th[i], NULL);
 	for (k = 0; k < p->njobs; k++) {
 		free(p->jobs[k].m);
-		free(p->jobs[k].rend);
+		free(p->jobs[k].bits);
 	}
 	free(p->jobs);
 	pthread_mutex_destroy(&p->mu);

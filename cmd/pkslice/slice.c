@@ -395,17 +395,29 @@ slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns)
 	f->loc[f->n].ts = ts_ns;
 	f->loc[f->n].end = 0;
 	f->loc[f->n].exact = 0;
+	f->loc[f->n].bits = NULL;
+	f->loc[f->n].nbits = 0;
 	f->n++;
 }
 
 void
-slice_range_add(struct slice_file *f, uint64_t start, uint64_t end, int exact)
+slice_range_add(struct slice_file *f, uint64_t start, uint64_t end, int exact, const uint8_t *bits,
+    uint32_t nbits)
 {
+	struct slice_loc *l;
+
 	if (end <= start)
 		return;
 	slice_loc_add(f, start, 0);
-	f->loc[f->n - 1].end = end;
-	f->loc[f->n - 1].exact = exact;
+	l = &f->loc[f->n - 1];
+	l->end = end;
+	l->exact = exact;
+	if (bits != NULL) {
+		/* one per range (a file), not per packet */
+		l->bits = xmalloc(((size_t)nbits + 7) / 8 + 1);
+		memcpy(l->bits, bits, ((size_t)nbits + 7) / 8);
+		l->nbits = nbits;
+	}
 }
 
 void
@@ -424,6 +436,8 @@ slice_free(struct slice *sl)
 	for (size_t i = 0; i < sl->nfiles; i++) {
 		free(sl->files[i].path);
 		free(sl->files[i].rel);
+		for (size_t k = 0; k < sl->files[i].n; k++)
+			free(sl->files[i].loc[k].bits);
 		free(sl->files[i].loc);
 	}
 	free(sl->files);

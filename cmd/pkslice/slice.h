@@ -45,8 +45,26 @@ struct slice_ngif {
 struct slice_loc {
 	uint64_t off, ts;      /* offset of the pcap record header; time pkfind gave */
 	uint64_t end;          /* a range (REC_RANGE): every record from off to end; 0: the one at off */
-	int exact;             /* a range whose every record matches (RANGE_EXACT): no filter */
+	int exact;             /* a range whose every candidate matches (RANGE_EXACT): no filter */
+	uint8_t *bits;         /* a range's candidates (RANGE_BITS, owned), or NULL: every record */
+	uint32_t nbits;
 };
+
+/* where a range stands: what slice_bulk and the cursor share */
+struct slice_span {
+	uint64_t end;          /* records that start before this offset */
+	int exact;             /* no filter on the candidates */
+	const uint8_t *bits;   /* NULL: every record is a candidate */
+	uint32_t nbits;
+	uint64_t k;            /* the record at the reader's offset is the k-th of the range */
+};
+
+/* slice_span_cand: the k-th record of the range is a candidate */
+static inline int
+slice_span_cand(const struct slice_span *sp, uint64_t k)
+{
+	return sp->bits == NULL || (k < sp->nbits && (sp->bits[k / 8] >> (k % 8)) & 1);
+}
 
 /* a pcap file to read: named by a FILE_OPEN record or on the command line */
 struct slice_file {
@@ -155,8 +173,12 @@ const char *slice_ltname(uint32_t linktype, char *buf, size_t len);
 void slice_add_root(struct slice *sl, const char *dir);
 struct slice_file *slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags);
 void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
-/* slice_range_add: every record whose header starts in [start, end); exact: all match the query */
-void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end, int exact);
+/*
+ * slice_range_add: the records whose headers start in [start, end), those
+ * of bits (nbits, copied) when not NULL; exact: they all match the query
+ */
+void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end, int exact, const uint8_t *bits,
+    uint32_t nbits);
 
 /* slice_stream.c: read a pk stream from fd and slice it. */
 int slice_stream(struct slice *sl, int fd);
@@ -196,14 +218,16 @@ struct slice_bound {
  * slice_bulk.c: slice_bulk copies the records of pf from pf->next on to
  * the pcap output as they lie in the file (file ord of the merge), one
  * copy per run of records taken and no packet built, as long as each
- * starts before end, comes before b in merge order, and is one that
+ * starts before sp->end, comes before b in merge order, and is one that
  * slice_emit would write byte for byte the same (same link type and
  * precision as the output, not cut by the snapshot, a fraction below a
- * second); the time window and (unless exact) the filter decide on each
- * as slice_emit does.  It stops at the first record it cannot judge or
- * copy so, with pf->next on it: the caller reads it the ordinary way.
+ * second); a record that is not one of sp's candidates is passed over,
+ * and the time window and (unless sp->exact) the filter decide on the
+ * others as slice_emit does.  It stops at the first record it cannot
+ * judge or copy so, with pf->next on it (sp->k counts the records passed):
+ * the caller reads it the ordinary way.
  */
-void slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, uint64_t end, int exact,
+void slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, struct slice_span *sp,
     const struct slice_bound *b);
 
 /* slice_ng.c: pcapng blocks into o; 0 or -1 (o->err set) */

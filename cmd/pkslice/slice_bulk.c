@@ -37,19 +37,19 @@ put_run(struct slice *sl, const uint8_t *run, size_t len)
 }
 
 void
-slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, uint64_t end, int exact, const struct slice_bound *b)
+slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, struct slice_span *sp, const struct slice_bound *b)
 {
 	const struct bpf_program *prog = NULL;
 	const uint8_t *p = NULL, *run = NULL;
 	size_t left = 0, runlen = 0;
-	uint64_t off = pf->next, unit = pf->nsec ? 1 : 1000;
+	uint64_t off = pf->next, unit = pf->nsec ? 1 : 1000, k = sp->k;
 	uint32_t maxfrac = pf->nsec ? 1000000000u : 1000000u, maxcap = pf->h.snapshot;
 	struct pcap_pkthdr h;
 
 	if (sl->stop || sl->fmt != SLICE_PCAP || !sl->started || pf->swapped || pf->h.lenswap == 1 ||
 	    pf->linktype != sl->linktype || pf->nsec != sl->nsec)
 		return;
-	if (!exact && slice_filter_prog(sl, pf->linktype, &prog) < 0)
+	if (!sp->exact && slice_filter_prog(sl, pf->linktype, &prog) < 0)
 		return;
 	/* emit_file skips longer packets (counted as bad): the ordinary path does that */
 	if (pf->h.maxcap < maxcap)
@@ -57,7 +57,7 @@ slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, uint64_t end, int e
 	if (PCAP_SNAPLEN_MAX < maxcap)
 		maxcap = PCAP_SNAPLEN_MAX;
 	memset(&h, 0, sizeof h);
-	while (off < end) {
+	while (off < sp->end) {
 		uint32_t sec, frac, caplen, wirelen;
 		uint64_t ts;
 		size_t need;
@@ -92,7 +92,8 @@ slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, uint64_t end, int e
 		/* another file's packet comes first: the merge takes over */
 		if (!b->none && (ts > b->ts || (ts == b->ts && ord > b->ord)))
 			break;
-		take = ts >= sl->win_start && ts < sl->win_end;
+		/* not a candidate: not the query's, passed over as pkfind would have */
+		take = slice_span_cand(sp, k) && ts >= sl->win_start && ts < sl->win_end;
 		if (take && prog != NULL) {
 			h.caplen = caplen;
 			h.len = wirelen;
@@ -114,8 +115,10 @@ slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, uint64_t end, int e
 		p += need;
 		left -= need;
 		off += need;
+		k++;
 	}
 	if (!sl->stop)
 		(void)put_run(sl, run, runlen);
 	(void)pcapf_seek(pf, off);
+	sp->k = k;
 }

@@ -183,8 +183,10 @@ struct rec_loc {
 };
 struct rec_range {
 	uint32_t file;
-	uint32_t flags;         /* RANGE_EXACT */
+	uint32_t flags;         /* RANGE_EXACT, RANGE_BITS */
 	uint64_t start, end;
+	uint32_t nbits;         /* RANGE_BITS: the bitmap's length in records */
+	const uint8_t *bits;    /* bit k (k % 8 of byte k / 8): the k-th record from start is a candidate */
 };
 /*
  * every record of the range matches the query (the index judged each one
@@ -192,6 +194,15 @@ struct rec_range {
  * expression (the time window still applies).  Old writers wrote 0 here.
  */
 #define RANGE_EXACT 0x1u
+/*
+ * a bitmap of candidates follows (u32 nbits, u32 zero, the bits): the
+ * records of the range in file order, a record whose bit is clear (or
+ * past nbits) is not one.  Readers that ignore it read every record of
+ * the range and let the filter decide, which gives the same answer.
+ */
+#define RANGE_BITS 0x2u
+/* the largest bitmap a range record carries (the record stays under STREAM_REC_MAX) */
+#define RANGE_BITS_MAX ((STREAM_REC_MAX - 64u) * 8u)
 struct rec_filter {
 	uint32_t flags;
 	uint64_t start_ns, end_ns;
