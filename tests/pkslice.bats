@@ -788,3 +788,33 @@ dense_archive() {
 		[ "$(tcpdump -r "$D/o.pcap" 2>/dev/null | wc -l)" -ge 2000 ]
 	done
 }
+
+@test "ranges with a bitmap of candidates: only those, filtered unless exact; a location inside adds to them" {
+	size=$(stat -c %s "$D/a.pcap")
+	# 20 records: candidates 2, 3, 4, 9 and 17 to 20
+	bits=01110000100000001111
+	craft() { { echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; cat; } | "$CRAFT"; }
+	echo "brange 1 24 $size 1 $bits" | craft | pkslice >"$D/o.pcap"
+	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2-4 9 17-20)" ]
+	# not exact: the filter decides on the candidates only
+	{ echo "filter 1 0 0 tcp"; echo "brange 1 24 $size 0 $bits"; } | craft | pkslice >"$D/t.pcap"
+	pick "$D/a.pcap" 2-4 9 17-20 >/dev/null
+	tcpdump -r "$D/pick.pcap" -w "$D/pt.pcap" tcp 2>/dev/null
+	[ "$(pcap_text "$D/t.pcap")" = "$(pcap_text "$D/pt.pcap")" ]
+	# exact: no filter on them
+	{ echo "filter 1 0 0 tcp"; echo "brange 1 24 $size 1 $bits"; } | craft | pkslice >"$D/x.pcap"
+	[ "$(pcap_text "$D/x.pcap")" = "$(pick "$D/a.pcap" 2-4 9 17-20)" ]
+	# a shorter bitmap: the records past it are not candidates
+	echo "brange 1 24 $size 1 0111" | craft | pkslice >"$D/s.pcap"
+	[ "$(pcap_text "$D/s.pcap")" = "$(pick "$D/a.pcap" 2-4)" ]
+	# a location inside the range the bitmap leaves out: every record is a candidate then
+	{ echo "brange 1 24 $size 1 $bits"; locs 1 "$D/a.pcap" 6; } | craft | pkslice >"$D/l.pcap"
+	[ "$(pcap_text "$D/l.pcap")" = "$(pcap_text "$D/a.pcap")" ]
+	# a bitmap cut short by its record's length is malformed: counted, exit 65
+	printf 'header\nnote 5 0 %s\nopen 1 1 0 0 %s\nrange 1 24 %s\n' "$D" "$D/a.pcap" "$size" | "$CRAFT" >"$D/b.pk"
+	# flags at body offset 4 (record offset 12 of the last record): RANGE_BITS without a bitmap
+	n=$(stat -c %s "$D/b.pk")
+	printf '\002' | dd of="$D/b.pk" bs=1 seek=$((n - 32 + 12)) conv=notrunc status=none
+	run pkslice -w "$D/b.pcap" <"$D/b.pk"
+	assert_failure 65
+}

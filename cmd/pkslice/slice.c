@@ -274,7 +274,7 @@ emit_file(struct slice *sl, const struct pk_pkt *p)
 
 int
 slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, struct slice_file *file,
-    uint64_t offset)
+    uint64_t offset, int judged)
 {
 	int rc;
 
@@ -284,7 +284,7 @@ slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, s
 		sl->filtered++;
 		return 0;
 	}
-	if (sl->have_filter && (sl->filter_flags & FILTER_APPLY)) {
+	if (sl->have_filter && (sl->filter_flags & FILTER_APPLY) && !judged) {
 		struct pcap_pkthdr h;
 
 		if (filter_compile(sl, p->linktype) < 0)

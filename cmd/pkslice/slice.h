@@ -144,11 +144,12 @@ void slice_pending(struct slice *sl, const struct pk_rec *r);
 /*
  * slice_emit: one packet, after the time window and the filter.  raw is
  * its stream record (packet mode, passed through as is to a stream) or
- * NULL; file is the slice_file it was read from (or NULL) at offset.
+ * NULL; file is the slice_file it was read from (or NULL) at offset;
+ * judged: the index found it matches (an exact range), no filter.
  * 0, or -1 when reading should stop (sl->stop, sl->status set).
  */
 int slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw,
-    struct slice_file *file, uint64_t offset);
+    struct slice_file *file, uint64_t offset, int judged);
 /* slice_set_filter: the REC_FILTER record (copied). */
 void slice_set_filter(struct slice *sl, const struct rec_filter *f);
 /*

@@ -413,7 +413,7 @@ cur_emit(struct slice *sl, struct cursor *c)
 	p.source = c->ord;
 	p.flags = c->pf.nsec ? PKT_NSEC : 0;
 	p.data = c->rec.data;
-	(void)slice_emit(sl, &p, NULL, c->f, c->rec.offset);
+	(void)slice_emit(sl, &p, NULL, c->f, c->rec.offset, c->in_range && c->sp.exact);
 }
 
 /* files that will be read: usable and with something to read */

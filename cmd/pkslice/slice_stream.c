@@ -133,7 +133,7 @@ slice_record(struct slice *sl, const struct pk_rec *r, int *mode)
 			sl->bad_pkts++;
 			return 0;
 		}
-		return slice_emit(sl, &p, r, NULL, 0);
+		return slice_emit(sl, &p, r, NULL, 0, 0);
 	default:
 		slice_pending(sl, r);
 		return 0;
