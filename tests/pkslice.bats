@@ -630,9 +630,9 @@ dense_archive() {
 	mergecap -a -F pcap -w "$D/all.pcap" "$D/arc/a1.pcap" "$D/arc/a2.pcap" "$D/arc/a3.pcap"
 }
 
-@test "dense answers (runs, one range, every packet) are tcpdump's records byte for byte, to a pipe and to a file" {
+@test "dense answers (a range with a bitmap, every packet) are tcpdump's records byte for byte, to a pipe and to a file" {
 	dense_archive
-	# tcp 13 % (runs of candidates), udp and not arp most of a file (one range), '' (exact runs), icmp 7 %
+	# tcp 13 %, udp and not arp most of a file, '' every packet (exact), icmp 7 %: ranges with bitmaps
 	for q in tcp udp 'not arp' '' icmp 'tcp or arp'; do
 		tcpdump -r "$D/all.pcap" -w "$D/e.pcap" "$q" 2>/dev/null
 		m=$(tcpdump -r "$D/e.pcap" 2>/dev/null | wc -l)
@@ -670,7 +670,7 @@ dense_archive() {
 
 @test "dense answers: a time window cuts runs in the middle; -n and -r -n end inside a run" {
 	dense_archive
-	# from packet 1001 of one.pcap to packet 501 of three.pcap: both cut inside runs
+	# from packet 1001 of a1.pcap to packet 501 of a3.pcap: both cut inside runs
 	records "$D/arc/a1.pcap" >"$D/r1"
 	records "$D/arc/a3.pcap" >"$D/r3"
 	s=$(sed -n 1001p "$D/r1" | cut -d' ' -f2)
