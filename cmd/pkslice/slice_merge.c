@@ -24,9 +24,9 @@
 #include "slice.h"
 
 #define WARN_MAX 5   /* per-location warnings before we only count */
-#define HINT_SPAN (1024u * 1024u)  /* located records read from disk at once */
+#define HINT_SPAN (192u * 1024u)   /* located records read from disk at once */
 #define HINT_TAIL 512u             /* bytes guessed for the last one's record */
-#define HINT_GAP 16384u            /* larger gaps between located records: another read */
+#define HINT_GAP 4096u             /* larger gaps between located records: another read */
 
 struct cursor {
 	struct slice_file *f;
