@@ -818,3 +818,16 @@ dense_archive() {
 	run pkslice -w "$D/b.pcap" <"$D/b.pk"
 	assert_failure 65
 }
+
+@test "dense answers as pcapng and as a stream (the packet-by-packet path) hold the pcap's packets" {
+	dense_archive
+	for q in tcp ''; do
+		pkfind -q -d "$D/arc" "$q" >"$D/s.pk"
+		pkslice <"$D/s.pk" >"$D/a.pcap"
+		[ "$(tcpdump -r "$D/a.pcap" 2>/dev/null | wc -l)" -gt 1000 ]
+		pkslice -o stream <"$D/s.pk" | pkslice >"$D/b.pcap"
+		cmp "$D/a.pcap" "$D/b.pcap"
+		pkslice -o pcapng <"$D/s.pk" >"$D/c.pcapng"
+		[ "$(pcap_text "$D/a.pcap")" = "$(pcap_text "$D/c.pcapng")" ]
+	done
+}
