@@ -47,6 +47,18 @@ job_add_cb(void *arg, uint64_t offset, uint64_t ts)
 	return 0;
 }
 
+/* the last member of a set that has one (a word at a time: a broad answer has millions) */
+static uint32_t
+cand_last(const struct ordset *s)
+{
+	size_t w = ((size_t)s->n + 63) / 64;
+
+	while (w-- > 0)
+		if (s->w[w] != 0)
+			return (uint32_t)(w * 64 + 63 - (size_t)__builtin_clzll(s->w[w]));
+	return 0;
+}
+
 /* j->bits: bits first .. first + nbits - 1 of cand, from bit 0 (little-endian bytes) */
 static void
 job_bits(struct job *j, const struct ordset *cand, uint32_t first, uint32_t nbits)
@@ -74,7 +86,7 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 	char ipath[PATH_MAX];
 	struct ordset cand, tr;
 	struct idx *x;
-	uint32_t i, n;
+	uint32_t n;
 
 	if (snprintf(ipath, sizeof ipath, "%s%s", af->path, IDX_SUFFIX) >= (int)sizeof ipath) {
 		j->out = JO_LONGPATH;
@@ -122,11 +134,9 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 	 */
 	j->ncand = ordset_count(&cand);
 	if (o->mode == FIND_STREAM && !o->limit && j->ncand >= DENSE_MIN && j->ncand * BITS_SHARE >= n) {
-		uint32_t first = ordset_next(&cand, 0), last = first, nbits;
+		uint32_t first = ordset_next(&cand, 0), last = cand_last(&cand), nbits;
 		uint64_t ts;
 
-		for (i = first; i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX)
-			last = i;
 		nbits = last - first + 1;
 		j->nbits = nbits;
 		/*
