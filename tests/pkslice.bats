@@ -611,3 +611,225 @@ ng_ifaces() {
 	assert_output --partial "time differs"
 	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 1 3)" ]
 }
+
+# ---- dense answers: runs copied as they lie (slice_bulk.c) ----
+
+# same_records A B: the pcap records of A and B byte for byte (their file headers aside)
+same_records() {
+	cmp <(tail -c +25 "$1") <(tail -c +25 "$2")
+}
+
+# dense_archive: three files in time order, as an archive rotates them
+# (one without index), and their concatenation for tcpdump (all.pcap)
+dense_archive() {
+	mkdir -p "$D/arc"
+	"$GEN" -n 3000 -t 1700000000 -i 100 -s 1 "$D/arc/a1.pcap"
+	"$GEN" -n 2000 -t 1700000001 -i 130 -s 2 "$D/arc/a2.pcap"
+	"$GEN" -n 2000 -t 1700000002 -i 90 -s 3 -m tcp,udp,arp "$D/arc/a3.pcap"
+	pkindex -d "$D/arc" "$D/arc/a1.pcap" "$D/arc/a3.pcap"
+	mergecap -a -F pcap -w "$D/all.pcap" "$D/arc/a1.pcap" "$D/arc/a2.pcap" "$D/arc/a3.pcap"
+}
+
+@test "dense answers (a range with a bitmap, every packet) are tcpdump's records byte for byte, to a pipe and to a file" {
+	dense_archive
+	# tcp 13 %, udp and not arp most of a file, '' every packet (exact), icmp 7 %: ranges with bitmaps
+	for q in tcp udp 'not arp' '' icmp 'tcp or arp'; do
+		tcpdump -r "$D/all.pcap" -w "$D/e.pcap" "$q" 2>/dev/null
+		m=$(tcpdump -r "$D/e.pcap" 2>/dev/null | wc -l)
+		[ "$m" -gt 200 ]
+		pkfind -q -d "$D/arc" "$q" >"$D/s.pk"
+		# the indexed files as ranges, a location (32 bytes) per packet only for the scanned one
+		m2=$(tcpdump -r "$D/arc/a2.pcap" "$q" 2>/dev/null | wc -l)
+		[ "$(stat -c %s "$D/s.pk")" -lt $((32 * m2 + 32 * (m - m2) / 2 + 4096)) ]
+		pkslice <"$D/s.pk" | cat >"$D/p.pcap"
+		same_records "$D/p.pcap" "$D/e.pcap"
+		pkslice -w "$D/f.pcap" <"$D/s.pk"
+		same_records "$D/f.pcap" "$D/e.pcap"
+		cmp "$D/p.pcap" "$D/f.pcap"
+	done
+}
+
+@test "dense answers over files that overlap in time: merged as the packet-by-packet path merges them" {
+	mkdir -p "$D/arc"
+	"$GEN" -n 3000 -t 1700000000 -i 100 -s 1 "$D/arc/a1.pcap"
+	"$GEN" -n 2000 -t 1700000000 -i 130 -s 2 "$D/arc/a2.pcap"
+	"$GEN" -n 2000 -t 1700000000 -i 170 -s 3 -m tcp,udp,arp "$D/arc/a3.pcap"
+	pkindex -d "$D/arc" "$D/arc/a1.pcap" "$D/arc/a3.pcap"
+	mergecap -F pcap -w "$D/m.pcap" "$D/arc/"*.pcap
+	for q in tcp udp 'not arp' ''; do
+		pkfind -q -d "$D/arc" "$q" | pkslice >"$D/o.pcap"
+		# -n: a location per packet, read one by one: the ordinary path, the oracle of the merge
+		pkfind -q -n 1000000 -d "$D/arc" "$q" | pkslice >"$D/n.pcap"
+		same_records "$D/o.pcap" "$D/n.pcap"
+		# and the packets are tcpdump's (mergecap orders equal times its own way)
+		tcpdump -r "$D/m.pcap" -w "$D/e.pcap" "$q" 2>/dev/null
+		[ "$(pcap_text "$D/o.pcap" | sort)" = "$(pcap_text "$D/e.pcap" | sort)" ]
+		[ "$(pcap_text "$D/o.pcap" | grep -c '^1700')" -gt 300 ]
+	done
+}
+
+@test "dense answers: a time window cuts runs in the middle; -n and -r -n end inside a run" {
+	dense_archive
+	# from packet 1001 of a1.pcap to packet 501 of a3.pcap: both cut inside runs
+	records "$D/arc/a1.pcap" >"$D/r1"
+	records "$D/arc/a3.pcap" >"$D/r3"
+	s=$(sed -n 1001p "$D/r1" | cut -d' ' -f2)
+	e=$(sed -n 501p "$D/r3" | cut -d' ' -f2)
+	S=$(printf '%d.%09d' $((s / 1000000000)) $((s % 1000000000)))
+	E=$(printf '%d.%09d' $((e / 1000000000)) $((e % 1000000000)))
+	for q in tcp 'not arp' ''; do
+		pkfind -q -d "$D/arc" -s "@$S" -e "@$E" "$q" | pkslice >"$D/o.pcap"
+		editcap -F pcap -A "$S" -B "$E" "$D/all.pcap" "$D/win.pcap" >/dev/null
+		if [ -n "$q" ]; then tcpdump -r "$D/win.pcap" -w "$D/e.pcap" "$q" 2>/dev/null; else cp "$D/win.pcap" "$D/e.pcap"; fi
+		# editcap -A/-B: [start, end), as pk's window
+		[ "$(tcpdump -r "$D/e.pcap" 2>/dev/null | wc -l)" -gt 100 ]
+		same_records "$D/o.pcap" "$D/e.pcap"
+		# a slice's -s/-e cut the runs too
+		pkfind -q -d "$D/arc" "$q" | pkslice -s "$S" -e "$E" >"$D/o2.pcap"
+		same_records "$D/o2.pcap" "$D/e.pcap"
+	done
+	# -n 777: the first 777 tcp packets (the limit falls inside a run of one.pcap or two.pcap)
+	tcpdump -r "$D/all.pcap" -w "$D/t.pcap" tcp 2>/dev/null
+	pkfind -q -n 777 -d "$D/arc" tcp | pkslice >"$D/o.pcap"
+	editcap -F pcap -r "$D/t.pcap" "$D/e.pcap" 1-777 >/dev/null
+	same_records "$D/o.pcap" "$D/e.pcap"
+	# -r -n 777: the last 777, in time order
+	t=$(tcpdump -r "$D/t.pcap" 2>/dev/null | wc -l)
+	pkfind -q -r -n 777 -d "$D/arc" tcp | pkslice >"$D/o.pcap"
+	editcap -F pcap -r "$D/t.pcap" "$D/e.pcap" $((t - 776))-"$t" >/dev/null
+	same_records "$D/o.pcap" "$D/e.pcap"
+}
+
+@test "dense answers: unsure packets (headers cut by a short snaplen), cut records, nanoseconds, big-endian" {
+	mkdir -p "$D/arc"
+	# snaplen 38: the index cannot judge the packets, every one is a candidate, BPF decides
+	"$GEN" -n 2000 -t 1700000000 -i 100 -s 4 -S 38 "$D/arc/short.pcap"
+	pkindex -d "$D/arc" "$D/arc/short.pcap"
+	for q in tcp udp ''; do
+		pkfind -q -d "$D/arc" "$q" | pkslice >"$D/o.pcap"
+		tcpdump -r "$D/arc/short.pcap" -w "$D/e.pcap" "$q" 2>/dev/null
+		[ "$(tcpdump -r "$D/e.pcap" 2>/dev/null | wc -l)" -gt 200 ]
+		same_records "$D/o.pcap" "$D/e.pcap"
+	done
+	# a header snaplen of 60 below the records' lengths: libpcap cuts them, so does pkslice
+	"$GEN" -n 500 -t 1700000000 -i 100 -s 5 "$D/cut.pcap"
+	perl -e 'open(my $f, "+<", $ARGV[0]) or die; seek($f, 16, 0); print $f pack("V", 60)' "$D/cut.pcap"
+	pkslice "$D/cut.pcap" >"$D/o.pcap"
+	tcpdump -r "$D/cut.pcap" -w "$D/e.pcap" 2>/dev/null
+	same_records "$D/o.pcap" "$D/e.pcap"
+	[ "$(od -A n -t u4 -j 8 -N 4 "$D/o.pcap" | tr -d ' ')" -le 60 ] # the first record was cut
+	# nanosecond and big-endian files sliced whole: the records as libpcap gives them
+	"$GEN" -N -n 500 -t 1700000000 -i 100 -s 6 "$D/ns.pcap"
+	"$GEN" -E -n 500 -t 1700000000 -i 100 -s 7 "$D/be.pcap"
+	for f in ns be; do
+		pkslice "$D/$f.pcap" >"$D/o.pcap"
+		[ "$(pcap_text "$D/o.pcap")" = "$(pcap_text "$D/$f.pcap")" ]
+	done
+	pkslice "$D/ns.pcap" | cmp - "$D/ns.pcap"
+}
+
+@test "dense answers: no system call per packet (strace)" {
+	need_cmd strace
+	mkdir -p "$D/arc"
+	"$GEN" -n 40000 -t 1700000000 -i 100 -s 8 "$D/arc/big.pcap"
+	pkindex -d "$D/arc" "$D/arc/big.pcap"
+	for q in tcp 'not arp' ''; do
+		pkfind -q -d "$D/arc" "$q" >"$D/s.pk"
+		# the reads and writes only: a sanitizer's start-up calls are not the point
+		strace -f -c -e trace=read,pread64,readv,preadv,write,writev,pwrite64 -o "$D/st" \
+		    pkslice -w "$D/o.pcap" <"$D/s.pk"
+		n=$(tcpdump -r "$D/o.pcap" 2>/dev/null | wc -l)
+		calls=$(awk '$NF == "total" { print $(NF - 2) }' "$D/st")
+		[ "$n" -gt 4000 ]
+		[ "$calls" -gt 0 ]
+		[ "$calls" -lt $((n / 20)) ]
+	done
+}
+
+@test "dense answers over mixed link types (pcapng) and mixed precisions: the packet-by-packet path's output" {
+	mkdir -p "$D/arc"
+	"$GEN" -n 2000 -t 1700000000 -i 100 -s 1 "$D/arc/a1.pcap"
+	"$GEN" -l 113 -n 2000 -t 1700000001 -i 100 -s 2 "$D/arc/a2.pcap"
+	"$GEN" -N -n 2000 -t 1700000002 -i 100 -s 3 "$D/arc/a3.pcap"
+	pkindex -d "$D/arc" "$D/arc/a1.pcap" "$D/arc/a2.pcap" "$D/arc/a3.pcap"
+	for q in tcp 'not arp' ''; do
+		pkfind -q -d "$D/arc" "$q" >"$D/s.pk"
+		pkslice <"$D/s.pk" >"$D/o.pcapng" 2>"$D/err"
+		grep -q 'writing pcapng' "$D/err"
+		pkfind -q -n 1000000 -d "$D/arc" "$q" | pkslice >"$D/n.pcapng" 2>/dev/null
+		cmp "$D/o.pcapng" "$D/n.pcapng"
+		# tcpdump reads one link type per pcapng: capinfos counts, the -n path vouches for the bytes
+		n=$(for f in a1 a2 a3; do tcpdump -r "$D/arc/$f.pcap" $q 2>/dev/null; done | wc -l)
+		[ "$n" -gt 600 ]
+		[ "$(capinfos -M -c "$D/o.pcapng" | awk -F': *' '/Number of packets/ { print $2 }')" = "$n" ]
+		# a classic pcap asked for: refused, as packet by packet
+		run pkslice -o pcap -w "$D/x.pcap" <"$D/s.pk"
+		assert_failure 65
+	done
+	# the microsecond file and the nanosecond one: a nanosecond pcap, the same bytes either way
+	rm "$D/arc/a2.pcap" "$D/arc/a2.pcap.idx"
+	for q in tcp ''; do
+		pkfind -q -d "$D/arc" "$q" | pkslice >"$D/o.pcap"
+		pkfind -q -n 1000000 -d "$D/arc" "$q" | pkslice >"$D/n.pcap"
+		[ "$(magic "$D/o.pcap")" = a1b23c4d ]
+		cmp "$D/o.pcap" "$D/n.pcap"
+		[ "$(pcap_text "$D/o.pcap")" = "$(for f in a1 a3; do pcap_text "$D/arc/$f.pcap" $q; done)" ]
+	done
+}
+
+@test "dense answers with -x: the index's candidates, as when located one by one" {
+	mkdir -p "$D/arc"
+	"$GEN" -n 3000 -t 1700000000 -i 100 -s 1 "$D/arc/a1.pcap"
+	"$GEN" -n 2000 -t 1700000001 -i 100 -s 4 -S 38 "$D/arc/a2.pcap"
+	pkindex -d "$D/arc" "$D/arc/a1.pcap" "$D/arc/a2.pcap"
+	for q in tcp udp 'not arp'; do
+		pkfind -q -x -d "$D/arc" "$q" | pkslice >"$D/o.pcap"
+		pkfind -q -x -n 1000000 -d "$D/arc" "$q" | pkslice >"$D/n.pcap"
+		cmp "$D/o.pcap" "$D/n.pcap"
+		# a2's headers are cut: every packet is a candidate, more than tcpdump selects
+		[ "$(tcpdump -r "$D/o.pcap" 2>/dev/null | wc -l)" -ge 2000 ]
+	done
+}
+
+@test "ranges with a bitmap of candidates: only those, filtered unless exact; a location inside adds to them" {
+	size=$(stat -c %s "$D/a.pcap")
+	# 20 records: candidates 2, 3, 4, 9 and 17 to 20
+	bits=01110000100000001111
+	craft() { { echo header; echo "note 5 0 $D"; echo "open 1 1 0 0 $D/a.pcap"; cat; } | "$CRAFT"; }
+	echo "brange 1 24 $size 1 $bits" | craft | pkslice >"$D/o.pcap"
+	[ "$(pcap_text "$D/o.pcap")" = "$(pick "$D/a.pcap" 2-4 9 17-20)" ]
+	# not exact: the filter decides on the candidates only
+	{ echo "filter 1 0 0 tcp"; echo "brange 1 24 $size 0 $bits"; } | craft | pkslice >"$D/t.pcap"
+	pick "$D/a.pcap" 2-4 9 17-20 >/dev/null
+	tcpdump -r "$D/pick.pcap" -w "$D/pt.pcap" tcp 2>/dev/null
+	[ "$(pcap_text "$D/t.pcap")" = "$(pcap_text "$D/pt.pcap")" ]
+	# exact: no filter on them
+	{ echo "filter 1 0 0 tcp"; echo "brange 1 24 $size 1 $bits"; } | craft | pkslice >"$D/x.pcap"
+	[ "$(pcap_text "$D/x.pcap")" = "$(pick "$D/a.pcap" 2-4 9 17-20)" ]
+	# a shorter bitmap: the records past it are not candidates
+	echo "brange 1 24 $size 1 0111" | craft | pkslice >"$D/s.pcap"
+	[ "$(pcap_text "$D/s.pcap")" = "$(pick "$D/a.pcap" 2-4)" ]
+	# a location inside the range the bitmap leaves out: every record is a candidate then
+	{ echo "brange 1 24 $size 1 $bits"; locs 1 "$D/a.pcap" 6; } | craft | pkslice >"$D/l.pcap"
+	[ "$(pcap_text "$D/l.pcap")" = "$(pcap_text "$D/a.pcap")" ]
+	# a bitmap cut short by its record's length is malformed: counted, exit 65
+	printf 'header\nnote 5 0 %s\nopen 1 1 0 0 %s\nrange 1 24 %s\n' "$D" "$D/a.pcap" "$size" | "$CRAFT" >"$D/b.pk"
+	# flags at body offset 4 (record offset 12 of the last record): RANGE_BITS without a bitmap
+	n=$(stat -c %s "$D/b.pk")
+	printf '\002' | dd of="$D/b.pk" bs=1 seek=$((n - 32 + 12)) conv=notrunc status=none
+	run pkslice -w "$D/b.pcap" <"$D/b.pk"
+	assert_failure 65
+}
+
+@test "dense answers as pcapng and as a stream (the packet-by-packet path) hold the pcap's packets" {
+	dense_archive
+	for q in tcp ''; do
+		pkfind -q -d "$D/arc" "$q" >"$D/s.pk"
+		pkslice <"$D/s.pk" >"$D/a.pcap"
+		[ "$(tcpdump -r "$D/a.pcap" 2>/dev/null | wc -l)" -gt 1000 ]
+		pkslice -o stream <"$D/s.pk" | pkslice >"$D/b.pcap"
+		cmp "$D/a.pcap" "$D/b.pcap"
+		pkslice -o pcapng <"$D/s.pk" >"$D/c.pcapng"
+		[ "$(pcap_text "$D/a.pcap")" = "$(pcap_text "$D/c.pcapng")" ]
+	done
+}

@@ -321,7 +321,7 @@ scan_file(struct fctx *c, const struct arch_file *af)
 	pcapf_close(&pf);
 }
 
-/* a dense file's candidates as one range of the stream (job_run) */
+/* a dense file's candidates as one range of the stream, with their bitmap (job_run) */
 static void
 emit_range(struct fctx *c, const char *path, const struct job *j)
 {
@@ -334,12 +334,17 @@ emit_range(struct fctx *c, const char *path, const struct job *j)
 		return;
 	}
 	g.file = c->next_id;
+	/* the filter decides on the candidates, unless the index judged them exactly */
+	g.flags = (j->exact && (j->bits || j->ncand == j->nbits) ? RANGE_EXACT : 0) | (j->bits ? RANGE_BITS : 0);
 	g.start = j->r_start;
 	g.end = j->r_end;
+	g.nbits = j->nbits;
+	g.bits = j->bits;
 	if (sout_range(&c->so, &g) < 0)
 		out_fail(c);
 	c->found += j->ncand;
-	c->inexact = 1;
+	if (!j->exact && !c->o->index_only)
+		c->inexact = 1;
 }
 
 /* candidates from the index (job j), checked with BPF when the mode needs exact answers */
@@ -452,6 +457,8 @@ search_file(struct fctx *c, struct pool *p, size_t k)
 			c->have_head = 0;
 			free(j->m);
 			j->m = NULL;
+			free(j->bits);
+			j->bits = NULL;
 			return;
 		}
 	}

@@ -14,9 +14,19 @@
 #include "pk.h"
 #include "pool.h"
 #include "query.h"
+#include "stream.h"
 
 #define DENSE_MIN 64            /* candidates in a file before a range can pay */
-#define DENSE_SHARE 4           /* a range when at least 1 packet in DENSE_SHARE is a candidate */
+/*
+ * A range with the candidates' bitmap when at least 1 packet in
+ * BITS_SHARE is one: pkslice reads the span forward a megabyte at a
+ * time and judges the candidates only; pkfind lists no offsets (the
+ * packet table is most of the cost of a located answer).  Sparser ones
+ * are located one by one (short reads).  Without a bitmap (too long for
+ * a record) a range pays when 1 packet in DENSE_SHARE is a candidate.
+ */
+#define BITS_SHARE 128
+#define DENSE_SHARE 4
 
 static void
 job_add(struct job *j, uint64_t offset, uint64_t ts)
@@ -37,6 +47,37 @@ job_add_cb(void *arg, uint64_t offset, uint64_t ts)
 	return 0;
 }
 
+/* the last member of a set that has one (a word at a time: a broad answer has millions) */
+static uint32_t
+cand_last(const struct ordset *s)
+{
+	size_t w = ((size_t)s->n + 63) / 64;
+
+	while (w-- > 0)
+		if (s->w[w] != 0)
+			return (uint32_t)(w * 64 + 63 - (size_t)__builtin_clzll(s->w[w]));
+	return 0;
+}
+
+/* j->bits: bits first .. first + nbits - 1 of cand, from bit 0 (little-endian bytes) */
+static void
+job_bits(struct job *j, const struct ordset *cand, uint32_t first, uint32_t nbits)
+{
+	size_t nw = ((size_t)nbits + 63) / 64, cw = ((size_t)cand->n + 63) / 64, w0 = first / 64, k;
+	unsigned sh = first % 64;
+
+	j->nbits = nbits;
+	j->bits = xcalloc(nw, 8);
+	for (k = 0; k < nw; k++) {
+		uint64_t lo = w0 + k < cw ? cand->w[w0 + k] : 0, hi = w0 + k + 1 < cw ? cand->w[w0 + k + 1] : 0;
+		uint64_t v = sh ? lo >> sh | hi << (64 - sh) : lo;
+
+		if (k == nw - 1 && nbits % 64)
+			v &= (1ull << (nbits % 64)) - 1;    /* nothing past the span */
+		put64(j->bits + 8 * k, v);
+	}
+}
+
 /* the index part of a search (any thread: touches only j) */
 static void
 job_run(const struct find_opts *o, const struct query *q, struct job *j)
@@ -45,7 +86,7 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 	char ipath[PATH_MAX];
 	struct ordset cand, tr;
 	struct idx *x;
-	uint32_t i, n;
+	uint32_t n;
 
 	if (snprintf(ipath, sizeof ipath, "%s%s", af->path, IDX_SUFFIX) >= (int)sizeof ipath) {
 		j->out = JO_LONGPATH;
@@ -92,15 +133,22 @@ job_run(const struct find_opts *o, const struct query *q, struct job *j)
 	 * than being told every offset (the stream, with BPF and no -n).
 	 */
 	j->ncand = ordset_count(&cand);
-	if (o->mode == FIND_STREAM && !o->limit && !o->index_only && j->ncand >= DENSE_MIN &&
-	    j->ncand * DENSE_SHARE >= n) {
-		uint32_t first = ordset_next(&cand, 0), last = first;
+	if (o->mode == FIND_STREAM && !o->limit && j->ncand >= DENSE_MIN && j->ncand * BITS_SHARE >= n) {
+		uint32_t first = ordset_next(&cand, 0), last = cand_last(&cand), nbits;
 		uint64_t ts;
 
-		for (i = first; i != UINT32_MAX; i = i + 1 < n ? ordset_next(&cand, i + 1) : UINT32_MAX)
-			last = i;
-		if (idx_packet(x, first, &j->r_start, &ts) == 0 &&
+		nbits = last - first + 1;
+		j->nbits = nbits;
+		/*
+		 * Without the bitmap every record of the span is a candidate:
+		 * only worth it when most are, and never with -x (the index's
+		 * answer is what is asked for).
+		 */
+		if ((nbits <= RANGE_BITS_MAX || (!o->index_only && j->ncand * DENSE_SHARE >= n)) &&
+		    idx_packet(x, first, &j->r_start, &ts) == 0 &&
 		    (last + 1 == n ? (j->r_end = j->mt.pcap_size, 1) : idx_packet(x, last + 1, &j->r_end, &ts) == 0)) {
+			if (nbits <= RANGE_BITS_MAX)
+				job_bits(j, &cand, first, nbits);
 			j->dense = 1;
 			ordset_free(&cand);
 			idx_close(x);
@@ -221,8 +269,10 @@ pool_end(struct pool *p)
 	pthread_mutex_unlock(&p->mu);
 	for (i = 0; i < p->nth; i++)
 		pthread_join(p->th[i], NULL);
-	for (k = 0; k < p->njobs; k++)
+	for (k = 0; k < p->njobs; k++) {
 		free(p->jobs[k].m);
+		free(p->jobs[k].bits);
+	}
 	free(p->jobs);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);

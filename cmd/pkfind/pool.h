@@ -46,7 +46,9 @@ struct job {
 	struct match *m;        /* candidates, file order */
 	size_t nm, cm;
 	int bad;                /* the packet table failed after the nm candidates (err says why) */
-	int dense;              /* candidates are most of the file: one range instead of m */
+	int dense;              /* many candidates: one range (r_start, r_end) instead of m */
+	uint8_t *bits;          /* dense: the candidates among the span's records (RANGE_BITS), or NULL */
+	uint32_t nbits;         /* dense: records in the span */
 	uint64_t r_start, r_end, ncand;
 	char err[512];
 };

@@ -174,6 +174,18 @@ filter_compile(struct slice *sl, uint32_t linktype)
 	return 0;
 }
 
+int
+slice_filter_prog(struct slice *sl, uint32_t linktype, const struct bpf_program **prog)
+{
+	*prog = NULL;
+	if (!sl->have_filter || !(sl->filter_flags & FILTER_APPLY))
+		return 0;
+	if (filter_compile(sl, linktype) < 0)
+		return -1;
+	*prog = &sl->bpf;
+	return 0;
+}
+
 static struct slice_ngif *
 ng_add(struct slice *sl, uint32_t linktype, uint32_t snaplen, int nsec)
 {
@@ -262,7 +274,7 @@ emit_file(struct slice *sl, const struct pk_pkt *p)
 
 int
 slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, struct slice_file *file,
-    uint64_t offset)
+    uint64_t offset, int judged)
 {
 	int rc;
 
@@ -272,7 +284,7 @@ slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw, s
 		sl->filtered++;
 		return 0;
 	}
-	if (sl->have_filter && (sl->filter_flags & FILTER_APPLY)) {
+	if (sl->have_filter && (sl->filter_flags & FILTER_APPLY) && !judged) {
 		struct pcap_pkthdr h;
 
 		if (filter_compile(sl, p->linktype) < 0)
@@ -382,16 +394,30 @@ slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns)
 	f->loc[f->n].off = offset;
 	f->loc[f->n].ts = ts_ns;
 	f->loc[f->n].end = 0;
+	f->loc[f->n].exact = 0;
+	f->loc[f->n].bits = NULL;
+	f->loc[f->n].nbits = 0;
 	f->n++;
 }
 
 void
-slice_range_add(struct slice_file *f, uint64_t start, uint64_t end)
+slice_range_add(struct slice_file *f, uint64_t start, uint64_t end, int exact, const uint8_t *bits,
+    uint32_t nbits)
 {
+	struct slice_loc *l;
+
 	if (end <= start)
 		return;
 	slice_loc_add(f, start, 0);
-	f->loc[f->n - 1].end = end;
+	l = &f->loc[f->n - 1];
+	l->end = end;
+	l->exact = exact;
+	if (bits != NULL) {
+		/* one per range (a file), not per packet */
+		l->bits = xmalloc(((size_t)nbits + 7) / 8 + 1);
+		memcpy(l->bits, bits, ((size_t)nbits + 7) / 8);
+		l->nbits = nbits;
+	}
 }
 
 void
@@ -410,6 +436,8 @@ slice_free(struct slice *sl)
 	for (size_t i = 0; i < sl->nfiles; i++) {
 		free(sl->files[i].path);
 		free(sl->files[i].rel);
+		for (size_t k = 0; k < sl->files[i].n; k++)
+			free(sl->files[i].loc[k].bits);
 		free(sl->files[i].loc);
 	}
 	free(sl->files);

@@ -9,12 +9,13 @@
  * slice_ng.c     pcapng blocks
  * slice_stream.c reading the input stream (packets, or locations to read)
  * slice_merge.c  reading pcap files: per-file cursors merged by time
+ * slice_bulk.c   runs of records copied to the pcap as they lie in the file
  * slice_idx.c    a file's packets in the time window from its index
  * slice_seek.c   the time window found by binary search in a file
  * slice_confine.c located files only under the archive roots, race-free
  *
  * Calls run one way: main.c -> slice_stream.c -> slice_merge.c ->
- * slice_idx.c, slice_seek.c, slice_confine.c -> slice.c -> slice_ng.c.
+ * slice_bulk.c, slice_idx.c, slice_seek.c, slice_confine.c -> slice.c -> slice_ng.c.
  */
 #ifndef PK_SLICE_H
 #define PK_SLICE_H
@@ -26,6 +27,7 @@
 #include <pcap/pcap.h>
 
 #include "bufio.h"
+#include "pcapfile.h"
 #include "stream.h"
 
 enum slice_fmt { SLICE_PCAP, SLICE_PCAPNG, SLICE_STREAM };
@@ -43,7 +45,26 @@ struct slice_ngif {
 struct slice_loc {
 	uint64_t off, ts;      /* offset of the pcap record header; time pkfind gave */
 	uint64_t end;          /* a range (REC_RANGE): every record from off to end; 0: the one at off */
+	int exact;             /* a range whose every candidate matches (RANGE_EXACT): no filter */
+	uint8_t *bits;         /* a range's candidates (RANGE_BITS, owned), or NULL: every record */
+	uint32_t nbits;
 };
+
+/* where a range stands: what slice_bulk and the cursor share */
+struct slice_span {
+	uint64_t end;          /* records that start before this offset */
+	int exact;             /* no filter on the candidates */
+	const uint8_t *bits;   /* NULL: every record is a candidate */
+	uint32_t nbits;
+	uint64_t k;            /* the record at the reader's offset is the k-th of the range */
+};
+
+/* slice_span_cand: the k-th record of the range is a candidate */
+static inline int
+slice_span_cand(const struct slice_span *sp, uint64_t k)
+{
+	return sp->bits == NULL || (k < sp->nbits && (sp->bits[k / 8] >> (k % 8)) & 1);
+}
 
 /* a pcap file to read: named by a FILE_OPEN record or on the command line */
 struct slice_file {
@@ -123,13 +144,20 @@ void slice_pending(struct slice *sl, const struct pk_rec *r);
 /*
  * slice_emit: one packet, after the time window and the filter.  raw is
  * its stream record (packet mode, passed through as is to a stream) or
- * NULL; file is the slice_file it was read from (or NULL) at offset.
+ * NULL; file is the slice_file it was read from (or NULL) at offset;
+ * judged: the index found it matches (an exact range), no filter.
  * 0, or -1 when reading should stop (sl->stop, sl->status set).
  */
 int slice_emit(struct slice *sl, const struct pk_pkt *p, const struct pk_rec *raw,
-    struct slice_file *file, uint64_t offset);
+    struct slice_file *file, uint64_t offset, int judged);
 /* slice_set_filter: the REC_FILTER record (copied). */
 void slice_set_filter(struct slice *sl, const struct rec_filter *f);
+/*
+ * slice_filter_prog: the BPF program the filter record asks packets of
+ * linktype to pass (*prog), or NULL when none applies; -1 when the
+ * expression does not compile there (said, sl->stop set).
+ */
+int slice_filter_prog(struct slice *sl, uint32_t linktype, const struct bpf_program **prog);
 /* slice_finish: an empty pcap if nothing was written, flush, check, free; the exit status. */
 int slice_finish(struct slice *sl);
 void slice_worse(struct slice *sl, int status);
@@ -146,8 +174,12 @@ const char *slice_ltname(uint32_t linktype, char *buf, size_t len);
 void slice_add_root(struct slice *sl, const char *dir);
 struct slice_file *slice_file_add(struct slice *sl, uint32_t id, const char *path, uint32_t flags);
 void slice_loc_add(struct slice_file *f, uint64_t offset, uint64_t ts_ns);
-/* slice_range_add: every record whose header starts in [start, end) */
-void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end);
+/*
+ * slice_range_add: the records whose headers start in [start, end), those
+ * of bits (nbits, copied) when not NULL; exact: they all match the query
+ */
+void slice_range_add(struct slice_file *f, uint64_t start, uint64_t end, int exact, const uint8_t *bits,
+    uint32_t nbits);
 
 /* slice_stream.c: read a pk stream from fd and slice it. */
 int slice_stream(struct slice *sl, int fd);
@@ -175,6 +207,29 @@ int slice_open(struct slice *sl, const struct slice_file *f);
  * 0 if the file must be scanned.
  */
 int slice_idx_locate(struct slice *sl, struct slice_file *f);
+
+/* where a run of one file stops: the next record of the other files in merge order */
+struct slice_bound {
+	int none;              /* no other file: no bound */
+	uint64_t ts;
+	uint32_t ord;          /* that file's order: ties go to the lower */
+};
+
+/*
+ * slice_bulk.c: slice_bulk copies the records of pf from pf->next on to
+ * the pcap output as they lie in the file (file ord of the merge), one
+ * copy per run of records taken and no packet built, as long as each
+ * starts before sp->end, comes before b in merge order, and is one that
+ * slice_emit would write byte for byte the same (same link type and
+ * precision as the output, not cut by the snapshot, a fraction below a
+ * second); a record that is not one of sp's candidates is passed over,
+ * and the time window and (unless sp->exact) the filter decide on the
+ * others as slice_emit does.  It stops at the first record it cannot
+ * judge or copy so, with pf->next on it (sp->k counts the records passed):
+ * the caller reads it the ordinary way.
+ */
+void slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, struct slice_span *sp,
+    const struct slice_bound *b);
 
 /* slice_ng.c: pcapng blocks into o; 0 or -1 (o->err set) */
 int ng_section(struct bufout *o);

@@ -31,7 +31,7 @@ slice_idx_locate(struct slice *sl, struct slice_file *f)
 	 */
 	if (idx_matches_pcap(x, f->path) && idx_time_span(x, sl->win_start, sl->win_end, &from, &to, e, sizeof e) == 0) {
 		used = 1;
-		slice_range_add(f, from, to);
+		slice_range_add(f, from, to, 0, NULL, 0);
 	}
 	idx_close(x);
 	return used;

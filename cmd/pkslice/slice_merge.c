@@ -34,7 +34,7 @@ struct cursor {
 	int scan;              /* every packet, not locations */
 	int open, have;        /* file open; rec holds the next packet */
 	size_t next;           /* next location */
-	uint64_t range_end;    /* reading a range: records before this offset */
+	struct slice_span sp;  /* reading a range: where it ends, its candidates */
 	int in_range;
 	uint64_t hint_end;     /* where the locations of the last read from disk end */
 	struct pcapf pf;
@@ -106,13 +106,37 @@ locs_sort(struct slice_file *f)
 	for (i = j = 0; i < f->n; i++) {
 		if (j > 0 && f->loc[i].off == f->loc[j - 1].off) {
 			/* the same record twice: once, as the wider of the two */
-			if (f->loc[i].end > f->loc[j - 1].end)
-				f->loc[j - 1].end = f->loc[i].end;
+			struct slice_loc *k = &f->loc[j - 1];
+
+			if (f->loc[i].end > k->end)
+				k->end = f->loc[i].end;
+			if (k->bits != NULL || f->loc[i].bits != NULL) {
+				/* two lists of candidates: every record is one, and the filter decides */
+				free(k->bits);
+				k->bits = NULL;
+				k->nbits = 0;
+				k->exact = 0;
+			}
+			/* exact only if both say so: a location is judged by the filter */
+			k->exact &= f->loc[i].exact;
+			free(f->loc[i].bits);
+			f->loc[i].bits = NULL;
 			continue;
 		}
 		f->loc[j++] = f->loc[i];
 	}
 	f->n = j;
+	/*
+	 * Anything located inside a range with a list of candidates is a
+	 * candidate the list may leave out: every record of it is one then.
+	 */
+	for (i = 0; i + 1 < f->n; i++)
+		if (f->loc[i].bits != NULL && f->loc[i + 1].off < f->loc[i].end) {
+			free(f->loc[i].bits);
+			f->loc[i].bits = NULL;
+			f->loc[i].nbits = 0;
+			f->loc[i].exact = 0;
+		}
 }
 
 /*
@@ -248,34 +272,44 @@ cur_next(struct slice *sl, struct cursor *c)
 			return 1;
 		goto done;
 	}
-	if (c->in_range) {
-		if ((rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 && c->rec.offset < c->range_end)
-			return 1;
-		if (rc < 0) {
-			warnx("%s (the rest of the range is skipped)", e);
-			slice_worse(sl, c->pf.ioerr ? EX_IOERR : EX_DATAERR);
-		}
-		c->in_range = 0;
-		/* locations inside the range were read with it */
-		while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
-			c->next++;
-	}
-	while (c->next < c->f->n) {
-		const struct slice_loc *l = &c->f->loc[c->next++];
+	for (;;) {
+		const struct slice_loc *l;
 
-		if (l->end) {
-			/* a range: every record from here on, read forward in big reads */
-			c->in_range = 1;
-			c->range_end = l->end;
-			rc = 0;
-			if (pcapf_seek(&c->pf, l->off) == 0 && (rc = pcapf_next(&c->pf, &c->rec, e, sizeof e)) == 1 &&
-			    c->rec.offset < c->range_end)
-				return 1;
+		/* a range: its candidates, read forward in big reads */
+		while (c->in_range) {
+			/* read up to its end (slice_bulk): the record there is not the range's to judge */
+			rc = c->pf.next < c->sp.end ? pcapf_next(&c->pf, &c->rec, e, sizeof e) : 0;
+			if (rc == 1 && c->rec.offset < c->sp.end) {
+				if (slice_span_cand(&c->sp, c->sp.k++))
+					return 1;
+				continue;
+			}
+			if (rc < 0 && c->sp.k == 0) {
+				if (sl->bad_locs++ < WARN_MAX)
+					warnx("%s (a range that does not start at a record)", e);
+			} else if (rc < 0) {
+				warnx("%s (the rest of the range is skipped)", e);
+				slice_worse(sl, c->pf.ioerr ? EX_IOERR : EX_DATAERR);
+			}
 			c->in_range = 0;
-			while (c->next < c->f->n && c->f->loc[c->next].off < c->range_end)
+			/* locations inside the range were read with it */
+			while (c->next < c->f->n && c->f->loc[c->next].off < c->sp.end)
 				c->next++;
-			if (rc < 0 && sl->bad_locs++ < WARN_MAX)
-				warnx("%s (a range that does not start at a record)", e);
+		}
+		if (c->next >= c->f->n)
+			break;
+		l = &c->f->loc[c->next++];
+		if (l->end) {
+			c->sp.end = l->end;
+			c->sp.exact = l->exact;
+			c->sp.bits = l->bits;
+			c->sp.nbits = l->nbits;
+			c->sp.k = 0;
+			if (pcapf_seek(&c->pf, l->off) == 0)
+				c->in_range = 1;
+			else
+				while (c->next < c->f->n && c->f->loc[c->next].off < c->sp.end)
+					c->next++;
 			continue;
 		}
 
@@ -313,6 +347,59 @@ done:
 	return 0;
 }
 
+/*
+ * After c's packet, the records that follow it in its file up to the
+ * next packet of another file go out in bulk (a range or a scan): the
+ * root's children hold the earliest of the other files.
+ */
+static void
+cur_bulk(struct slice *sl, struct heap *h, struct cursor *c)
+{
+	struct slice_bound b = { 1, 0, 0 };
+	const struct cursor *o = NULL;
+
+	if (!c->in_range && !c->scan)
+		return;
+	if (h->n > 1)
+		o = h->v[1];
+	if (h->n > 2 && cur_less(h->v[2], o))
+		o = h->v[2];
+	if (o != NULL) {
+		b.none = 0;
+		b.ts = o->key_ts;
+		b.ord = o->ord;
+	}
+	if (c->scan) {
+		struct slice_span all = { UINT64_MAX, 0, NULL, 0, 0 };
+
+		slice_bulk(sl, &c->pf, c->ord, &all, &b);
+		return;
+	}
+	/*
+	 * Range after range (pkfind's runs of candidates lie close
+	 * together): the next one is entered here, without a packet of its
+	 * own through the merge, as long as each is read to its end.
+	 */
+	for (;;) {
+		const struct slice_loc *l;
+
+		slice_bulk(sl, &c->pf, c->ord, &c->sp, &b);
+		if (sl->stop || c->pf.next < c->sp.end)
+			return;
+		/* locations inside the range were read with it */
+		while (c->next < c->f->n && c->f->loc[c->next].off < c->sp.end)
+			c->next++;
+		if (c->next >= c->f->n || (l = &c->f->loc[c->next])->end == 0 || pcapf_seek(&c->pf, l->off) < 0)
+			return;
+		c->next++;
+		c->sp.end = l->end;
+		c->sp.exact = l->exact;
+		c->sp.bits = l->bits;
+		c->sp.nbits = l->nbits;
+		c->sp.k = 0;
+	}
+}
+
 static void
 cur_emit(struct slice *sl, struct cursor *c)
 {
@@ -326,7 +413,7 @@ cur_emit(struct slice *sl, struct cursor *c)
 	p.source = c->ord;
 	p.flags = c->pf.nsec ? PKT_NSEC : 0;
 	p.data = c->rec.data;
-	(void)slice_emit(sl, &p, NULL, c->f, c->rec.offset);
+	(void)slice_emit(sl, &p, NULL, c->f, c->rec.offset, c->in_range && c->sp.exact);
 }
 
 /* files that will be read: usable and with something to read */
@@ -429,8 +516,10 @@ merge(struct slice *sl)
 	while (h.n > 0 && !sl->stop) {
 		struct cursor *c = h.v[0];
 
-		if (c->have)
+		if (c->have) {
 			cur_emit(sl, c);
+			cur_bulk(sl, &h, c);
+		}
 		if ((c->have = cur_next(sl, c)) != 0) {
 			c->key_ts = c->rec.ts_ns;
 			c->key_off = c->rec.offset;
@@ -493,7 +582,7 @@ slice_files(struct slice *sl, char **paths, int npaths)
 
 		if (peek(sl, f) == 0 && !slice_idx_locate(sl, f)) {
 			if (slice_seek_span(sl, f, &from, &to))
-				slice_range_add(f, from, to);
+				slice_range_add(f, from, to, 0, NULL, 0);
 			else
 				f->scan = 1;
 		} else {

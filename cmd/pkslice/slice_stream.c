@@ -103,7 +103,7 @@ slice_record(struct slice *sl, const struct pk_rec *r, int *mode)
 			sl->bad_locs++;
 			return 0;
 		}
-		slice_range_add(rf, g.start, g.end);
+		slice_range_add(rf, g.start, g.end, (g.flags & RANGE_EXACT) != 0, g.bits, g.nbits);
 		return 0;
 	case REC_FILTER:
 		if (rec_filter_parse(r, &flt) < 0) {
@@ -133,7 +133,7 @@ slice_record(struct slice *sl, const struct pk_rec *r, int *mode)
 			sl->bad_pkts++;
 			return 0;
 		}
-		return slice_emit(sl, &p, r, NULL, 0);
+		return slice_emit(sl, &p, r, NULL, 0, 0);
 	default:
 		slice_pending(sl, r);
 		return 0;

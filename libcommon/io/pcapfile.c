@@ -529,6 +529,19 @@ rest_there(struct pcapf *f, const struct pcapf_rec *r, size_t *got)
 	return 1;
 }
 
+const uint8_t *
+pcapf_peek(struct pcapf *f, size_t need, size_t *avail)
+{
+	const uint8_t *p;
+
+	/* the same large forward reads as pcapf_next: a run of records costs one read */
+	if ((p = win_get(f, f->next, need, SEQ_READ, avail)) == NULL)
+		return NULL;
+	/* p is f->next's byte in the window (win_get refills from there) */
+	*avail = f->win_len - (size_t)(f->next - f->win_off);
+	return p;
+}
+
 int
 pcapf_next(struct pcapf *f, struct pcapf_rec *r, char *errbuf, size_t errlen)
 {

@@ -167,6 +167,14 @@ void pcapf_close(struct pcapf *f);
  * be read on later.
  */
 int pcapf_next(struct pcapf *f, struct pcapf_rec *r, char *err, size_t errlen);
+/*
+ * pcapf_peek: the file's bytes from f->next on, as read in memory: their
+ * address and *avail (at least need), read forward SEQ_READ at a time;
+ * NULL at the end of the file, before a partial record or on a read
+ * error (pcapf_next then says which).  Valid until the next call; the
+ * caller moves on with pcapf_seek.  For copying records as they lie.
+ */
+const uint8_t *pcapf_peek(struct pcapf *f, size_t need, size_t *avail);
 /* pcapf_buffered: 1 if pcapf_next has its next record whole in memory (it will not read) */
 int pcapf_buffered(const struct pcapf *f);
 /* pcapf_read_at: the record whose header is at offset; 1, or -1 with err. */

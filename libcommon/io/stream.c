@@ -591,8 +591,19 @@ rec_range_parse(const struct pk_rec *r, struct rec_range *g)
 	if (r->type != REC_RANGE || r->bodylen < 24)
 		return -1;
 	g->file = le32(r->body);
+	g->flags = le32(r->body + 4);
 	g->start = le64(r->body + 8);
 	g->end = le64(r->body + 16);
+	g->nbits = 0;
+	g->bits = NULL;
+	if (g->flags & RANGE_BITS) {
+		if (r->bodylen < 32)
+			return -1;
+		g->nbits = le32(r->body + 24);
+		if ((r->bodylen - 32) / 8 < (g->nbits + 63) / 64)
+			return -1;      /* the bitmap is cut short */
+		g->bits = r->body + 32;
+	}
 	return g->start <= g->end ? 0 : -1;
 }
 
@@ -866,13 +877,27 @@ sout_stats(struct stream_out *s, const struct rec_stats *st)
 int
 sout_range(struct stream_out *s, const struct rec_range *g)
 {
-	uint8_t b[24];
+	size_t bytes = (g->flags & RANGE_BITS) ? ((size_t)g->nbits + 7) / 8 : 0, total;
+	uint8_t *b;
 
+	if ((g->flags & RANGE_BITS) && g->nbits > RANGE_BITS_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* the bitmap is written in place: one record, however many candidates */
+	if ((b = rec_begin(s, REC_RANGE, (g->flags & RANGE_BITS) ? 32 + bytes : 24, &total)) == NULL)
+		return -1;
 	put32(b, g->file);
-	put32(b + 4, 0);
+	put32(b + 4, g->flags);
 	put64(b + 8, g->start);
 	put64(b + 16, g->end);
-	return sout_rec(s, REC_RANGE, b, sizeof b);
+	if (g->flags & RANGE_BITS) {
+		put32(b + 24, g->nbits);
+		put32(b + 28, 0);
+		memcpy(b + 32, g->bits, bytes);
+	}
+	bufout_commit(&s->out, total);
+	return 0;
 }
 
 int

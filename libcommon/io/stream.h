@@ -30,7 +30,7 @@ enum rec_type {
 	REC_FILTER = 8,  /* u32 flags u32 0 u64 start_ns u64 end_ns, expression */
 	REC_NOTE = 9,    /* u32 code u32 file id, text */
 	REC_SOURCE = 10, /* u32 source u32 linktype u32 snaplen u32 flags, interface name */
-	REC_RANGE = 11,  /* u32 file id u32 0 u64 start u64 end: every record whose header starts in [start, end) */
+	REC_RANGE = 11,  /* u32 file id u32 flags u64 start u64 end: every record whose header starts in [start, end) */
 	REC_TYPE_MAX_KNOWN = 11
 };
 
@@ -183,8 +183,26 @@ struct rec_loc {
 };
 struct rec_range {
 	uint32_t file;
+	uint32_t flags;         /* RANGE_EXACT, RANGE_BITS */
 	uint64_t start, end;
+	uint32_t nbits;         /* RANGE_BITS: the bitmap's length in records */
+	const uint8_t *bits;    /* bit k (k % 8 of byte k / 8): the k-th record from start is a candidate */
 };
+/*
+ * every record of the range matches the query (the index judged each one
+ * exactly): the reader copies them without applying the filter record's
+ * expression (the time window still applies).  Old writers wrote 0 here.
+ */
+#define RANGE_EXACT 0x1u
+/*
+ * a bitmap of candidates follows (u32 nbits, u32 zero, the bits): the
+ * records of the range in file order, a record whose bit is clear (or
+ * past nbits) is not one.  Readers that ignore it read every record of
+ * the range and let the filter decide, which gives the same answer.
+ */
+#define RANGE_BITS 0x2u
+/* the largest bitmap a range record carries (the record stays under STREAM_REC_MAX) */
+#define RANGE_BITS_MAX ((STREAM_REC_MAX - 64u) * 8u)
 struct rec_filter {
 	uint32_t flags;
 	uint64_t start_ns, end_ns;

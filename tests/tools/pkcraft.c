@@ -13,6 +13,8 @@
  *   remove ID PATH                            REC_FILE_REMOVE
  *   loc ID OFFSET TS                          REC_LOCATION
  *   range ID START END                        REC_RANGE
+ *   erange ID START END                       REC_RANGE, RANGE_EXACT
+ *   brange ID START END FLAGS 0110...         REC_RANGE, RANGE_BITS (FLAGS 1: RANGE_EXACT)
  *   filter FLAGS START END EXPR...            REC_FILTER (END "max" = UINT64_MAX)
  *   note CODE ID TEXT...                      REC_NOTE (code 5 = NOTE_ROOT)
  *   stats TS RECV DROP IFDROP FLAGS NAME      REC_STATS
@@ -159,11 +161,29 @@ craft(char *s)
 		l.offset = num(&s);
 		l.ts_ns = num(&s);
 		out_check(sout_loc(&so, &l));
-	} else if (strcmp(cmd, "range") == 0) {
+	} else if (strcmp(cmd, "range") == 0 || strcmp(cmd, "erange") == 0 || strcmp(cmd, "brange") == 0) {
 		struct rec_range g;
+		uint8_t bits[4096];
+		/* erange: a range whose records all match (RANGE_EXACT) */
+		g.flags = strcmp(cmd, "erange") == 0 ? RANGE_EXACT : 0;
 		g.file = (uint32_t)num(&s);
 		g.start = num(&s);
 		g.end = num(&s);
+		g.nbits = 0;
+		g.bits = NULL;
+		if (strcmp(cmd, "brange") == 0) {
+			/* brange ID START END FLAGS 0110...: the candidates' bitmap, one digit a record */
+			char *b;
+
+			g.flags = (uint32_t)num(&s) | RANGE_BITS;
+			if ((b = word(&s)) == NULL || strlen(b) > 8 * sizeof bits)
+				bad("brange: a bitmap of 0 and 1 is missing or too long");
+			memset(bits, 0, sizeof bits);
+			for (; b[g.nbits] != '\0'; g.nbits++)
+				if (b[g.nbits] == '1')
+					bits[g.nbits / 8] |= (uint8_t)(1u << (g.nbits % 8));
+			g.bits = bits;
+		}
 		out_check(sout_range(&so, &g));
 	} else if (strcmp(cmd, "filter") == 0) {
 		struct rec_filter f;
