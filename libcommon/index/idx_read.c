@@ -56,7 +56,7 @@ struct idx {
 };
 
 /* a section up to this size is read with one pread, a bigger one mapped (only what is touched is read) */
-#define SECTION_READ_MAX (1u << 20)
+#define SECTION_READ_MAX (64u << 10)
 
 size_t
 idx_tag_len(int tag)
