@@ -32,7 +32,9 @@ DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpcap libbsd-overlay 2>/dev/null) -l
 # libraries one program alone links: <prog>_LIBS
 pkrotate_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
 # pkserve: HTTPS (libmicrohttpd with GnuTLS), its objects compiled with their headers
-pkserve_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls 2>/dev/null) -lpthread
+# (-z now: every symbol bound at start, so a child forked per request does not
+# bind pkfind's and pkslice's calls into libdb and libpcap again each time)
+pkserve_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls 2>/dev/null) -lpthread -Wl,-z,now
 SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd gnutls 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter

@@ -55,7 +55,7 @@ child(pid_t pgid, int in, int out, int errfd, char *const *argv)
 	(void)setpgid(0, pgid);
 	/* exec would reset caught signals and keep ignored ones; SIGPIPE must end a writer whose reader left */
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sigaction(sig, NULL, &was) == 0 && (sig == SIGPIPE || was.sa_handler != SIG_IGN))
+		if (sigaction(sig, NULL, &was) == 0 && was.sa_handler != SIG_DFL && (sig == SIGPIPE || was.sa_handler != SIG_IGN))
 			(void)sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
