@@ -32,9 +32,7 @@ DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libpcap libbsd-overlay 2>/dev/null) -l
 # libraries one program alone links: <prog>_LIBS
 pkrotate_LIBS := $(shell $(PKG_CONFIG) --libs liburing 2>/dev/null || echo -luring)
 # pkserve: HTTPS (libmicrohttpd with GnuTLS), its objects compiled with their headers
-# (-z now: every symbol bound at start, so a child forked per request does not
-# bind pkfind's and pkslice's calls into libdb and libpcap again each time)
-pkserve_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls 2>/dev/null) -lpthread -Wl,-z,now
+pkserve_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd gnutls 2>/dev/null) -lpthread
 SERVE_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd gnutls 2>/dev/null)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
@@ -80,23 +78,9 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# pkserve runs pkfind and pkslice in its children without exec (pkserve(8),
-# ANSWERS): each one's objects are linked into one object whose only global
-# symbol is <prog>_main, so their names cannot meet pkserve's or each other's
-EMBED = pkfind pkslice
-pkserve_OBJS = $(EMBED:%=$(BUILD)/embed/%.o)
-define embed_rule
-$(BUILD)/embed/$(1).o: $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c))
-	@mkdir -p $$(@D)
-	$$(LD) -r -o $$@.tmp $$^
-	objcopy --redefine-sym main=$(1)_main --keep-global-symbol=$(1)_main $$@.tmp $$@
-	@rm -f $$@.tmp
-endef
-$(foreach p,$(EMBED),$(eval $(call embed_rule,$(p))))
-
 # one link rule per program: every .c under cmd/<prog>/ plus libcommon
 define prog_rule
-$(BIN)/$(1): $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $($(1)_OBJS) $(LIB)
+$(BIN)/$(1): $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(LIB)
 	@mkdir -p $(BIN)
 	$$(CC) $$(CFLAGS) $$(PK_LDFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$($(1)_LIBS) $$(DEPS_LIBS)
 endef

@@ -493,35 +493,6 @@ PY
 	[ "${output#bytes=}" -lt "$(stat -c %s "$PS/big.pcap")" ]
 }
 
-@test "pkserve needs no pkfind or pkslice beside it: they are linked in, its children run them without exec" {
-	local solo=$BATS_TEST_TMPDIR/solo want got c pid comms
-	[ -d "$PS/bigarch" ] || { "$PK_TOOLS/pkgen" -n 60000 -N -t "$T0" -i 1000 "$PS/big.pcap" &&
-	    pf_archive "$PS/bigarch" 20000 "$PS/big.pcap" 2>>"$PS/gen.log"; }
-	mkdir -p "$solo"
-	cp "$(command -v pkserve)" "$solo/"
-	PATH=$solo:/usr/bin:/bin ps_start solo -d "$PS/bigarch" -k "$PS/keys"
-	want=$(pf_oracle "$PS/bigarch" 'icmp')
-	got=$(ps_curl "$PS/keys" "$PS_PORT_solo" /query -d 'icmp' -o - | pcap_text - | pf_pktlines)
-	[ -n "$want" ]
-	[ "$want" = "$got" ] || fail "icmp: tcpdump $(grep -c . <<<"$want") packets, pkserve alone $(grep -c . <<<"$got")"
-	# a slow reader keeps the answer's programs alive to be looked at
-	ps_curl "$PS/keys" "$PS_PORT_solo" /query -d 'after 1h ago' --limit-rate 50k -o /dev/null 2>/dev/null &
-	c=$!
-	for _ in $(seq 40); do
-		comms=$(ps -o comm= --ppid "$PS_PID_solo" | sort -u | tr '\n' ' ')
-		[[ $comms == *pkslice* ]] && break
-		sleep 0.05
-	done
-	pid=$(pgrep -x -P "$PS_PID_solo" pkslice | head -1)
-	local exe=""
-	[ -z "$pid" ] || exe=$(readlink "/proc/$pid/exe")
-	kill "$c" 2>/dev/null
-	wait "$c" 2>/dev/null || true
-	kill "$PS_PID_solo"
-	[[ $comms == *pkslice* ]] || fail "children of pkserve during an answer: '$comms'"
-	[ "$exe" = "$solo/pkserve" ] || fail "pkslice's image is '$exe', not pkserve's"
-}
-
 @test "-t: an answer cut by the run-time limit ends on a whole packet, with Pk-Cut: time" {
 	[ -d "$PS/bigarch" ] || { "$PK_TOOLS/pkgen" -n 60000 -N -t "$T0" -i 1000 "$PS/big.pcap" &&
 	    pf_archive "$PS/bigarch" 20000 "$PS/big.pcap" 2>>"$PS/gen.log"; }

@@ -46,7 +46,7 @@ argv_pkfind(struct argv *a, const struct req *r, const char *mode, uint64_t star
     const char *expr)
 {
 	memset(a, 0, sizeof *a);
-	add(a, "pkfind");	/* linked into pkserve: pipeline.c */
+	add(a, srv.pkfind);
 	for (int i = 0; i < r->ndirs; i++) {
 		add(a, "-d");
 		add(a, srv.dirs[r->dirs[i]]);
@@ -83,7 +83,7 @@ void
 argv_pkslice(struct argv *a, const struct req *r, const char *fmt)
 {
 	memset(a, 0, sizeof *a);
-	add(a, "pkslice");
+	add(a, srv.pkslice);
 	for (int i = 0; i < r->ndirs; i++) {
 		add(a, "-R");
 		add(a, srv.dirs[r->dirs[i]]);

@@ -30,6 +30,25 @@ add_dir(const char *d)
 	srv.dirs[srv.ndirs++] = real;
 }
 
+/* pkfind and pkslice: the ones installed beside this program */
+static void
+find_programs(void)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n < 0)
+		err(EX_OSERR, "readlink /proc/self/exe");
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	if (snprintf(srv.pkfind, sizeof srv.pkfind, "%s/pkfind", self) >= (int)sizeof srv.pkfind ||
+	    snprintf(srv.pkslice, sizeof srv.pkslice, "%s/pkslice", self) >= (int)sizeof srv.pkslice)
+		errx(EX_UNAVAILABLE, "%s: path too long", self);
+	if (access(srv.pkfind, X_OK) < 0 || access(srv.pkslice, X_OK) < 0)
+		err(EX_UNAVAILABLE, "pkfind and pkslice must be beside pkserve in %s", self);
+}
+
 static long long
 num(const char *s, long long max, int opt)
 {
@@ -95,6 +114,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || srv.ndirs == 0 || certdir == NULL)
 		pk_usage(USAGE, 0);
+	find_programs();
 	certs_load(certdir);
 	if (acl)
 		acl_load(acl);

@@ -1,79 +1,40 @@
 /*
  * pipeline.c - run "pkfind ... | pkslice ..." (or pkfind alone) for one
- * request: two forked children, no shell, both in a process group of
+ * request: fork and exec, no shell, both programs in a process group of
  * their own so that one kill(2) ends the whole answer when the client goes
  * away or a limit is reached.  Standard error of both goes to one memfd,
  * read after the end (the coverage line, an error), so a chatty program
  * can never block on a pipe nobody reads.
- *
- * The children do not exec: pkfind and pkslice are linked into pkserve
- * (the Makefile's EMBED, each with only its main visible, renamed
- * pkfind_main and pkslice_main) and the child calls that main with the
- * argument vector it would have exec'd.  Exec and the dynamic loader
- * (libpcap alone brings eight libraries) cost about 1.5 ms per program,
- * most of a selective answer.  What exec would have reset is reset here:
- * descriptors, signal dispositions and mask, getopt's state, stdout's
- * buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdio_ext.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "pk.h"
 #include "serve.h"
 
-int pkfind_main(int argc, char **argv);
-int pkslice_main(int argc, char **argv);
-
-/* the program argv[0] names, NULL if pkserve has no such program in it */
-static int (*embedded(const char *name))(int, char **)
-{
-	if (strcmp(name, "pkfind") == 0)
-		return pkfind_main;
-	if (strcmp(name, "pkslice") == 0)
-		return pkslice_main;
-	return NULL;
-}
-
-/* in the child: stdin, stdout, stderr, a state as after exec, then the program; never returns */
+/* in the child: stdin, stdout, stderr, then exec; never returns */
 static void
 child(pid_t pgid, int in, int out, int errfd, char *const *argv)
 {
 	sigset_t none;
-	struct sigaction dfl = { .sa_handler = SIG_DFL }, was;
-	int (*run)(int, char **) = embedded(argv[0]);
-	int argc = 0;
 
 	(void)setpgid(0, pgid);
-	/* exec would reset caught signals and keep ignored ones; SIGPIPE must end a writer whose reader left */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sigaction(sig, NULL, &was) == 0 && was.sa_handler != SIG_DFL && (sig == SIGPIPE || was.sa_handler != SIG_IGN))
-			(void)sigaction(sig, &dfl, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
 		_exit(EX_OSERR);
-	/* every other descriptor (the listening socket, other clients' connections) closed:
-	 * a child holding a client's socket would keep that connection open after pkserve closed it */
+	/* every other descriptor (the listening socket, other clients) is O_CLOEXEC or closed here */
 	closefrom(3);
-	if (run == NULL) {
-		dprintf(2, "pkserve: no program %s\n", argv[0]);
-		_exit(EX_SOFTWARE);
-	}
-	(void)prctl(PR_SET_NAME, argv[0]);	/* ps and pgrep -x show the program, as after exec */
-	__fpurge(stdout);	/* nothing of pkserve's own may reach the answer */
-	optind = 0;		/* glibc: a new argument vector, getopt's whole state reset */
-	while (argv[argc])
-		argc++;
-	exit(run(argc, (char **)argv));
+	execv(argv[0], argv);
+	dprintf(2, "pkserve: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(EX_UNAVAILABLE);
 }
 
 static pid_t

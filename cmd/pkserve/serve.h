@@ -36,6 +36,7 @@ struct acl_rule {
 struct serve {
 	const char *dirs[SERVE_DIRS_MAX];	/* -d, real paths */
 	int ndirs;
+	char pkfind[4096], pkslice[4096];	/* the programs beside pkserve */
 	char *ca_pem, *cert_pem, *key_pem;	/* CERTDIR's files */
 	struct acl_rule *acl;		/* -c FILE; NULL: every valid client reads every archive */
 	int nacl;
