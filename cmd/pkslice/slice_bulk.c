@@ -36,6 +36,22 @@ put_run(struct slice *sl, const uint8_t *run, size_t len)
 	return -1;
 }
 
+/*
+ * the window moved to off with at least need bytes: what was taken goes
+ * out first (the run points into the window); NULL on a write error or
+ * when the file has no more
+ */
+static const uint8_t *
+refill(struct slice *sl, struct pcapf *pf, uint64_t off, size_t need, const uint8_t **run, size_t *runlen,
+    size_t *left)
+{
+	if (put_run(sl, *run, *runlen) < 0)
+		return NULL;
+	*run = NULL, *runlen = 0;
+	(void)pcapf_seek(pf, off);
+	return pcapf_peek(pf, need, left);
+}
+
 void
 slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, struct slice_span *sp, const struct slice_bound *b)
 {
@@ -63,15 +79,8 @@ slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, struct slice_span *
 		size_t need;
 		int take;
 
-		/* a refill moves the window: what was taken goes out first */
-		if (left < PCAP_RECHDR) {
-			if (put_run(sl, run, runlen) < 0)
-				break;
-			run = NULL, runlen = 0;
-			(void)pcapf_seek(pf, off);
-			if ((p = pcapf_peek(pf, PCAP_RECHDR, &left)) == NULL)
-				break;
-		}
+		if (left < PCAP_RECHDR && (p = refill(sl, pf, off, PCAP_RECHDR, &run, &runlen, &left)) == NULL)
+			break;
 		sec = le32(p + PCAPR_SEC);
 		frac = le32(p + PCAPR_FRAC);
 		caplen = le32(p + PCAPR_CAPLEN);
@@ -80,14 +89,8 @@ slice_bulk(struct slice *sl, struct pcapf *pf, uint32_t ord, struct slice_span *
 		if (caplen > maxcap || frac >= maxfrac || (pf->h.lenswap == 2 && caplen > wirelen))
 			break;
 		need = PCAP_RECHDR + (size_t)caplen;
-		if (left < need) {
-			if (put_run(sl, run, runlen) < 0)
-				break;
-			run = NULL, runlen = 0;
-			(void)pcapf_seek(pf, off);
-			if ((p = pcapf_peek(pf, need, &left)) == NULL)
-				break;
-		}
+		if (left < need && (p = refill(sl, pf, off, need, &run, &runlen, &left)) == NULL)
+			break;
 		ts = (uint64_t)sec * 1000000000u + (uint64_t)frac * unit;
 		/* another file's packet comes first: the merge takes over */
 		if (!b->none && (ts > b->ts || (ts == b->ts && ord > b->ord)))
